@@ -1,0 +1,1 @@
+"""The three Tournées services: registry, scheduling, notifications."""

@@ -1,0 +1,39 @@
+"""Composition root of notifications: settings, database, broker, unit of work, routes, subscribers."""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from fastapi import FastAPI
+
+from services.notifications.adapters import orm
+from services.notifications.entrypoints import api, consumers
+from services.notifications.service_layer.unit_of_work import NotificationsUnitOfWork
+from services.notifications.settings import NotificationsSettings
+from shared.http import token_auth
+from shared.runtime import ServiceRuntime
+
+MIGRATIONS = Path(__file__).parent / "adapters" / "migrations"
+
+
+@dataclass(frozen=True)
+class Notifications:
+    runtime: ServiceRuntime
+    app: FastAPI
+    uow: Callable[[], NotificationsUnitOfWork]
+
+
+def bootstrap(settings: NotificationsSettings | None = None) -> Notifications:
+    settings = settings or NotificationsSettings()
+    runtime = ServiceRuntime(settings, outbox=orm.outbox, migrations=MIGRATIONS)
+
+    def uow() -> NotificationsUnitOfWork:
+        return NotificationsUnitOfWork(runtime.sessions, on_commit=runtime.wake_relay)
+
+    runtime.include(consumers.router(uow, runtime.consumer_policy))
+    app = runtime.http_app(
+        api.router(uow, token_auth(settings.api_token)),
+        title="Tournées — notifications",
+        description="Usagers, bookings, SMS and e-mail reminders.",
+    )
+    return Notifications(runtime, app, uow)

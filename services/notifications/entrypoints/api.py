@@ -1,0 +1,45 @@
+"""Notifications HTTP API: thin routes that call the handlers."""
+
+import datetime as dt
+import uuid
+from collections.abc import Callable
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query
+from pydantic import BaseModel
+
+from services.notifications.domain.model import Permanence
+from services.notifications.service_layer import handlers
+from services.notifications.service_layer.unit_of_work import NotificationsUnitOfWork
+
+
+class PermanenceOut(BaseModel):
+    id: uuid.UUID
+    plan_id: uuid.UUID
+    conseiller_id: uuid.UUID
+    commune: str
+    lieu: str
+    kind: str
+    starts_at: dt.datetime
+    local_start: dt.datetime
+    ends_at: dt.datetime
+    time_zone: str
+
+    @classmethod
+    def of(cls, p: Permanence) -> "PermanenceOut":
+        return cls(**vars(p), local_start=p.local_start())
+
+
+def router(uow: Callable[[], NotificationsUnitOfWork], auth: Callable[..., None]) -> APIRouter:
+    api = APIRouter(prefix="/permanences", tags=["permanences"], dependencies=[Depends(auth)])
+
+    @api.get("")
+    async def list_permanences(
+        plan_id: uuid.UUID | None = None,
+        limit: Annotated[int, Query(ge=1, le=1000)] = 200,
+        offset: Annotated[int, Query(ge=0)] = 0,
+    ) -> list[PermanenceOut]:
+        items = await handlers.list_permanences(uow(), plan_id=plan_id, limit=limit, offset=offset)
+        return [PermanenceOut.of(p) for p in items]
+
+    return api

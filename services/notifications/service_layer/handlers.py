@@ -1,0 +1,28 @@
+"""Notifications use cases."""
+
+import uuid
+
+from services.notifications.domain.model import Permanence
+from services.notifications.service_layer.unit_of_work import NotificationsUnitOfWork
+from shared.events import Envelope, PlanPublished
+
+PLANS_CONSUMER = "notifications-plans"
+
+
+async def record_published_plan(
+    envelope: Envelope, event: PlanPublished, uow: NotificationsUnitOfWork
+) -> None:
+    """Keep the permanences of a published plan, so usagers can be booked into them."""
+    async with uow:
+        if not await uow.begin_applying(PLANS_CONSUMER, envelope):
+            return
+        for planned in event.permanences:
+            await uow.permanences.upsert(Permanence.published(event.plan_id, planned))
+        await uow.commit()
+
+
+async def list_permanences(
+    uow: NotificationsUnitOfWork, *, plan_id: uuid.UUID | None, limit: int, offset: int
+) -> list[Permanence]:
+    async with uow:
+        return await uow.permanences.list(plan_id=plan_id, limit=limit, offset=offset)

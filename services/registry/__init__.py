@@ -1,0 +1,1 @@
+"""Registry: structures, lieux, conseillers, territories and demand — the facts plans are made from."""

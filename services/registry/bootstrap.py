@@ -1,0 +1,38 @@
+"""Composition root of the registry: settings, database, broker, unit of work, routes."""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from fastapi import FastAPI
+
+from services.registry.adapters import orm
+from services.registry.entrypoints import api
+from services.registry.service_layer.unit_of_work import RegistryUnitOfWork
+from services.registry.settings import RegistrySettings
+from shared.http import token_auth
+from shared.runtime import ServiceRuntime
+
+MIGRATIONS = Path(__file__).parent / "adapters" / "migrations"
+
+
+@dataclass(frozen=True)
+class Registry:
+    runtime: ServiceRuntime
+    app: FastAPI
+    uow: Callable[[], RegistryUnitOfWork]
+
+
+def bootstrap(settings: RegistrySettings | None = None) -> Registry:
+    settings = settings or RegistrySettings()
+    runtime = ServiceRuntime(settings, outbox=orm.outbox, migrations=MIGRATIONS)
+
+    def uow() -> RegistryUnitOfWork:
+        return RegistryUnitOfWork(runtime.sessions, on_commit=runtime.wake_relay)
+
+    app = runtime.http_app(
+        api.router(uow, token_auth(settings.api_token)),
+        title="Tournées — registry",
+        description="Structures, lieux, conseillers, territories and demand.",
+    )
+    return Registry(runtime, app, uow)

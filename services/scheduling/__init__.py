@@ -1,0 +1,1 @@
+"""Scheduling: plans of permanences across communes, from its local copy of the registry."""

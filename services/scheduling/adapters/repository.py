@@ -1,0 +1,116 @@
+import uuid
+from collections.abc import Iterable
+
+from sqlalchemy import RowMapping, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.scheduling.adapters.orm import conseillers, permanences, plans
+from services.scheduling.domain.model import ConseillerCopy, Permanence, Plan, PlanStatus
+
+
+class ConcurrentUpdate(RuntimeError):
+    """The aggregate changed since it was read."""
+
+
+class ConseillerCopies:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def upsert(self, copy: ConseillerCopy) -> None:
+        values = {"name": copy.name, "home_commune": copy.home_commune, "weekly_hours": copy.weekly_hours}
+        result = await self.session.execute(
+            update(conseillers).where(conseillers.c.id == copy.id).values(**values)
+        )
+        if result.rowcount == 0:  # type: ignore[attr-defined]
+            await self.session.execute(insert(conseillers).values(id=copy.id, **values))
+
+    async def by_ids(self, ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, ConseillerCopy]:
+        rows = await self.session.execute(select(conseillers).where(conseillers.c.id.in_(set(ids))))
+        return {row.id: ConseillerCopy(row.id, row.name, row.home_commune, row.weekly_hours) for row in rows}
+
+    async def all(self) -> list[ConseillerCopy]:
+        rows = await self.session.execute(select(conseillers).order_by(conseillers.c.name))
+        return [ConseillerCopy(row.id, row.name, row.home_commune, row.weekly_hours) for row in rows]
+
+
+class PlanRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+        self.seen: list[Plan] = []
+        self._loaded_versions: dict[uuid.UUID, int] = {}
+
+    async def add(self, plan: Plan) -> None:
+        await self.session.execute(
+            insert(plans).values(
+                id=plan.id,
+                territory=plan.territory,
+                week_start=plan.week_start,
+                time_zone=plan.time_zone,
+                status=plan.status.value,
+                version=plan.version,
+            )
+        )
+        if plan.permanences:
+            await self.session.execute(
+                insert(permanences),
+                [
+                    {
+                        "id": p.id,
+                        "plan_id": plan.id,
+                        "conseiller_id": p.conseiller_id,
+                        "commune": p.commune,
+                        "lieu": p.lieu,
+                        "kind": p.kind,
+                        "starts_at": p.starts_at,
+                        "ends_at": p.ends_at,
+                    }
+                    for p in plan.permanences
+                ],
+            )
+        self.seen.append(plan)
+
+    async def get(self, plan_id: uuid.UUID) -> Plan | None:
+        row = (await self.session.execute(select(plans).where(plans.c.id == plan_id))).first()
+        if row is None:
+            return None
+        items = await self.session.execute(
+            select(permanences).where(permanences.c.plan_id == plan_id).order_by(permanences.c.starts_at)
+        )
+        plan = _plan(row._mapping, [_permanence(item._mapping) for item in items])
+        self._loaded_versions[plan.id] = plan.version
+        self.seen.append(plan)
+        return plan
+
+    async def save_status(self, plan: Plan) -> None:
+        """Persist a status change, refusing it if another writer changed the plan meanwhile."""
+        result = await self.session.execute(
+            update(plans)
+            .where(plans.c.id == plan.id, plans.c.version == self._loaded_versions[plan.id])
+            .values(status=plan.status.value, version=plan.version)
+        )
+        if result.rowcount != 1:  # type: ignore[attr-defined]
+            raise ConcurrentUpdate(f"plan {plan.id} changed concurrently")
+
+
+def _plan(row: RowMapping, items: list[Permanence]) -> Plan:
+    return Plan(
+        id=row["id"],
+        territory=row["territory"],
+        week_start=row["week_start"],
+        time_zone=row["time_zone"],
+        permanences=items,
+        status=PlanStatus(row["status"]),
+        version=row["version"],
+    )
+
+
+def _permanence(row: RowMapping) -> Permanence:
+    return Permanence(
+        id=row["id"],
+        conseiller_id=row["conseiller_id"],
+        commune=row["commune"],
+        lieu=row["lieu"],
+        kind=row["kind"],
+        starts_at=row["starts_at"],
+        ends_at=row["ends_at"],
+    )

@@ -1,0 +1,39 @@
+"""Composition root of scheduling: settings, database, broker, unit of work, routes, subscribers."""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from fastapi import FastAPI
+
+from services.scheduling.adapters import orm
+from services.scheduling.entrypoints import api, consumers
+from services.scheduling.service_layer.unit_of_work import SchedulingUnitOfWork
+from services.scheduling.settings import SchedulingSettings
+from shared.http import token_auth
+from shared.runtime import ServiceRuntime
+
+MIGRATIONS = Path(__file__).parent / "adapters" / "migrations"
+
+
+@dataclass(frozen=True)
+class Scheduling:
+    runtime: ServiceRuntime
+    app: FastAPI
+    uow: Callable[[], SchedulingUnitOfWork]
+
+
+def bootstrap(settings: SchedulingSettings | None = None) -> Scheduling:
+    settings = settings or SchedulingSettings()
+    runtime = ServiceRuntime(settings, outbox=orm.outbox, migrations=MIGRATIONS)
+
+    def uow() -> SchedulingUnitOfWork:
+        return SchedulingUnitOfWork(runtime.sessions, on_commit=runtime.wake_relay)
+
+    runtime.include(consumers.router(uow, runtime.consumer_policy))
+    app = runtime.http_app(
+        api.router(uow, token_auth(settings.api_token)),
+        title="Tournées — scheduling",
+        description="Plans of permanences across the communes of a territory.",
+    )
+    return Scheduling(runtime, app, uow)

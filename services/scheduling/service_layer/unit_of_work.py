@@ -1,0 +1,29 @@
+from collections.abc import Callable, Iterator
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from services.scheduling.adapters import orm
+from services.scheduling.adapters.repository import ConseillerCopies, PlanRepository
+from shared.events import Event
+from shared.unit_of_work import SqlAlchemyUnitOfWork
+
+
+class SchedulingUnitOfWork(SqlAlchemyUnitOfWork):
+    conseillers: ConseillerCopies
+    plans: PlanRepository
+
+    def __init__(
+        self, sessions: async_sessionmaker[AsyncSession], on_commit: Callable[[], None] | None = None
+    ) -> None:
+        super().__init__(
+            sessions, producer="scheduling", outbox=orm.outbox, inbox=orm.inbox, on_commit=on_commit
+        )
+
+    def _start_repositories(self, session: AsyncSession) -> None:
+        self.conseillers = ConseillerCopies(session)
+        self.plans = PlanRepository(session)
+
+    def _collect_aggregate_events(self) -> Iterator[Event]:
+        for plan in self.plans.seen:
+            while plan.events:
+                yield plan.events.pop(0)

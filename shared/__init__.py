@@ -1,0 +1,1 @@
+"""Tournées' own shared package: event contracts, settings, database and messaging plumbing."""

@@ -1,0 +1,126 @@
+"""The envelope every event travels in, and the base class of event payloads.
+
+Subjects follow ``<context>.<aggregate>.<event>.v<N>``. The envelope's ``event_id`` is also
+sent as the ``Nats-Msg-Id`` header, so JetStream drops a publish the relay retried.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import uuid
+from datetime import UTC, datetime
+from typing import Any, ClassVar
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
+
+SUBJECT_PATTERN = re.compile(
+    r"^(?P<context>[a-z]+)\.(?P<aggregate>[a-z_]+)\.(?P<name>[a-z_]+)\.v(?P<version>[1-9][0-9]*)$"
+)
+
+MAX_EVENT_BYTES = 256 * 1024
+
+
+class InvalidEvent(ValueError):
+    """A message that can never be applied: it goes to the dead-letter subject with this reason."""
+
+
+class Event(BaseModel):
+    """Payload of one fact. Subclasses declare their subject (which carries the version)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    subject: ClassVar[str]
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        subject = cls.__dict__.get("subject")
+        if subject is not None and not SUBJECT_PATTERN.match(subject):
+            raise TypeError(f"{cls.__name__}.subject {subject!r} is not <context>.<aggregate>.<event>.v<N>")
+
+    @classmethod
+    def context(cls) -> str:
+        return cls.subject.split(".", 1)[0]
+
+    @classmethod
+    def schema_version(cls) -> int:
+        return int(cls.subject.rsplit(".v", 1)[1])
+
+
+class Envelope(BaseModel):
+    """What is actually published: metadata for tracing and de-duplication around one event."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    event_id: uuid.UUID = Field(default_factory=uuid.uuid4)
+    subject: str
+    schema_version: int
+    occurred_at: AwareDatetime = Field(default_factory=lambda: datetime.now(UTC))
+    correlation_id: uuid.UUID
+    causation_id: uuid.UUID | None = None
+    producer: str
+    data: dict[str, Any]
+
+    @classmethod
+    def wrap(
+        cls,
+        event: Event,
+        *,
+        producer: str,
+        correlation_id: uuid.UUID | None = None,
+        causation_id: uuid.UUID | None = None,
+    ) -> Envelope:
+        event_id = uuid.uuid4()
+        return cls(
+            event_id=event_id,
+            subject=event.subject,
+            schema_version=event.schema_version(),
+            correlation_id=correlation_id or event_id,
+            causation_id=causation_id,
+            producer=producer,
+            data=event.model_dump(mode="json"),
+        )
+
+    def to_bytes(self) -> bytes:
+        return self.model_dump_json().encode()
+
+    def event(self) -> Event:
+        """The typed payload, validated against the catalogue."""
+        from shared.events.catalogue import CATALOGUE
+
+        event_type = CATALOGUE.get(self.subject)
+        if event_type is None:
+            raise InvalidEvent(f"unknown event subject {self.subject!r}")
+        try:
+            return event_type.model_validate(self.data)
+        except ValidationError as exc:
+            raise InvalidEvent(f"{self.subject}: {_first_errors(exc)}") from exc
+
+
+def parse_envelope(subject: str, body: bytes) -> tuple[Envelope, Event]:
+    """Parse and validate a message received on ``subject``; raise InvalidEvent with the reason."""
+    if len(body) > MAX_EVENT_BYTES:
+        raise InvalidEvent(f"payload of {len(body)} bytes exceeds {MAX_EVENT_BYTES}")
+    try:
+        raw = json.loads(body)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise InvalidEvent(f"not JSON: {exc}") from exc
+    try:
+        envelope = Envelope.model_validate(raw)
+    except ValidationError as exc:
+        raise InvalidEvent(f"bad envelope: {_first_errors(exc)}") from exc
+    if envelope.subject != subject:
+        raise InvalidEvent(f"envelope subject {envelope.subject!r} does not match {subject!r}")
+    event = envelope.event()
+    if envelope.schema_version != event.schema_version():
+        raise InvalidEvent(
+            f"schema_version {envelope.schema_version} does not match {subject} (v{event.schema_version()})"
+        )
+    return envelope, event
+
+
+def _first_errors(exc: ValidationError, limit: int = 3) -> str:
+    parts = [
+        f"{'.'.join(str(p) for p in err['loc']) or '<root>'}: {err['msg']}" for err in exc.errors()[:limit]
+    ]
+    return "; ".join(parts)

@@ -1,0 +1,147 @@
+"""Consuming events: durable JetStream consumers with retry, backoff and dead letters.
+
+FastStream's default for NATS terminates a message whose handler raised: it would be lost.
+Here every consumer acknowledges by hand (``AckPolicy.MANUAL``):
+
+- a message that can never be applied (not JSON, unknown subject, wrong schema version,
+  missing fields, too big) goes to ``deadletter.<consumer>.<subject>`` at once, with the
+  reason in the ``Tournees-Dead-Letter-Reason`` header, then is acknowledged;
+- a handler that raises is retried with exponential backoff (``nak`` with a delay);
+  after ``max_deliver`` attempts the message goes to the dead-letter subject with the
+  error as reason;
+- if even the dead-letter publish fails, the message is not acknowledged, so JetStream
+  redelivers it after ``ack_wait``: nothing is dropped silently.
+
+The JetStream consumer itself has no delivery limit (``max_deliver=-1``): the limit is
+applied here, where the reason is known.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from faststream.middlewares import AckPolicy
+from faststream.nats import ConsumerConfig, JStream, NatsMessage, NatsRouter, PullSub
+from nats.js.api import AckPolicy as JsAckPolicy
+from nats.js.api import DeliverPolicy
+
+from shared.events import Envelope, Event, InvalidEvent, parse_envelope
+from shared.events.streams import dead_letter_subject, stream_for
+
+log = logging.getLogger(__name__)
+
+E = TypeVar("E", bound=Event)
+Handler = Callable[[Envelope, E], Awaitable[None]]
+
+REASON_HEADER = "Tournees-Dead-Letter-Reason"
+
+
+@dataclass(frozen=True)
+class ConsumerPolicy:
+    max_deliver: int = 5
+    ack_wait_s: float = 30.0
+    max_ack_pending: int = 256
+    base_delay_s: float = 1.0
+    max_delay_s: float = 60.0
+
+    def backoff(self, delivered: int) -> float:
+        """Delay before the next attempt, after ``delivered`` attempts so far."""
+        return float(min(self.base_delay_s * 2 ** max(delivered - 1, 0), self.max_delay_s))
+
+
+def durable_consumer(
+    router: NatsRouter,
+    event_type: type[E],
+    *,
+    durable: str,
+    policy: ConsumerPolicy,
+) -> Callable[[Handler[E]], Handler[E]]:
+    """Register ``handle(envelope, event)`` as the durable consumer ``durable`` of ``event_type``."""
+
+    def decorator(handle: Handler[E]) -> Handler[E]:
+        subject = event_type.subject
+
+        @router.subscriber(
+            subject,
+            stream=JStream(stream_for(subject), declare=False),
+            durable=durable,
+            pull_sub=PullSub(batch_size=16, timeout=2.0),
+            config=ConsumerConfig(
+                durable_name=durable,
+                ack_policy=JsAckPolicy.EXPLICIT,
+                deliver_policy=DeliverPolicy.ALL,
+                ack_wait=policy.ack_wait_s,
+                max_deliver=-1,
+                max_ack_pending=policy.max_ack_pending,
+            ),
+            ack_policy=AckPolicy.MANUAL,
+            title=durable,
+            description=(handle.__doc__ or "").strip() or None,
+        )
+        async def consume(message: NatsMessage) -> None:
+            await deliver(message, event_type, durable, policy, handle)
+
+        return handle
+
+    return decorator
+
+
+async def deliver(
+    message: NatsMessage, event_type: type[E], consumer: str, policy: ConsumerPolicy, handle: Handler[E]
+) -> None:
+    raw = message.raw_message
+    delivered = raw.metadata.num_delivered or 1
+    try:
+        envelope, event = parse_envelope(raw.subject, raw.data)
+        if not isinstance(event, event_type):
+            raise InvalidEvent(f"{raw.subject} is not {event_type.subject}")
+    except InvalidEvent as exc:
+        await _dead_letter(message, consumer, f"invalid: {exc}", delivered)
+        return
+    try:
+        await handle(envelope, event)
+    except Exception as exc:
+        reason = f"{type(exc).__name__}: {exc}"
+        if delivered >= policy.max_deliver:
+            log.error(
+                "%s gave up on %s %s after %d attempts", consumer, raw.subject, envelope.event_id, delivered
+            )
+            await _dead_letter(message, consumer, f"failed after {delivered} attempts: {reason}", delivered)
+            return
+        delay = policy.backoff(delivered)
+        log.warning(
+            "%s failed on %s %s (attempt %d, retry in %.1fs): %s",
+            consumer,
+            raw.subject,
+            envelope.event_id,
+            delivered,
+            delay,
+            type(exc).__name__,
+        )
+        await message.nack(delay=delay)
+        return
+    await message.ack()
+
+
+async def _dead_letter(message: NatsMessage, consumer: str, reason: str, delivered: int) -> None:
+    raw = message.raw_message
+    js = raw._client.jetstream()
+    meta = raw.metadata
+    headers: dict[str, Any] = {
+        # One dead letter per original message, even if this step is retried.
+        "Nats-Msg-Id": f"{consumer}:{meta.stream}:{meta.sequence.stream}",
+        REASON_HEADER: _header_safe(reason),
+        "Tournees-Original-Subject": raw.subject,
+        "Tournees-Consumer": consumer,
+        "Tournees-Deliveries": str(delivered),
+    }
+    await js.publish(dead_letter_subject(consumer, raw.subject), raw.data, headers=headers)
+    log.error("dead-lettered %s from %s: %s", raw.subject, consumer, _header_safe(reason))
+    await message.ack()
+
+
+def _header_safe(text: str, limit: int = 500) -> str:
+    return " ".join(text.split())[:limit]

@@ -1,0 +1,143 @@
+"""Running one service: database migrated, streams declared, relay and subscribers started,
+HTTP API served, and everything stopped in order on SIGTERM or Ctrl-C."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import uvicorn
+from fastapi import APIRouter, FastAPI
+from faststream.nats import NatsBroker, NatsRouter
+from sqlalchemy import Table
+
+from shared import db
+from shared.events.streams import ensure_streams
+from shared.http import probes
+from shared.messaging import ConsumerPolicy
+from shared.migrations import upgrade
+from shared.outbox import OutboxRelay
+from shared.settings import ServiceSettings
+from shared.telemetry import setup_telemetry
+
+log = logging.getLogger(__name__)
+
+
+class ServiceRuntime:
+    """The process-level resources of one service, started and stopped together."""
+
+    def __init__(self, settings: ServiceSettings, *, outbox: Table, migrations: Path) -> None:
+        self.settings = settings
+        self.name = settings.service_name
+        self.engine = db.create_engine(settings.sqlalchemy_url, schema=settings.database_schema)
+        self.sessions = db.session_factory(self.engine)
+        self.broker = NatsBroker(
+            settings.nats_url,
+            name=f"tournees-{self.name}",
+            max_reconnect_attempts=-1,
+            reconnect_time_wait=1,
+            log_level=logging.DEBUG,
+        )
+        self.outbox = outbox
+        self.migrations = migrations
+        self.relay: OutboxRelay | None = None
+        self._stop = asyncio.Event()
+        self._relay_task: asyncio.Task[None] | None = None
+
+    @property
+    def consumer_policy(self) -> ConsumerPolicy:
+        s = self.settings
+        return ConsumerPolicy(
+            max_deliver=s.consumer_max_deliver,
+            ack_wait_s=s.consumer_ack_wait_s,
+            max_ack_pending=s.consumer_max_ack_pending,
+            base_delay_s=s.retry_base_delay_s,
+            max_delay_s=s.retry_max_delay_s,
+        )
+
+    def include(self, router: NatsRouter) -> None:
+        self.broker.include_router(router)
+
+    def wake_relay(self) -> None:
+        if self.relay is not None:
+            self.relay.wake()
+
+    async def migrate(self) -> None:
+        await upgrade(self.engine, self.migrations)
+
+    async def start(self) -> None:
+        await self.migrate()
+        await self.broker.connect()
+        js = self.broker.connection.jetstream()
+        await ensure_streams(
+            js, replicas=self.settings.stream_replicas, duplicate_window_s=self.settings.duplicate_window_s
+        )
+        self._stop.clear()
+        self.relay = OutboxRelay(
+            self.engine,
+            self.outbox,
+            js,
+            batch_size=self.settings.relay_batch_size,
+            interval_s=self.settings.relay_interval_s,
+        )
+        self._relay_task = asyncio.create_task(self.relay.run(self._stop), name=f"{self.name}-outbox-relay")
+        await self.broker.start()
+        log.info("%s started", self.name)
+
+    async def stop(self) -> None:
+        self._stop.set()
+        if self._relay_task is not None:
+            await self._relay_task
+        await self.broker.stop()
+        await self.engine.dispose()
+        log.info("%s stopped", self.name)
+
+    async def readiness(self) -> dict[str, str]:
+        checks: dict[str, str] = {}
+        try:
+            await asyncio.wait_for(db.ping(self.engine), timeout=2)
+            checks["database"] = "ok"
+        except Exception as exc:
+            checks["database"] = f"error: {type(exc).__name__}"
+        connected = self.broker.config.broker_config.connection_state
+        checks["nats"] = "ok" if connected and self.broker.connection.is_connected else "disconnected"
+        return checks
+
+    def http_app(self, *routers: APIRouter, title: str, description: str = "") -> FastAPI:
+        @contextlib.asynccontextmanager
+        async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+            await self.start()
+            try:
+                yield
+            finally:
+                await self.stop()
+
+        app = FastAPI(title=title, description=description, version="0.1.0", lifespan=lifespan)
+        app.include_router(probes(self.readiness))
+        for router in routers:
+            app.include_router(router)
+        return app
+
+
+def configure_logging(level: str) -> None:
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)-7s %(name)s: %(message)s")
+
+
+def serve(runtime: ServiceRuntime, app: FastAPI) -> None:
+    """Serve until SIGTERM/SIGINT; uvicorn's graceful shutdown runs the lifespan's ``stop``."""
+    settings = runtime.settings
+    configure_logging(settings.log_level)
+    setup_telemetry(runtime.name)
+    config = uvicorn.Config(
+        app,
+        host=settings.http_host,
+        port=settings.port,
+        log_config=None,
+        access_log=False,
+        lifespan="on",
+        timeout_graceful_shutdown=20,
+    )
+    uvicorn.Server(config).run()

@@ -1,0 +1,68 @@
+"""Configuration through environment variables only, one ``Settings`` class per service."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import ClassVar, Literal
+
+from pydantic import SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_API_TOKEN = "dev-token-change-me"  # noqa: S105 - refused outside local runs, below
+
+
+class ServiceSettings(BaseSettings):
+    """Settings every service shares. Read from the environment (``DATABASE_URL``, ``NATS_URL``…)."""
+
+    model_config = SettingsConfigDict(extra="ignore", frozen=True)
+
+    service_name: ClassVar[str]
+    default_http_port: ClassVar[int]
+
+    environment: Literal["local", "demo", "test", "production"] = "local"
+    data_dir: Path = Path(".tournees")
+    database_url: str = ""
+    """SQLAlchemy URL; empty means a SQLite file ``<data_dir>/<service>.db``."""
+    database_schema: str | None = None
+    """Postgres schema to use (search_path); lets tests share one database."""
+    nats_url: str = "nats://127.0.0.1:4222"
+    http_host: str = "127.0.0.1"
+    http_port: int = 0
+    api_token: SecretStr = SecretStr(DEFAULT_API_TOKEN)
+    log_level: str = "INFO"
+
+    stream_replicas: int = 1
+    duplicate_window_s: float = 3600.0
+    consumer_max_deliver: int = 5
+    consumer_ack_wait_s: float = 30.0
+    consumer_max_ack_pending: int = 256
+    retry_base_delay_s: float = 1.0
+    retry_max_delay_s: float = 60.0
+    relay_interval_s: float = 0.25
+    relay_batch_size: int = 100
+
+    @model_validator(mode="after")
+    def _refuse_default_secrets(self) -> ServiceSettings:
+        if self.environment == "production" and self.api_token.get_secret_value() == DEFAULT_API_TOKEN:
+            raise ValueError("API_TOKEN must be set to a real secret in production")
+        return self
+
+    @property
+    def port(self) -> int:
+        return self.http_port or self.default_http_port
+
+    @property
+    def sqlalchemy_url(self) -> str:
+        return async_database_url(self.database_url or f"sqlite:///{self.data_dir / self.service_name}.db")
+
+
+def async_database_url(url: str) -> str:
+    """Map a plain database URL to the async driver SQLAlchemy needs."""
+    for plain, driver in (
+        ("postgresql://", "postgresql+asyncpg://"),
+        ("postgres://", "postgresql+asyncpg://"),
+        ("sqlite://", "sqlite+aiosqlite://"),
+    ):
+        if url.startswith(plain):
+            return driver + url[len(plain) :]
+    return url

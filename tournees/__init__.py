@@ -1,0 +1,1 @@
+"""The ``tournees`` command: run the services together, the demo, migrations."""

