@@ -41,6 +41,10 @@ REASON_HEADER = "Tournees-Dead-Letter-Reason"
 
 @dataclass(frozen=True)
 class ConsumerPolicy:
+    # FastStream handles the messages of one pull batch concurrently: a batch of 1 keeps a
+    # consumer's events in stream order (a registration before its update). Raise it only
+    # for consumers whose handlers do not depend on order.
+    batch_size: int = 1
     max_deliver: int = 5
     ack_wait_s: float = 30.0
     max_ack_pending: int = 256
@@ -68,7 +72,7 @@ def durable_consumer(
             subject,
             stream=JStream(stream_for(subject), declare=False),
             durable=durable,
-            pull_sub=PullSub(batch_size=16, timeout=2.0),
+            pull_sub=PullSub(batch_size=policy.batch_size, timeout=2.0),
             config=ConsumerConfig(
                 durable_name=durable,
                 ack_policy=JsAckPolicy.EXPLICIT,

@@ -29,14 +29,19 @@ async def upgrade(engine: AsyncEngine, script_location: Path, revision: str = "h
         await conn.run_sync(_upgrade)
 
 
-def run_migrations(metadata: MetaData) -> None:
-    """Body of every service's ``env.py``: migrate on the connection handed over by ``upgrade``."""
+def run_migrations(metadata: MetaData, service: str) -> None:
+    """Body of every service's ``env.py``: migrate on the connection handed over by ``upgrade``.
+
+    Each service keeps its own version table, so two services pointed at one database by
+    mistake fail loudly instead of taking each other's revisions for their own.
+    """
     connection = context.config.attributes.get("connection")
     if connection is None:
         raise RuntimeError("apply migrations with `tournees migrate SERVICE`, not the alembic command")
     context.configure(
         connection=connection,
         target_metadata=metadata,
+        version_table=f"{service}_alembic_version",
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
     )

@@ -12,7 +12,7 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
+from pydantic import AwareDatetime, BaseModel, ConfigDict, ValidationError
 
 SUBJECT_PATTERN = re.compile(
     r"^(?P<context>[a-z]+)\.(?P<aggregate>[a-z_]+)\.(?P<name>[a-z_]+)\.v(?P<version>[1-9][0-9]*)$"
@@ -52,10 +52,11 @@ class Envelope(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    event_id: uuid.UUID = Field(default_factory=uuid.uuid4)
+    # No defaults: a message received without an id or a time is invalid, not given new ones.
+    event_id: uuid.UUID
     subject: str
     schema_version: int
-    occurred_at: AwareDatetime = Field(default_factory=lambda: datetime.now(UTC))
+    occurred_at: AwareDatetime
     correlation_id: uuid.UUID
     causation_id: uuid.UUID | None = None
     producer: str
@@ -73,6 +74,7 @@ class Envelope(BaseModel):
         event_id = uuid.uuid4()
         return cls(
             event_id=event_id,
+            occurred_at=datetime.now(UTC),
             subject=event.subject,
             schema_version=event.schema_version(),
             correlation_id=correlation_id or event_id,

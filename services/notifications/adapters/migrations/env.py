@@ -1,4 +1,4 @@
 from services.notifications.adapters.orm import metadata
 from shared.migrations import run_migrations
 
-run_migrations(metadata)
+run_migrations(metadata, "notifications")

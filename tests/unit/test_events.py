@@ -1,0 +1,137 @@
+"""The envelope, the subjects and the catalogue of events."""
+
+from __future__ import annotations
+
+import datetime as dt
+import inspect
+import json
+import uuid
+
+import pytest
+
+import shared.events.catalogue as catalogue_module
+from shared.events import CATALOGUE, ConseillerRegistered, Envelope, Event, InvalidEvent, parse_envelope
+from shared.events.envelope import MAX_EVENT_BYTES, SUBJECT_PATTERN
+from shared.events.streams import STREAMS, dead_letter_subject, stream_for
+
+
+def registered() -> ConseillerRegistered:
+    return ConseillerRegistered(conseiller_id=uuid.uuid4(), name="Ana", home_commune="2A004", weekly_hours=20)
+
+
+def test_every_event_class_is_in_the_catalogue_under_its_own_subject():
+    declared = {
+        cls
+        for _, cls in inspect.getmembers(catalogue_module, inspect.isclass)
+        if issubclass(cls, Event) and cls is not Event
+    }
+    assert set(CATALOGUE.values()) == declared
+    assert all(CATALOGUE[cls.subject] is cls for cls in declared)
+
+
+@pytest.mark.parametrize("subject", sorted(CATALOGUE))
+def test_subjects_follow_the_naming_and_each_lands_in_its_context_stream(subject):
+    match = SUBJECT_PATTERN.match(subject)
+    assert match is not None
+    assert stream_for(subject) == match["context"].upper()
+
+
+def test_a_subject_outside_the_naming_is_refused_at_class_definition():
+    with pytest.raises(TypeError, match="not <context>"):
+
+        class Bad(Event):
+            subject = "Registry.ConseillerRegistered"
+
+
+def test_streams_capture_disjoint_subjects_and_dead_letters_have_their_own():
+    roots = [pattern.split(".")[0] for spec in STREAMS for pattern in spec.subjects]
+    assert len(roots) == len(set(roots))
+    assert (
+        stream_for(dead_letter_subject("scheduling-conseillers", ConseillerRegistered.subject))
+        == "DEADLETTER"
+    )
+    with pytest.raises(LookupError):
+        stream_for("billing.invoice.sent.v1")
+
+
+def test_envelope_carries_ids_time_and_version():
+    event = registered()
+    envelope = Envelope.wrap(event, producer="registry")
+    assert envelope.subject == "registry.conseiller.registered.v1"
+    assert envelope.schema_version == 1
+    assert envelope.correlation_id == envelope.event_id  # a fact with no cause starts its own chain
+    assert envelope.causation_id is None
+    assert envelope.occurred_at.utcoffset() == dt.timedelta(0)
+    assert envelope.producer == "registry"
+
+
+def test_an_event_caused_by_another_keeps_the_correlation():
+    cause = Envelope.wrap(registered(), producer="registry")
+    effect = Envelope.wrap(
+        registered(), producer="scheduling", correlation_id=cause.correlation_id, causation_id=cause.event_id
+    )
+    assert effect.correlation_id == cause.event_id
+    assert effect.causation_id == cause.event_id
+
+
+def test_envelope_round_trips_through_bytes():
+    event = registered()
+    envelope = Envelope.wrap(event, producer="registry")
+    parsed_envelope, parsed_event = parse_envelope(event.subject, envelope.to_bytes())
+    assert parsed_envelope == envelope
+    assert parsed_event == event
+
+
+def test_events_are_frozen_and_strict():
+    event = registered()
+    with pytest.raises(Exception, match="frozen"):
+        event.name = "Other"  # type: ignore[misc]
+    with pytest.raises(Exception, match="Extra inputs"):
+        ConseillerRegistered.model_validate({**event.model_dump(), "extra": 1})
+
+
+def _body(**changes) -> bytes:
+    raw = json.loads(Envelope.wrap(registered(), producer="registry").to_bytes())
+    for key, value in changes.items():
+        if value is None:
+            raw.pop(key)
+        else:
+            raw[key] = value
+    return json.dumps(raw).encode()
+
+
+@pytest.mark.parametrize(
+    ("body", "reason"),
+    [
+        (b"\xff\xfe", "not JSON"),
+        (b"{", "not JSON"),
+        (b"[]", "bad envelope"),
+        (_body(event_id=None), "event_id: Field required"),
+        (_body(occurred_at="2026-11-26T10:00:00"), "occurred_at"),
+        (_body(schema_version=2), "schema_version 2 does not match"),
+        (_body(subject="registry.conseiller.renamed.v1"), "does not match"),
+        (_body(data={"name": "Ana"}), "conseiller_id: Field required"),
+        (_body(data={"conseiller_id": "x", "name": "A", "home_commune": "61293", "weekly_hours": 1}), "UUID"),
+        (b" " * (MAX_EVENT_BYTES + 1), "exceeds"),
+    ],
+)
+def test_invalid_messages_are_refused_with_a_reason(body, reason):
+    with pytest.raises(InvalidEvent, match=reason):
+        parse_envelope(ConseillerRegistered.subject, body)
+
+
+def test_an_unknown_subject_is_refused():
+    envelope = Envelope.wrap(registered(), producer="registry").model_copy(
+        update={"subject": "registry.x.y.v1"}
+    )
+    with pytest.raises(InvalidEvent, match="unknown event subject"):
+        parse_envelope("registry.x.y.v1", envelope.to_bytes())
+
+
+def test_a_refusal_reason_never_echoes_the_payload():
+    body = _body(
+        data={"conseiller_id": "+33612345678", "name": "Ana", "home_commune": "61293", "weekly_hours": 1}
+    )
+    with pytest.raises(InvalidEvent) as refused:
+        parse_envelope(ConseillerRegistered.subject, body)
+    assert "+33612345678" not in str(refused.value)
