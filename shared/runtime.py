@@ -39,7 +39,8 @@ class ServiceRuntime:
             name=f"tournees-{self.name}",
             max_reconnect_attempts=-1,
             reconnect_time_wait=1,
-            log_level=logging.DEBUG,
+            logger=logging.getLogger("faststream"),
+            log_level=logging.DEBUG,  # one line per message received: debug, not info
         )
         self.outbox = outbox
         self.migrations = migrations
@@ -70,7 +71,7 @@ class ServiceRuntime:
 
     async def start(self) -> None:
         await self.migrate()
-        await self.broker.connect()
+        await self._connect()
         js = self.broker.connection.jetstream()
         await ensure_streams(
             js, replicas=self.settings.stream_replicas, duplicate_window_s=self.settings.duplicate_window_s
@@ -87,6 +88,15 @@ class ServiceRuntime:
         await self.broker.start()
         log.info("%s started", self.name)
 
+    async def _connect(self) -> None:
+        """First connection, with a deadline: reconnecting forever is for after it succeeded.
+        Without one, a service pointed at a wrong NATS_URL would hang silently at start-up."""
+        timeout = self.settings.nats_connect_timeout_s
+        try:
+            await asyncio.wait_for(self.broker.connect(), timeout)
+        except (TimeoutError, OSError) as exc:
+            raise RuntimeError(f"cannot reach NATS at {self.settings.nats_url} within {timeout:g} s") from exc
+
     async def stop(self) -> None:
         self._stop.set()
         if self._relay_task is not None:
@@ -102,8 +112,7 @@ class ServiceRuntime:
             checks["database"] = "ok"
         except Exception as exc:
             checks["database"] = f"error: {type(exc).__name__}"
-        connected = self.broker.config.broker_config.connection_state
-        checks["nats"] = "ok" if connected and self.broker.connection.is_connected else "disconnected"
+        checks["nats"] = "ok" if await self.broker.ping(timeout=1) else "disconnected"
         return checks
 
     def http_app(self, *routers: APIRouter, title: str, description: str = "") -> FastAPI:

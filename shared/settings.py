@@ -26,6 +26,7 @@ class ServiceSettings(BaseSettings):
     database_schema: str | None = None
     """Postgres schema to use (search_path); lets tests share one database."""
     nats_url: str = "nats://127.0.0.1:4222"
+    nats_connect_timeout_s: float = 20.0
     http_host: str = "127.0.0.1"
     http_port: int = 0
     api_token: SecretStr = SecretStr(DEFAULT_API_TOKEN)

@@ -10,15 +10,23 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
 import shutil
 import signal
 import sys
+from collections.abc import Coroutine
 from pathlib import Path
+from typing import Any, Protocol, TypeVar
 
+from fastapi import FastAPI
+
+from shared.runtime import ServiceRuntime
 from shared.settings import DEFAULT_API_TOKEN
 from tournees import demo
 from tournees.supervisor import DEFAULT_PORTS, SERVICES, StartupFailed, Supervisor
+
+T = TypeVar("T")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -56,7 +64,15 @@ def _stack_options(parser: argparse.ArgumentParser, *, default_dir: str) -> None
     )
 
 
-def _bootstrap(service: str):  # type: ignore[no-untyped-def]
+class _Service(Protocol):
+    @property
+    def runtime(self) -> ServiceRuntime: ...
+    @property
+    def app(self) -> FastAPI: ...
+
+
+def _bootstrap(service: str) -> _Service:
+    """Import only the service asked for: each process loads its own code alone."""
     if service == "registry":
         from services.registry.bootstrap import bootstrap as registry
 
@@ -102,12 +118,13 @@ async def _run_stack(args: argparse.Namespace) -> int:
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     try:
-        await supervisor.start()
+        await _unless_stopped(supervisor.start(), stop)
         print(f"\nTournées is up (NATS {supervisor.nats_url}); API token: {token}")
         for name in SERVICES:
             print(f"  {name:<14} {supervisor.url(name)}/docs")
         if args.command == "demo":
-            summary = await demo.run({name: supervisor.url(name) for name in SERVICES}, token)
+            urls = {name: supervisor.url(name) for name in SERVICES}
+            summary = await _unless_stopped(demo.run(urls, token), stop)
             demo.print_summary(summary, sys.stdout)
             if args.headless:
                 return 0
@@ -116,8 +133,28 @@ async def _run_stack(args: argparse.Namespace) -> int:
     except StartupFailed as exc:
         print(f"\ntournees: {exc}", file=sys.stderr)
         return 1
+    except Interrupted:
+        return 130
     finally:
         await supervisor.stop()
+
+
+class Interrupted(Exception):
+    """Ctrl-C or SIGTERM arrived while starting or running the scenario."""
+
+
+async def _unless_stopped(work: Coroutine[Any, Any, T], stop: asyncio.Event) -> T:
+    """Run ``work`` unless Ctrl-C (or SIGTERM) comes first; then cancel it and raise Interrupted."""
+    task = asyncio.ensure_future(work)
+    stopping = asyncio.ensure_future(stop.wait())
+    await asyncio.wait({task, stopping}, return_when=asyncio.FIRST_COMPLETED)
+    stopping.cancel()
+    if task.done():
+        return task.result()
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+    raise Interrupted
 
 
 async def _watch(supervisor: Supervisor, stop: asyncio.Event) -> int:

@@ -25,6 +25,8 @@ import httpx
 SERVICES = ("registry", "scheduling", "notifications")
 DEFAULT_PORTS = {"registry": 8001, "scheduling": 8002, "notifications": 8003}
 STOP_TIMEOUT_S = 25.0
+LOG_CHUNK = 64 * 1024
+MAX_LOG_LINE = 16 * 1024
 
 
 class StartupFailed(RuntimeError):
@@ -131,12 +133,26 @@ class Supervisor:
         self.children.append(child)
 
     async def _relay_logs(self, child: Child) -> None:
+        """Copy a child's output, prefixed, until it closes. Reads chunks rather than lines: a
+        line longer than the stream's limit must not end the relay (the child would then block
+        on a full pipe)."""
         assert child.process.stdout is not None
         width = max(len(name) for name in (*SERVICES, "nats"))
-        async for raw in child.process.stdout:
-            line = raw.decode(errors="replace").rstrip()
-            child.tail = [*child.tail[-40:], line]
-            print(f"{child.name:<{width}} | {line}", file=self.out, flush=True)
+        pending = b""
+        while chunk := await child.process.stdout.read(LOG_CHUNK):
+            *lines, pending = (pending + chunk).split(b"\n")
+            if len(pending) > MAX_LOG_LINE:
+                lines.append(pending)
+                pending = b""
+            for raw in lines:
+                self._print(child, width, raw)
+        if pending:
+            self._print(child, width, pending)
+
+    def _print(self, child: Child, width: int, raw: bytes) -> None:
+        line = raw[:MAX_LOG_LINE].decode(errors="replace").rstrip()
+        child.tail = [*child.tail[-40:], line]
+        print(f"{child.name:<{width}} | {line}", file=self.out, flush=True)
 
     def _raise_if_exited(self) -> None:
         for child in self.children:
