@@ -17,8 +17,14 @@ def alembic_config(script_location: Path) -> Config:
     return config
 
 
+# Replicas of a service start together and each migrates: on Postgres they queue on this lock
+# (held until the migration's transaction ends) instead of racing to create the same tables.
+# A SQLite file belongs to one process (the embedded mode), so it needs none.
+MIGRATION_LOCK = 7_471_263
+
+
 async def upgrade(engine: AsyncEngine, script_location: Path, revision: str = "head") -> None:
-    """Apply the service's migrations up to ``revision`` (idempotent)."""
+    """Apply the service's migrations up to ``revision`` (idempotent, safe to run concurrently)."""
     config = alembic_config(script_location)
 
     def _upgrade(connection: Connection) -> None:
@@ -26,6 +32,8 @@ async def upgrade(engine: AsyncEngine, script_location: Path, revision: str = "h
         command.upgrade(config, revision)
 
     async with engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            await conn.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
         await conn.run_sync(_upgrade)
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
@@ -69,3 +71,15 @@ async def test_two_services_sharing_a_database_by_mistake_fail_loudly(database):
     with pytest.raises(Exception, match=r"(?i)already exists"):
         await upgrade(engine, SCHEDULING_MIGRATIONS)
     await engine.dispose()
+
+
+async def test_replicas_migrating_at_once_all_succeed(postgres_database):
+    """Replicas starting together all migrate; none crashes on another's tables. (Replicas share
+    a database only on Postgres: a SQLite file belongs to one process, in the embedded mode.)"""
+    engines = [postgres_database.engine() for _ in range(3)]
+    await asyncio.gather(*(upgrade(engine, REGISTRY_MIGRATIONS) for engine in engines))
+    async with engines[0].connect() as conn:
+        tables = await conn.run_sync(lambda c: set(inspect(c).get_table_names()))
+    for engine in engines:
+        await engine.dispose()
+    assert "conseillers" in tables
