@@ -58,16 +58,23 @@ class ConsumerPolicy:
 
 def durable_consumer(
     router: NatsRouter,
-    event_type: type[E],
-    *,
+    *event_types: type[E],
     durable: str,
     policy: ConsumerPolicy,
+    subject: str | None = None,
 ) -> Callable[[Handler[E]], Handler[E]]:
-    """Register ``handle(envelope, event)`` as the durable consumer ``durable`` of ``event_type``."""
+    """Register ``handle(envelope, event)`` as the durable consumer ``durable``.
+
+    One event type: its own subject. Several: give the ``subject`` that covers them all
+    (``registry.>``), so they reach the handler in stream order; other valid events on it
+    are acknowledged and skipped.
+    """
+    if subject is None:
+        if len(event_types) != 1:
+            raise ValueError("several event types need the subject that covers them")
+        subject = event_types[0].subject
 
     def decorator(handle: Handler[E]) -> Handler[E]:
-        subject = event_type.subject
-
         @router.subscriber(
             subject,
             stream=JStream(stream_for(subject), declare=False),
@@ -86,7 +93,7 @@ def durable_consumer(
             description=(handle.__doc__ or "").strip() or None,
         )
         async def consume(message: NatsMessage) -> None:
-            await deliver(message, event_type, durable, policy, handle)
+            await deliver(message, event_types, durable, policy, handle)
 
         return handle
 
@@ -94,25 +101,28 @@ def durable_consumer(
 
 
 async def deliver(
-    message: NatsMessage, event_type: type[E], consumer: str, policy: ConsumerPolicy, handle: Handler[E]
+    message: NatsMessage,
+    event_types: tuple[type[E], ...],
+    consumer: str,
+    policy: ConsumerPolicy,
+    handle: Handler[E],
 ) -> None:
     raw = message.raw_message
     delivered = raw.metadata.num_delivered or 1
     try:
         envelope, event = parse_envelope(raw.subject, raw.data)
-        if not isinstance(event, event_type):
-            raise InvalidEvent(f"{raw.subject} is not {event_type.subject}")
     except InvalidEvent as exc:
         await _dead_letter(message, consumer, f"invalid: {exc}", delivered)
+        return
+    if not isinstance(event, event_types):
+        await message.ack()  # a valid event this consumer has no use for
         return
     try:
         await handle(envelope, event)
     except Exception as exc:
         reason = f"{type(exc).__name__}: {exc}"
         if delivered >= policy.max_deliver:
-            log.error(
-                "%s gave up on %s %s after %d attempts", consumer, raw.subject, envelope.event_id, delivered
-            )
+            log.error("%s gave up on %s %s after %d attempts", consumer, raw.subject, envelope.event_id, delivered)
             await _dead_letter(message, consumer, f"failed after {delivered} attempts: {reason}", delivered)
             return
         delay = policy.backoff(delivered)
@@ -132,7 +142,7 @@ async def deliver(
 
 async def _dead_letter(message: NatsMessage, consumer: str, reason: str, delivered: int) -> None:
     raw = message.raw_message
-    js = raw._client.jetstream()
+    js = raw._client.jetstream()  # nats-py's Msg keeps its client private
     meta = raw.metadata
     headers: dict[str, Any] = {
         # One dead letter per original message, even if this step is retried.

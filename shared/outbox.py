@@ -113,9 +113,7 @@ class OutboxRelay:
         async with self.engine.begin() as conn:
             rows = (
                 await conn.execute(
-                    select(
-                        outbox.c.id, outbox.c.event_id, outbox.c.subject, outbox.c.payload, outbox.c.headers
-                    )
+                    select(outbox.c.id, outbox.c.event_id, outbox.c.subject, outbox.c.payload, outbox.c.headers)
                     .where(outbox.c.published_at.is_(None))
                     .order_by(outbox.c.id)
                     .limit(self.batch_size)
@@ -134,9 +132,7 @@ class OutboxRelay:
                     await conn.execute(
                         update(outbox)
                         .where(outbox.c.id == row.id)
-                        .values(
-                            attempts=outbox.c.attempts + 1, last_error=f"{type(exc).__name__}: {exc}"[:500]
-                        )
+                        .values(attempts=outbox.c.attempts + 1, last_error=f"{type(exc).__name__}: {exc}"[:500])
                     )
                     break
                 await self._mark_published(conn, row.id, ack.seq)
@@ -147,9 +143,7 @@ class OutboxRelay:
         await conn.execute(
             update(self.outbox)
             .where(self.outbox.c.id == row_id)
-            .values(
-                published_at=datetime.now(UTC), stream_sequence=sequence, attempts=self.outbox.c.attempts + 1
-            )
+            .values(published_at=datetime.now(UTC), stream_sequence=sequence, attempts=self.outbox.c.attempts + 1)
         )
 
     async def run(self, stop: asyncio.Event) -> None:

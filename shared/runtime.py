@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 
 import uvicorn
@@ -45,6 +45,7 @@ class ServiceRuntime:
         self.outbox = outbox
         self.migrations = migrations
         self.relay: OutboxRelay | None = None
+        self._after_migrations: list[Callable[[], Awaitable[None]]] = []
         self._stop = asyncio.Event()
         self._relay_task: asyncio.Task[None] | None = None
 
@@ -66,8 +67,14 @@ class ServiceRuntime:
         if self.relay is not None:
             self.relay.wake()
 
+    def on_migrated(self, step: Callable[[], Awaitable[None]]) -> None:
+        """Run ``step`` after each migration (reference data a service ships, say); it must be idempotent."""
+        self._after_migrations.append(step)
+
     async def migrate(self) -> None:
         await upgrade(self.engine, self.migrations)
+        for step in self._after_migrations:
+            await step()
 
     async def start(self) -> None:
         await self.migrate()

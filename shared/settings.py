@@ -8,7 +8,7 @@ from typing import ClassVar, Literal
 from pydantic import SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-DEFAULT_API_TOKEN = "dev-token-change-me"  # noqa: S105 - refused outside local runs, below
+DEFAULT_AUTH_SECRET = "dev-secret-change-me-0123456789abcdef"  # noqa: S105 - refused in production, below
 
 
 class ServiceSettings(BaseSettings):
@@ -29,7 +29,8 @@ class ServiceSettings(BaseSettings):
     nats_connect_timeout_s: float = 20.0
     http_host: str = "127.0.0.1"
     http_port: int = 0
-    api_token: SecretStr = SecretStr(DEFAULT_API_TOKEN)
+    auth_secret: SecretStr = SecretStr(DEFAULT_AUTH_SECRET)
+    """Key that signs and checks the bearer tokens (JWT, HS256); the same for every service."""
     log_level: str = "INFO"
 
     stream_replicas: int = 1
@@ -44,8 +45,9 @@ class ServiceSettings(BaseSettings):
 
     @model_validator(mode="after")
     def _refuse_default_secrets(self) -> ServiceSettings:
-        if self.environment == "production" and self.api_token.get_secret_value() == DEFAULT_API_TOKEN:
-            raise ValueError("API_TOKEN must be set to a real secret in production")
+        secret = self.auth_secret.get_secret_value()
+        if self.environment == "production" and (secret == DEFAULT_AUTH_SECRET or len(secret) < 32):
+            raise ValueError("AUTH_SECRET must be set to a real secret of 32+ characters in production")
         return self
 
     @property

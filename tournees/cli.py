@@ -11,19 +11,23 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import datetime as dt
 import os
 import shutil
 import signal
 import sys
+import time
 from collections.abc import Coroutine
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
 from fastapi import FastAPI
+from pydantic import SecretStr
 
+from shared.auth import Role, issue_token
 from shared.runtime import ServiceRuntime
-from shared.settings import DEFAULT_API_TOKEN
-from tournees import demo
+from shared.settings import DEFAULT_AUTH_SECRET
+from tournees.demo import run as demo
 from tournees.supervisor import DEFAULT_PORTS, SERVICES, StartupFailed, Supervisor
 
 T = TypeVar("T")
@@ -46,11 +50,24 @@ def main(argv: list[str] | None = None) -> int:
     migrate = commands.add_parser("migrate", help="apply a service's database migrations")
     migrate.add_argument("service", choices=(*SERVICES, "all"))
 
+    commands.add_parser("load-communes", help="load the communes of France into the registry's database")
+
+    token = commands.add_parser("token", help="issue a bearer token signed with AUTH_SECRET")
+    token.add_argument("--role", choices=[r.value for r in Role], required=True)
+    token.add_argument("--subject", default="cli", help="who: a name, or a conseiller's id for --role conseiller")
+    token.add_argument("--territory", action="append", default=[], help="a territory code (repeatable)")
+    token.add_argument("--hours", type=float, default=12, help="validity (default 12 h)")
+
     args = parser.parse_args(argv)
     if args.command == "serve":
         return _serve(args.service)
     if args.command == "migrate":
         return asyncio.run(_migrate(args.service))
+    if args.command == "load-communes":
+        return asyncio.run(_load_communes())
+    if args.command == "token":
+        print(_token(Role(args.role), args.subject, args.territory, args.hours))
+        return 0
     return asyncio.run(_run_stack(args))
 
 
@@ -103,15 +120,46 @@ async def _migrate(service: str) -> int:
     return 0
 
 
+async def _load_communes() -> int:
+    from rich.progress import Progress
+
+    from services.registry.adapters.communes import load_communes
+    from services.registry.bootstrap import MIGRATIONS
+    from services.registry.settings import RegistrySettings
+    from shared.db import create_engine
+    from shared.migrations import upgrade
+
+    settings = RegistrySettings()
+    engine = create_engine(settings.sqlalchemy_url, schema=settings.database_schema)
+    await upgrade(engine, MIGRATIONS)
+    started = time.perf_counter()
+    with Progress() as progress:
+        task = progress.add_task("communes", total=None)
+        written = await load_communes(
+            engine, progress=lambda done, total: progress.update(task, completed=done, total=total)
+        )
+        progress.update(task, completed=1, total=1)
+    await engine.dispose()
+    took = time.perf_counter() - started
+    print(f"{written} communes written in {took:.1f} s" if written else "communes already up to date")
+    return 0
+
+
+def _token(role: Role, subject: str, territories: list[str], hours: float) -> str:
+    secret = SecretStr(os.environ.get("AUTH_SECRET", DEFAULT_AUTH_SECRET))
+    return issue_token(secret, subject=subject, role=role, territories=territories, ttl=dt.timedelta(hours=hours))
+
+
 async def _run_stack(args: argparse.Namespace) -> int:
     if args.command == "demo" and args.data_dir.exists():
         shutil.rmtree(args.data_dir)  # the demo starts from a clean slate each time
-    token = os.environ.get("API_TOKEN", DEFAULT_API_TOKEN)
+    secret = os.environ.get("AUTH_SECRET", DEFAULT_AUTH_SECRET)
+    token = issue_token(SecretStr(secret), subject="tournees-cli", role=Role.ADMIN)
     supervisor = Supervisor(
         data_dir=args.data_dir,
         nats_url=os.environ.get("NATS_URL") or None,
         ports={name: args.port_base + i for i, name in enumerate(SERVICES)},
-        environment={"API_TOKEN": token, "ENVIRONMENT": "demo" if args.command == "demo" else "local"},
+        environment={"AUTH_SECRET": secret, "ENVIRONMENT": "demo" if args.command == "demo" else "local"},
     )
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -119,7 +167,7 @@ async def _run_stack(args: argparse.Namespace) -> int:
         loop.add_signal_handler(sig, stop.set)
     try:
         await _unless_stopped(supervisor.start(), stop)
-        print(f"\nTournées is up (NATS {supervisor.nats_url}); API token: {token}")
+        print(f"\nTournées is up (NATS {supervisor.nats_url}). An admin token for the APIs (12 h):\n  {token}")
         for name in SERVICES:
             print(f"  {name:<14} {supervisor.url(name)}/docs")
         if args.command == "demo":

@@ -10,7 +10,7 @@ from services.notifications.adapters import orm
 from services.notifications.entrypoints import api, consumers
 from services.notifications.service_layer.unit_of_work import NotificationsUnitOfWork
 from services.notifications.settings import NotificationsSettings
-from shared.http import token_auth
+from shared.auth import authenticator
 from shared.runtime import ServiceRuntime
 
 MIGRATIONS = Path(__file__).parent / "adapters" / "migrations"
@@ -32,7 +32,7 @@ def bootstrap(settings: NotificationsSettings | None = None) -> Notifications:
 
     runtime.include(consumers.router(uow, runtime.consumer_policy))
     app = runtime.http_app(
-        api.router(uow, token_auth(settings.api_token)),
+        api.router(uow, authenticator(settings.auth_secret)),
         title="Tournées — notifications",
         description="Usagers, bookings, SMS and e-mail reminders.",
     )

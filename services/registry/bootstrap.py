@@ -7,10 +7,11 @@ from pathlib import Path
 from fastapi import FastAPI
 
 from services.registry.adapters import orm
+from services.registry.adapters.communes import load_communes
 from services.registry.entrypoints import api
 from services.registry.service_layer.unit_of_work import RegistryUnitOfWork
 from services.registry.settings import RegistrySettings
-from shared.http import token_auth
+from shared.auth import authenticator
 from shared.runtime import ServiceRuntime
 
 MIGRATIONS = Path(__file__).parent / "adapters" / "migrations"
@@ -27,12 +28,18 @@ def bootstrap(settings: RegistrySettings | None = None) -> Registry:
     settings = settings or RegistrySettings()
     runtime = ServiceRuntime(settings, outbox=orm.outbox, migrations=MIGRATIONS)
 
+    async def load_reference_data() -> None:
+        await load_communes(runtime.engine)  # skipped when this very file was loaded already
+
+    runtime.on_migrated(load_reference_data)
+
     def uow() -> RegistryUnitOfWork:
         return RegistryUnitOfWork(runtime.sessions, on_commit=runtime.wake_relay)
 
     app = runtime.http_app(
-        api.router(uow, token_auth(settings.api_token)),
+        api.router(uow, authenticator(settings.auth_secret)),
         title="Tournées — registry",
-        description="Structures, lieux, conseillers, territories and demand.",
+        description="Territories, communes, structures, lieux, conseillers and demand.",
     )
+    api.error_handlers(app)
     return Registry(runtime, app, uow)

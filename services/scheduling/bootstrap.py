@@ -10,7 +10,7 @@ from services.scheduling.adapters import orm
 from services.scheduling.entrypoints import api, consumers
 from services.scheduling.service_layer.unit_of_work import SchedulingUnitOfWork
 from services.scheduling.settings import SchedulingSettings
-from shared.http import token_auth
+from shared.auth import authenticator
 from shared.runtime import ServiceRuntime
 
 MIGRATIONS = Path(__file__).parent / "adapters" / "migrations"
@@ -32,7 +32,7 @@ def bootstrap(settings: SchedulingSettings | None = None) -> Scheduling:
 
     runtime.include(consumers.router(uow, runtime.consumer_policy))
     app = runtime.http_app(
-        api.router(uow, token_auth(settings.api_token)),
+        api.router(uow, authenticator(settings.auth_secret)),
         title="Tournées — scheduling",
         description="Plans of permanences across the communes of a territory.",
     )

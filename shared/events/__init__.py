@@ -1,20 +1,8 @@
 """The typed catalogue of events exchanged between the services, and their envelope."""
 
-from shared.events.catalogue import (
-    CATALOGUE,
-    ConseillerRegistered,
-    PlannedPermanence,
-    PlanPublished,
-)
-from shared.events.envelope import Envelope, Event, InvalidEvent, parse_envelope
-
-__all__ = [
-    "CATALOGUE",
-    "ConseillerRegistered",
-    "Envelope",
-    "Event",
-    "InvalidEvent",
-    "PlanPublished",
-    "PlannedPermanence",
-    "parse_envelope",
-]
+from shared.events.catalogue import *  # noqa: F403 - the catalogue is this package's API
+from shared.events.catalogue import CATALOGUE as CATALOGUE
+from shared.events.envelope import Envelope as Envelope
+from shared.events.envelope import Event as Event
+from shared.events.envelope import InvalidEvent as InvalidEvent
+from shared.events.envelope import parse_envelope as parse_envelope

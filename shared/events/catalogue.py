@@ -1,32 +1,183 @@
-"""Every event of the system, with its subject and version, in one place."""
+"""Every event of the system, with its subject and version, in one place.
+
+Registry events carry the full state of what changed ("registered", "updated", "opened",
+"changed" are snapshots), so a consumer keeps its copy by upserting, and a new consumer
+rebuilds the whole registry by replaying the REGISTRY stream from its start. Personal
+contact data of conseillers stays in the registry: no event carries it.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 import uuid
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
 from shared.events.envelope import Event
 
-InseeCode = str  # validated where it enters (registry); events carry it as-is
 INSEE_PATTERN = r"^(\d{5}|2[AB]\d{3})$"
+TERRITORY_CODE_PATTERN = r"^(epci:\d{9}|dep:(\d{2,3}|2[AB])|custom:[a-z0-9][a-z0-9-]{0,62})$"
+
+InseeCode = str  # validated by INSEE_PATTERN where it enters
+HalfDay = Literal["am", "pm"]
+TravelMode = Literal["car", "public_transport", "bike", "walk"]
+StructureKind = Literal[
+    "epn", "mediatheque", "france_services", "ccas", "mairie", "mission_locale", "association", "autre"
+]
+LieuKind = Literal["structure", "salle_communale", "mairie", "pied_immeuble", "bus", "partenaire", "autre"]
+AbsenceKind = Literal["conge", "formation", "autre"]
 
 
-class ConseillerRegistered(Event):
+class _Snapshot(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+# --- registry -------------------------------------------------------------------------------
+
+
+class CommuneRef(_Snapshot):
+    insee: InseeCode = Field(pattern=INSEE_PATTERN)
+    name: str
+    population: int = Field(ge=0)
+    latitude: float | None = None
+    longitude: float | None = None
+
+
+class TerritoryDefined(Event):
+    subject = "registry.territory.defined.v1"
+
+    code: str = Field(pattern=TERRITORY_CODE_PATTERN)
+    kind: Literal["epci", "departement", "custom"]
+    name: str
+    time_zone: str
+    holiday_calendar: str
+    """``FR``, or ``FR-<subdivision>`` of the ``holidays`` package (``FR-57``, ``FR-6AE``, ``FR-974``…)."""
+    communes: list[CommuneRef]
+
+
+class StructureFields(_Snapshot):
+    structure_id: uuid.UUID
+    name: str
+    kind: StructureKind
+    commune: InseeCode = Field(pattern=INSEE_PATTERN)
+    latitude: float | None
+    longitude: float | None
+    archived: bool = False
+
+
+class StructureRegistered(StructureFields, Event):
+    subject = "registry.structure.registered.v1"
+
+
+class StructureUpdated(StructureFields, Event):
+    subject = "registry.structure.updated.v1"
+
+
+class LieuFields(_Snapshot):
+    lieu_id: uuid.UUID
+    name: str
+    kind: LieuKind
+    structure_id: uuid.UUID | None
+    commune: InseeCode = Field(pattern=INSEE_PATTERN)
+    latitude: float
+    longitude: float
+    capacity: int = Field(ge=0)
+    has_computers: bool
+    accessible: bool
+    opening_hours: str
+    """OSM ``opening_hours`` syntax, local time of the lieu's territory."""
+
+
+class LieuOpened(LieuFields, Event):
+    subject = "registry.lieu.opened.v1"
+
+
+class LieuChanged(LieuFields, Event):
+    subject = "registry.lieu.changed.v1"
+
+
+class LieuClosed(Event):
+    subject = "registry.lieu.closed.v1"
+
+    lieu_id: uuid.UUID
+
+
+class AvailabilitySlot(_Snapshot):
+    """A recurring half-day (``weekday`` 0 is Monday). ``from_date`` is the first occurrence (none
+    before it); ``every_weeks`` = 2 with it is "every other Saturday", the weeks counted from it."""
+
+    weekday: int = Field(ge=0, le=6)
+    half: HalfDay
+    every_weeks: int = Field(default=1, ge=1, le=8)
+    from_date: dt.date | None = None
+
+    @model_validator(mode="after")
+    def _anchored(self) -> AvailabilitySlot:
+        if self.every_weeks > 1 and self.from_date is None:
+            raise ValueError("a slot every N weeks needs the from_date of its first occurrence")
+        if self.from_date is not None and self.from_date.weekday() != self.weekday:
+            raise ValueError(f"from_date {self.from_date} is not on weekday {self.weekday}")
+        return self
+
+
+class ConseillerFields(_Snapshot):
+    conseiller_id: uuid.UUID
+    name: str
+    employer_structure_id: uuid.UUID
+    home_lieu_id: uuid.UUID
+    weekly_hours: float = Field(gt=0, le=48)
+    availability: list[AvailabilitySlot]
+    skills: list[str]
+    travel_mode: TravelMode
+    max_travel_minutes_per_day: int = Field(gt=0)
+    territories: list[Annotated[str, Field(pattern=TERRITORY_CODE_PATTERN)]]
+    archived: bool = False
+
+
+class ConseillerRegistered(ConseillerFields, Event):
     subject = "registry.conseiller.registered.v1"
 
+
+class ConseillerUpdated(ConseillerFields, Event):
+    subject = "registry.conseiller.updated.v1"
+
+
+class AbsenceDeclared(Event):
+    subject = "registry.conseiller.absence_declared.v1"
+
+    absence_id: uuid.UUID
     conseiller_id: uuid.UUID
-    name: str = Field(min_length=1, max_length=200)
-    home_commune: InseeCode = Field(pattern=INSEE_PATTERN)
-    weekly_hours: float = Field(gt=0, le=48)
+    start_date: dt.date
+    start_half: HalfDay
+    end_date: dt.date
+    end_half: HalfDay
+    kind: AbsenceKind
 
 
-class PlannedPermanence(BaseModel):
+class AbsenceWithdrawn(Event):
+    subject = "registry.conseiller.absence_withdrawn.v1"
+
+    absence_id: uuid.UUID
+    conseiller_id: uuid.UUID
+
+
+class DemandChanged(Event):
+    """Expected weekly hours of help in a commune (a default from population, or a coordinator's)."""
+
+    subject = "registry.demand.changed.v1"
+
+    commune: InseeCode = Field(pattern=INSEE_PATTERN)
+    individual_hours: float = Field(ge=0)
+    atelier_hours: float = Field(ge=0)
+    overridden: bool
+
+
+# --- scheduling -----------------------------------------------------------------------------
+
+
+class PlannedPermanence(_Snapshot):
     """One permanence inside a published plan."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
     permanence_id: uuid.UUID
     conseiller_id: uuid.UUID
@@ -48,5 +199,19 @@ class PlanPublished(Event):
 
 
 CATALOGUE: dict[str, type[Event]] = {
-    event_type.subject: event_type for event_type in (ConseillerRegistered, PlanPublished)
+    event_type.subject: event_type
+    for event_type in (
+        TerritoryDefined,
+        StructureRegistered,
+        StructureUpdated,
+        LieuOpened,
+        LieuChanged,
+        LieuClosed,
+        ConseillerRegistered,
+        ConseillerUpdated,
+        AbsenceDeclared,
+        AbsenceWithdrawn,
+        DemandChanged,
+        PlanPublished,
+    )
 }

@@ -122,7 +122,5 @@ def parse_envelope(subject: str, body: bytes) -> tuple[Envelope, Event]:
 
 
 def _first_errors(exc: ValidationError, limit: int = 3) -> str:
-    parts = [
-        f"{'.'.join(str(p) for p in err['loc']) or '<root>'}: {err['msg']}" for err in exc.errors()[:limit]
-    ]
+    parts = [f"{'.'.join(str(p) for p in err['loc']) or '<root>'}: {err['msg']}" for err in exc.errors()[:limit]]
     return "; ".join(parts)

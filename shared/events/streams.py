@@ -21,7 +21,8 @@ class StreamSpec:
 
 
 STREAMS: tuple[StreamSpec, ...] = (
-    StreamSpec("REGISTRY", ("registry.>",), max_age_days=30, max_bytes=2 * 1024**3),
+    # No age limit: a new consumer rebuilds its copy of the registry by replaying it all.
+    StreamSpec("REGISTRY", ("registry.>",), max_age_days=0, max_bytes=4 * 1024**3),
     StreamSpec("SCHEDULING", ("scheduling.>",), max_age_days=30, max_bytes=2 * 1024**3),
     StreamSpec("NOTIFICATIONS", ("notifications.>",), max_age_days=30, max_bytes=2 * 1024**3),
     StreamSpec("DEADLETTER", (f"{DEAD_LETTER_PREFIX}.>",), max_age_days=90, max_bytes=1024**3),
@@ -40,9 +41,7 @@ def dead_letter_subject(consumer: str, subject: str) -> str:
     return f"{DEAD_LETTER_PREFIX}.{consumer}.{subject}"
 
 
-async def ensure_streams(
-    js: JetStreamContext, *, replicas: int = 1, duplicate_window_s: float = 3600.0
-) -> None:
+async def ensure_streams(js: JetStreamContext, *, replicas: int = 1, duplicate_window_s: float = 3600.0) -> None:
     """Create every stream, or bring an existing one to the declared config. Idempotent.
 
     The duplicate window must cover how long the outbox relay may retry one publish, so a
@@ -56,7 +55,7 @@ async def ensure_streams(
             retention=RetentionPolicy.LIMITS,
             storage=StorageType.FILE,
             discard=DiscardPolicy.OLD,
-            max_age=spec.max_age_days * DAY,
+            max_age=spec.max_age_days * DAY,  # 0: no limit
             max_bytes=spec.max_bytes,
             num_replicas=replicas,
             duplicate_window=duplicate_window_s,

@@ -18,9 +18,9 @@ def port_base() -> int:
 
 
 @pytest.fixture
-def api_token() -> str:
-    """A token of this run's own, so the tests also check it reaches the services."""
-    return f"e2e-{secrets.token_hex(12)}"
+def auth_secret() -> str:
+    """A signing secret of this run's own, so the tests also check it reaches the services."""
+    return f"e2e-{secrets.token_hex(24)}"
 
 
 @pytest.fixture

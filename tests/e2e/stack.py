@@ -38,7 +38,7 @@ _FOREIGN_ENV = (
     "HTTP_PORT",
     "DATA_DIR",
     "ENVIRONMENT",
-    "API_TOKEN",
+    "AUTH_SECRET",
     "OTEL_TRACES_EXPORTER",
 )
 # Below Linux's default ephemeral range (32768-60999), so the port nats-server gets from the
@@ -254,8 +254,7 @@ def wait_ready(tournees: Tournees, urls: dict[str, str], timeout_s: float = 90.0
             assert tournees.process is not None
             if tournees.process.poll() is not None:
                 raise AssertionError(
-                    f"tournees exited with {tournees.process.returncode} before being ready\n"
-                    f"{tournees.output_tail()}"
+                    f"tournees exited with {tournees.process.returncode} before being ready\n{tournees.output_tail()}"
                 )
             if time.monotonic() - started > timeout_s:
                 raise AssertionError(

@@ -15,7 +15,10 @@ from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
+from pydantic import SecretStr
 
+from shared.auth import Role, issue_token, verify_token
+from shared.settings import DEFAULT_AUTH_SECRET
 from tests.e2e.stack import (
     SERVICES,
     ProcInfo,
@@ -75,15 +78,45 @@ def assert_no_orphans(before: Sequence[ProcInfo], marker: str) -> None:
     assert not left, f"processes of this run still alive after tournees exited: {describe(left)}"
 
 
+def register_a_conseiller(http: httpx.Client, registry: str) -> str:
+    """Mortagne in the registry: the territory, the EPN and its room, one conseiller."""
+
+    def ok(path: str, body: dict[str, Any], method: str = "POST") -> Any:
+        response = http.request(method, f"{registry}{path}", json=body)
+        assert response.status_code < 300, response.text
+        return response.json()
+
+    ok("/territories", {"code": "epci:200036069"}, method="PUT")
+    epn = ok("/structures", {"name": "EPN de Mortagne-au-Perche", "kind": "epn", "commune": "61293"})
+    room = ok(
+        "/lieux",
+        {
+            "name": "EPN de Mortagne-au-Perche", "kind": "structure", "structure_id": epn["id"], "commune": "61293",
+            "latitude": 48.5206, "longitude": 0.5465, "capacity": 12, "opening_hours": "Mo-Fr 09:00-17:00",
+        },
+    )  # fmt: skip
+    conseiller = ok(
+        "/conseillers",
+        {
+            "name": "Dominique Loriot", "email": "dominique.loriot@epn.example", "employer_structure_id": epn["id"],
+            "home_lieu_id": room["id"], "weekly_hours": 35, "availability": [{"weekday": 0, "half": "am"}],
+            "territories": ["epci:200036069"],
+        },
+    )  # fmt: skip
+    conseiller_id: str = conseiller["id"]
+    return conseiller_id
+
+
 @pytest.mark.timeout(240)
 def test_up_runs_the_flow_across_the_three_services(
-    start_tournees: StartTournees, tmp_path: Path, port_base: int, api_token: str
+    start_tournees: StartTournees, tmp_path: Path, port_base: int, auth_secret: str
 ) -> None:
     data_dir = tmp_path / "data"
     urls = urls_for(port_base)
     tournees = start_tournees(
-        "up", "--data-dir", str(data_dir), "--port-base", str(port_base), env={"API_TOKEN": api_token}
+        "up", "--data-dir", str(data_dir), "--port-base", str(port_base), env={"AUTH_SECRET": auth_secret}
     )
+    api_token = issue_token(SecretStr(auth_secret), subject="e2e", role=Role.ADMIN)
     wait_ready(tournees, urls, timeout_s=90)
 
     children = descendants_of(tournees.pid)
@@ -107,7 +140,10 @@ def test_up_runs_the_flow_across_the_three_services(
             anonymous.get(f"{urls['notifications']}/permanences"),
             anonymous.get(
                 f"{urls['scheduling']}/conseillers",
-                headers={"Authorization": "Bearer dev-token-change-me"},  # the default: not this run's
+                # signed with the default secret: not this run's
+                headers={
+                    "Authorization": f"Bearer {issue_token(SecretStr(DEFAULT_AUTH_SECRET), subject='x', role=Role.ADMIN)}"
+                },
             ),
         ]
         for response in refused:
@@ -116,12 +152,7 @@ def test_up_runs_the_flow_across_the_three_services(
 
     # --- registry → scheduling → notifications ---------------------------------------------
     with httpx.Client(timeout=10, headers={"Authorization": f"Bearer {api_token}"}) as http:
-        response = http.post(
-            f"{urls['registry']}/conseillers",
-            json={"name": "Dominique Leroux", "home_commune": "61293", "weekly_hours": 35},
-        )
-        assert response.status_code == 201, response.text
-        conseiller_id = response.json()["id"]
+        conseiller_id = register_a_conseiller(http, urls["registry"])
 
         def copied() -> bool:
             listing = http.get(f"{urls['scheduling']}/conseillers")
@@ -133,9 +164,7 @@ def test_up_runs_the_flow_across_the_three_services(
         monday = next_monday_in_paris()
         wednesday = monday + dt.timedelta(days=2)
         expected = {
-            "EPN de Mortagne-au-Perche": Expected(
-                "61293", "permanence", at(monday, "09:30"), at(monday, "12:00")
-            ),
+            "EPN de Mortagne-au-Perche": Expected("61293", "permanence", at(monday, "09:30"), at(monday, "12:00")),
             "Mairie de Bazoches-sur-Hoëne": Expected(
                 "61029", "atelier", at(wednesday, "14:00"), at(wednesday, "17:00")
             ),
@@ -207,13 +236,13 @@ def test_up_runs_the_flow_across_the_three_services(
 
     out = tournees.stdout()
     for prefix in (*SERVICES, "nats"):
-        assert re.search(rf"^{prefix}\s+\| ", out, re.MULTILINE), (
-            f"no line prefixed {prefix!r}\n{out[-3000:]}"
-        )
+        assert re.search(rf"^{prefix}\s+\| ", out, re.MULTILINE), f"no line prefixed {prefix!r}\n{out[-3000:]}"
     assert "Tournées is up" in out
     for name in SERVICES:
         assert f"{urls[name]}/docs" in out
-    assert api_token in out  # printed for the user to call the APIs
+    printed = re.search(r"An admin token for the APIs \(12 h\):\n  (\S+)", out)
+    assert printed is not None, out[-2000:]
+    assert verify_token(SecretStr(auth_secret), printed[1]).role is Role.ADMIN  # usable with this run's secret
 
 
 @pytest.mark.timeout(180)
@@ -225,16 +254,27 @@ def test_demo_headless_prints_a_summary_and_exits_0(
     stale = data_dir / "left-from-a-previous-run.db"
     stale.write_text("stale")
 
-    tournees = start_tournees(
-        "demo", "--headless", "--data-dir", str(data_dir), "--port-base", str(port_base)
-    )
+    tournees = start_tournees("demo", "--headless", "--data-dir", str(data_dir), "--port-base", str(port_base))
     returncode = tournees.wait(120)
 
     assert returncode == 0, tournees.output_tail()
     out = tournees.stdout()
-    assert "Tournées demo — CC du Pays de Mortagne au Perche (Orne)" in out
-    assert "conseiller registered in registry, copied by scheduling" in out
-    assert re.search(r"plan [0-9a-f-]{36} published with 5 permanences", out), out[-3000:]
+    assert "Tournées demo — the territories of the field reports" in out
+    for territory, zone in [
+        ("Communauté de communes du Pays de Mortagne", "Europe/Paris, FR"),
+        ("Thionville et environs", "Europe/Paris, FR-57"),
+        ("Gard", "Europe/Paris, FR"),
+        ("Communauté de communes de Charente Limousine", "Europe/Paris, FR"),
+        ("Communauté d'agglomération du Sud", "Indian/Reunion, FR-974"),
+    ]:
+        assert re.search(rf"^  {re.escape(territory)}.* {re.escape(zone)}$", out, re.MULTILINE), (
+            territory,
+            out[-3000:],
+        )
+    assert re.search(r"^  Gard +350 +744,178 +\d+ +48 ", out, re.MULTILINE), out[-3000:]
+    assert re.search(r"plan [0-9a-f-]{36} for the Pays de Mortagne au Perche published, 5 permanences", out), out[
+        -3000:
+    ]
     assert "received by notifications (local time, Europe/Paris)" in out
     received = re.findall(
         r"^    (lundi|mardi|mercredi|jeudi|vendredi) +\d\d/\d\d \d\d:\d\d–\d\d:\d\d  (permanence|atelier) +(.+)$",
@@ -251,15 +291,13 @@ def test_demo_headless_prints_a_summary_and_exits_0(
     assert received[0][2] == "EPN de Mortagne-au-Perche"
     assert "Mairie de Bazoches-sur-Hoëne" in out
     assert "Saint-Hilaire-le-Châtel" in out
-    assert re.search(r"registry → scheduling → notifications in \d+\.\d s", out)
+    assert re.search(r"registry → scheduling → notifications: \d+\.\d s in all", out)
     assert not stale.exists(), "the demo must start from a clean data dir"
     assert_no_orphans([], tournees.marker)
 
 
 @pytest.mark.timeout(150)
-def test_up_reports_a_service_that_cannot_start(
-    start_tournees: StartTournees, tmp_path: Path, port_base: int
-) -> None:
+def test_up_reports_a_service_that_cannot_start(start_tournees: StartTournees, tmp_path: Path, port_base: int) -> None:
     tournees = start_tournees(
         "up",
         "--data-dir",

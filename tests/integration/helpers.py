@@ -7,13 +7,17 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from sqlalchemy import Table, func, select
+from sqlalchemy import Table, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from services.registry.domain.commands import RegisterConseiller
+from services.registry.adapters.orm import communes
+from services.registry.domain.commands import RegisterStructure
 from services.registry.service_layer import handlers as registry_handlers
 from services.registry.service_layer.unit_of_work import RegistryUnitOfWork
+from shared.auth import Principal, Role
 from shared.db import session_factory
+
+ADMIN = Principal("tests", Role.ADMIN)
 
 
 async def eventually(check: Callable[[], Awaitable[Any]], timeout_s: float = 15.0) -> Any:
@@ -33,8 +37,19 @@ async def count(engine: AsyncEngine, table: Table, *where: Any) -> int:
         return int(await conn.scalar(select(func.count()).select_from(table).where(*where)) or 0)
 
 
-async def register(engine: AsyncEngine, name: str = "Camille Lefèvre", home: str = "61293") -> Any:
+async def seed_commune(engine: AsyncEngine) -> None:
+    """Mortagne-au-Perche alone in the registry's communes (the full load is tested elsewhere)."""
+    async with engine.begin() as conn:
+        await conn.execute(
+            insert(communes).values(
+                insee="61293", name="Mortagne-au-Perche", population=3818, departement="61", region="28",
+                epci_siren="200036069", epci_name="CC du Pays de Mortagne au Perche",
+            )
+        )  # fmt: skip
+
+
+async def register(engine: AsyncEngine, name: str = "EPN de Mortagne-au-Perche") -> Any:
+    """A registry change with its event: a structure registered (the commune must be seeded)."""
     uow = RegistryUnitOfWork(session_factory(engine))
-    return await registry_handlers.register_conseiller(
-        RegisterConseiller(name=name, home_commune=home, weekly_hours=35), uow
-    )
+    data = {"name": name, "kind": "epn", "commune": "61293", "address": "", "latitude": None, "longitude": None}
+    return await registry_handlers.register_structure(RegisterStructure(data), uow, ADMIN)

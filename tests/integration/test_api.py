@@ -1,8 +1,9 @@
-"""The services' HTTP APIs, in-process, on real NATS and SQLite: auth, validation, probes, flow."""
+"""The three services in-process on real NATS and SQLite: probes, auth, and the flow across them."""
 
 from __future__ import annotations
 
 import datetime as dt
+import shutil
 from collections.abc import AsyncIterator
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -16,20 +17,36 @@ from services.registry.bootstrap import bootstrap as registry
 from services.registry.settings import RegistrySettings
 from services.scheduling.bootstrap import bootstrap as scheduling
 from services.scheduling.settings import SchedulingSettings
+from shared.auth import Role
 from tests.integration.helpers import eventually
+from tests.integration.registry_stack import (
+    ADMIN,
+    COORDINATOR,
+    MORTAGNE,
+    OTHER_COORDINATOR,
+    SECRET,
+    RunningRegistry,
+    mortagne_with_a_conseiller,
+    template_database,
+    token,
+)
 
-TOKEN = "test-token"
-AUTH = {"Authorization": f"Bearer {TOKEN}"}
 PARIS = ZoneInfo("Europe/Paris")
 MONDAY = dt.date(2026, 11, 30)
 
 
+@pytest.fixture(scope="session")
+def template(tmp_path_factory):
+    return template_database(tmp_path_factory.mktemp("registry-template"))
+
+
 @pytest.fixture
-async def clients(nats_url, nc, tmp_path) -> AsyncIterator[dict[str, httpx.AsyncClient]]:
+async def clients(template, nats_url, nc, tmp_path) -> AsyncIterator[dict[str, httpx.AsyncClient]]:
+    shutil.copy(template, tmp_path / "registry.db")
     common: dict[str, Any] = {
         "nats_url": nats_url,
         "data_dir": tmp_path,
-        "api_token": TOKEN,
+        "auth_secret": SECRET,
         "relay_interval_s": 0.05,
     }
     services: dict[str, Any] = {
@@ -40,7 +57,7 @@ async def clients(nats_url, nc, tmp_path) -> AsyncIterator[dict[str, httpx.Async
     for service in services.values():
         await service.runtime.start()
     clients = {
-        name: httpx.AsyncClient(transport=httpx.ASGITransport(app=service.app), base_url="http://test")
+        name: httpx.AsyncClient(transport=httpx.ASGITransport(app=service.app), base_url=f"http://{name}")
         for name, service in services.items()
     }
     try:
@@ -51,12 +68,7 @@ async def clients(nats_url, nc, tmp_path) -> AsyncIterator[dict[str, httpx.Async
             await service.runtime.stop()
 
 
-async def register(clients, **overrides):
-    body = {"name": "Camille Lefèvre", "home_commune": "61293", "weekly_hours": 35, **overrides}
-    return await clients["registry"].post("/conseillers", json=body, headers=AUTH)
-
-
-def slot(conseiller_id: str, day: int, start: int, end: int, **overrides):
+def slot(conseiller_id: str, day: int, start: int, end: int, **overrides: Any) -> dict[str, Any]:
     date = MONDAY + dt.timedelta(days=day)
     return {
         "conseiller_id": conseiller_id,
@@ -68,12 +80,17 @@ def slot(conseiller_id: str, day: int, start: int, end: int, **overrides):
     }
 
 
-async def copied_conseiller(clients, conseiller_id: str) -> None:
-    async def known():
-        listing = (await clients["scheduling"].get("/conseillers", headers=AUTH)).json()
+async def registered_conseiller(clients) -> str:
+    """Mortagne set up in the registry, and its conseiller in scheduling's copy."""
+    setup = await mortagne_with_a_conseiller(RunningRegistry(None, clients["registry"]))
+    conseiller_id: str = setup["conseiller"]["id"]
+
+    async def copied():
+        listing = (await clients["scheduling"].get("/conseillers", headers=ADMIN)).json()
         return any(c["id"] == conseiller_id for c in listing)
 
-    await eventually(known)
+    await eventually(copied)
+    return conseiller_id
 
 
 async def test_probes_answer_without_credentials(clients):
@@ -89,92 +106,79 @@ async def test_probes_answer_without_credentials(clients):
     [("registry", "/conseillers"), ("scheduling", "/conseillers"), ("notifications", "/permanences")],
 )
 @pytest.mark.parametrize("headers", [{}, {"Authorization": "Bearer wrong"}, {"Authorization": "Basic eA=="}])
-async def test_every_route_refuses_missing_or_wrong_credentials(clients, service, path, headers):
+async def test_every_service_refuses_missing_or_wrong_credentials(clients, service, path, headers):
     response = await clients[service].get(path, headers=headers)
     assert response.status_code == 401
     assert response.headers["www-authenticate"] == "Bearer"
 
 
-@pytest.mark.parametrize(
-    ("overrides", "field"),
-    [
-        ({"home_commune": "6129"}, "home_commune"),
-        ({"name": "   "}, "name"),
-        ({"weekly_hours": 0}, "weekly_hours"),
-        ({"weekly_hours": "lots"}, "weekly_hours"),
-        ({"unknown": 1}, "unknown"),
-    ],
-)
-async def test_bad_conseiller_input_gets_422_naming_the_field(clients, overrides, field):
-    response = await register(clients, **overrides)
-    assert response.status_code == 422
-    assert field in {str(part) for error in response.json()["detail"] for part in error["loc"]}
+async def test_scheduling_and_notifications_refuse_the_conseiller_role(clients):
+    conseiller = token(Role.CONSEILLER, subject="00000000-0000-4000-8000-000000000000")
+    assert (await clients["scheduling"].get("/conseillers", headers=conseiller)).status_code == 403
+    assert (await clients["notifications"].get("/permanences", headers=conseiller)).status_code == 403
 
 
 async def test_a_plan_needs_known_conseillers_and_a_consistent_week(clients):
     unknown = "00000000-0000-4000-8000-000000000000"
     scheduling = clients["scheduling"]
-    body = {
-        "territory": "epci:200036069",
+    body: dict[str, Any] = {
+        "territory": MORTAGNE,
         "week_start": MONDAY.isoformat(),
         "permanences": [slot(unknown, 0, 14, 17)],
     }
-    response = await scheduling.post("/plans", json=body, headers=AUTH)
+    response = await scheduling.post("/plans", json=body, headers=ADMIN)
     assert response.status_code == 422
     assert response.json()["detail"][0]["loc"] == ["body", "permanences", "0", "conseiller_id"]
 
-    conseiller_id = (await register(clients)).json()["id"]
-    await copied_conseiller(clients, conseiller_id)
+    conseiller_id = await registered_conseiller(clients)
     cases: list[tuple[dict[str, Any], list[str]]] = [
         ({"week_start": "2026-12-01"}, ["body", "week_start"]),
         ({"time_zone": "Mars/Olympus"}, ["body", "time_zone"]),
         ({"permanences": [slot(conseiller_id, 0, 17, 14)]}, ["body", "permanences", "0", "ends_at"]),
         ({"permanences": [slot(conseiller_id, 7, 9, 12)]}, ["body", "permanences", "0", "starts_at"]),
-        (
-            {"permanences": [slot(conseiller_id, 0, 9, 12), slot(conseiller_id, 0, 11, 13)]},
-            ["body", "permanences"],
-        ),
+        ({"permanences": [slot(conseiller_id, 0, 9, 12), slot(conseiller_id, 0, 11, 13)]}, ["body", "permanences"]),
     ]
     for overrides, loc in cases:
-        response = await scheduling.post("/plans", json={**body, **overrides}, headers=AUTH)
+        response = await scheduling.post("/plans", json={**body, **overrides}, headers=ADMIN)
         assert response.status_code == 422, overrides
         assert response.json()["detail"][0]["loc"] == loc, overrides
 
 
+async def test_a_coordinator_plans_only_their_territory(clients):
+    conseiller_id = await registered_conseiller(clients)
+    body = {"territory": MORTAGNE, "week_start": MONDAY.isoformat(), "permanences": [slot(conseiller_id, 0, 14, 17)]}
+    assert (await clients["scheduling"].post("/plans", json=body, headers=OTHER_COORDINATOR)).status_code == 403
+    assert (await clients["scheduling"].post("/plans", json=body, headers=COORDINATOR)).status_code == 201
+
+
 async def test_a_published_plan_reaches_notifications_in_local_time(clients):
-    conseiller_id = (await register(clients)).json()["id"]
-    assert (await clients["registry"].get(f"/conseillers/{conseiller_id}", headers=AUTH)).status_code == 200
-    await copied_conseiller(clients, conseiller_id)
+    conseiller_id = await registered_conseiller(clients)
     body = {
-        "territory": "epci:200036069",
+        "territory": MORTAGNE,
         "week_start": MONDAY.isoformat(),
         "permanences": [slot(conseiller_id, 0, 14, 17), slot(conseiller_id, 1, 9, 12, kind="atelier")],
     }
-    plan = (await clients["scheduling"].post("/plans", json=body, headers=AUTH)).json()
+    plan = (await clients["scheduling"].post("/plans", json=body, headers=COORDINATOR)).json()
     assert plan["status"] == "draft"
 
-    published = await clients["scheduling"].post(f"/plans/{plan['id']}/publish", headers=AUTH)
+    published = await clients["scheduling"].post(f"/plans/{plan['id']}/publish", headers=COORDINATOR)
     assert published.status_code == 200
     assert published.json()["status"] == "published"
-    again = await clients["scheduling"].post(f"/plans/{plan['id']}/publish", headers=AUTH)
+    again = await clients["scheduling"].post(f"/plans/{plan['id']}/publish", headers=COORDINATOR)
     assert again.status_code == 409
 
     async def received():
         items = (
-            await clients["notifications"].get("/permanences", params={"plan_id": plan["id"]}, headers=AUTH)
+            await clients["notifications"].get("/permanences", params={"plan_id": plan["id"]}, headers=ADMIN)
         ).json()
         return items if len(items) == 2 else None
 
     items = await eventually(received)
-    assert [item["local_start"] for item in items] == [
-        "2026-11-30T14:00:00+01:00",
-        "2026-12-01T09:00:00+01:00",
-    ]
+    assert [item["local_start"] for item in items] == ["2026-11-30T14:00:00+01:00", "2026-12-01T09:00:00+01:00"]
     assert [item["kind"] for item in items] == ["permanence", "atelier"]
 
 
-async def test_unknown_resources_get_404(clients):
+async def test_unknown_plans_get_404(clients):
     missing = "00000000-0000-4000-8000-000000000000"
-    assert (await clients["registry"].get(f"/conseillers/{missing}", headers=AUTH)).status_code == 404
-    assert (await clients["scheduling"].get(f"/plans/{missing}", headers=AUTH)).status_code == 404
-    assert (await clients["scheduling"].post(f"/plans/{missing}/publish", headers=AUTH)).status_code == 404
+    assert (await clients["scheduling"].get(f"/plans/{missing}", headers=ADMIN)).status_code == 404
+    assert (await clients["scheduling"].post(f"/plans/{missing}/publish", headers=ADMIN)).status_code == 404

@@ -16,20 +16,21 @@ from services.scheduling.bootstrap import MIGRATIONS as SCHEDULING_MIGRATIONS
 from services.scheduling.entrypoints import consumers as scheduling_consumers
 from services.scheduling.service_layer.unit_of_work import SchedulingUnitOfWork
 from shared.db import session_factory
-from shared.events import ConseillerRegistered, Envelope
+from shared.events import DemandChanged, Envelope
 from shared.messaging import REASON_HEADER, ConsumerPolicy, durable_consumer
 from shared.migrations import upgrade
 from tests.integration.helpers import count, eventually
 
-SUBJECT = ConseillerRegistered.subject
+SUBJECT = DemandChanged.subject
 FAST = ConsumerPolicy(max_deliver=3, ack_wait_s=5, base_delay_s=0.05, max_delay_s=0.2)
 
 
+def demand(commune: str = "61293", hours: float = 3) -> DemandChanged:
+    return DemandChanged(commune=commune, individual_hours=hours, atelier_hours=1, overridden=False)
+
+
 def envelope() -> Envelope:
-    event = ConseillerRegistered(
-        conseiller_id=uuid.uuid4(), name="Ana", home_commune="61293", weekly_hours=20
-    )
-    return Envelope.wrap(event, producer="registry")
+    return Envelope.wrap(demand(), producer="registry")
 
 
 @pytest.fixture
@@ -55,8 +56,8 @@ async def test_a_handler_that_always_fails_ends_on_the_dead_letter_subject(broke
     calls: list[uuid.UUID] = []
     router = NatsRouter()
 
-    @durable_consumer(router, ConseillerRegistered, durable="test-always-fails", policy=FAST)
-    async def always_fails(env: Envelope, event: ConseillerRegistered) -> None:
+    @durable_consumer(router, DemandChanged, durable="test-always-fails", policy=FAST)
+    async def always_fails(env: Envelope, event: DemandChanged) -> None:
         calls.append(env.event_id)
         raise RuntimeError("lieu table is locked")
 
@@ -77,8 +78,8 @@ async def test_transient_failures_are_retried_with_backoff_then_applied(broker, 
     attempts: list[int] = []
     router = NatsRouter()
 
-    @durable_consumer(router, ConseillerRegistered, durable="test-flaky", policy=FAST)
-    async def flaky(env: Envelope, event: ConseillerRegistered) -> None:
+    @durable_consumer(router, DemandChanged, durable="test-flaky", policy=FAST)
+    async def flaky(env: Envelope, event: DemandChanged) -> None:
         attempts.append(1)
         if len(attempts) < 3:
             raise ConnectionError("database restarting")
@@ -99,8 +100,8 @@ async def test_poison_messages_are_dead_lettered_at_once_and_the_consumer_goes_o
     applied: list[uuid.UUID] = []
     router = NatsRouter()
 
-    @durable_consumer(router, ConseillerRegistered, durable="test-poison", policy=FAST)
-    async def apply(env: Envelope, event: ConseillerRegistered) -> None:
+    @durable_consumer(router, DemandChanged, durable="test-poison", policy=FAST)
+    async def apply(env: Envelope, event: DemandChanged) -> None:
         applied.append(env.event_id)
 
     broker.include_router(router)
@@ -110,7 +111,7 @@ async def test_poison_messages_are_dead_lettered_at_once_and_the_consumer_goes_o
     wrong_version = json.loads(good.to_bytes())
     wrong_version["schema_version"] = 2
     missing_field = json.loads(envelope().to_bytes())
-    del missing_field["data"]["home_commune"]
+    del missing_field["data"]["commune"]
     poison = [
         b"\x00not json",
         json.dumps(wrong_version).encode(),
@@ -128,7 +129,7 @@ async def test_poison_messages_are_dead_lettered_at_once_and_the_consumer_goes_o
         "invalid: bad envelope",
         "invalid: not JSON",
         "invalid: payload of",
-        "invalid: registry.conseiller.registered.v1: home_commune: Field required",
+        "invalid: registry.demand.changed.v1: commune: Field required",
         "invalid: schema_version 2 does not match",
     ]
     assert [reason[: len(prefix)] for reason, prefix in zip(reasons, expected, strict=True)] == expected
@@ -139,17 +140,15 @@ async def test_an_event_delivered_twice_is_applied_once(broker, nc, database):
     """Past JetStream's de-duplication window, the consumer's inbox still drops a replay."""
     engine = database.engine()
     await upgrade(engine, SCHEDULING_MIGRATIONS)
-    broker.include_router(
-        scheduling_consumers.router(lambda: SchedulingUnitOfWork(session_factory(engine)), FAST)
-    )
+    broker.include_router(scheduling_consumers.router(lambda: SchedulingUnitOfWork(session_factory(engine)), FAST))
     await broker.start()
     sent = envelope()
     js = nc.jetstream()
     await js.publish(SUBJECT, sent.to_bytes(), headers={"Nats-Msg-Id": "first"})
     await js.publish(SUBJECT, sent.to_bytes(), headers={"Nats-Msg-Id": "replayed-later"})
 
-    await eventually(lambda: _pending_is_zero(nc, "scheduling-conseillers", delivered=2))
-    assert await count(engine, scheduling_orm.conseillers) == 1
+    await eventually(lambda: _pending_is_zero(nc, "scheduling-registry", delivered=2))
+    assert await count(engine, scheduling_orm.demand) == 1
     async with engine.connect() as conn:
         consumers = (await conn.execute(select(scheduling_orm.inbox.c.event_id))).scalars().all()
     assert consumers == [sent.event_id]
@@ -169,19 +168,16 @@ async def test_a_consumer_applies_events_in_stream_order(broker, nc):
     seen: list[str] = []
     router = NatsRouter()
 
-    @durable_consumer(router, ConseillerRegistered, durable="test-order", policy=FAST)
-    async def apply(env: Envelope, event: ConseillerRegistered) -> None:
+    @durable_consumer(router, DemandChanged, durable="test-order", policy=FAST)
+    async def apply(env: Envelope, event: DemandChanged) -> None:
         await asyncio.sleep(0.01 if len(seen) % 2 else 0)  # uneven handler times must not reorder
-        seen.append(event.name)
+        seen.append(event.commune)
 
     broker.include_router(router)
     await broker.start()
-    names = [f"Conseiller {i:02d}" for i in range(40)]
+    names = [f"61{i:03d}" for i in range(40)]
     for name in names:
-        event = ConseillerRegistered(
-            conseiller_id=uuid.uuid4(), name=name, home_commune="61293", weekly_hours=20
-        )
-        await nc.jetstream().publish(SUBJECT, Envelope.wrap(event, producer="registry").to_bytes())
+        await nc.jetstream().publish(SUBJECT, Envelope.wrap(demand(name), producer="registry").to_bytes())
 
     await eventually(lambda: _async(len(seen) == len(names)))
     assert seen == names

@@ -12,33 +12,34 @@ from sqlalchemy import select, update
 
 from services.registry.adapters import orm as registry_orm
 from services.registry.bootstrap import MIGRATIONS as REGISTRY_MIGRATIONS
-from services.registry.domain.model import Conseiller
+from services.registry.domain.places import Structure
 from services.registry.service_layer.unit_of_work import RegistryUnitOfWork
 from services.scheduling.adapters import orm as scheduling_orm
 from services.scheduling.bootstrap import MIGRATIONS as SCHEDULING_MIGRATIONS
-from services.scheduling.service_layer.handlers import CONSEILLERS_CONSUMER, record_conseiller
+from services.scheduling.service_layer.handlers import REGISTRY_CONSUMER, apply_registry_event
 from services.scheduling.service_layer.unit_of_work import SchedulingUnitOfWork
 from shared.db import session_factory
-from shared.events import ConseillerRegistered, Envelope
+from shared.events import DemandChanged, Envelope, StructureRegistered
 from shared.migrations import upgrade
 from shared.outbox import OutboxRelay
-from tests.integration.helpers import count, register
+from tests.integration.helpers import count, register, seed_commune
 
-SUBJECT = ConseillerRegistered.subject
+SUBJECT = StructureRegistered.subject
 
 
 @pytest.fixture
 async def registry_engine(database):
     engine = database.engine()
     await upgrade(engine, REGISTRY_MIGRATIONS)
+    await seed_commune(engine)
     yield engine
     await engine.dispose()
 
 
 async def test_state_change_and_its_event_commit_together(registry_engine):
-    conseiller = await register(registry_engine)
+    structure = await register(registry_engine)
 
-    assert await count(registry_engine, registry_orm.conseillers) == 1
+    assert await count(registry_engine, registry_orm.structures) == 1
     async with registry_engine.connect() as conn:
         row = (await conn.execute(select(registry_orm.outbox))).one()
     assert row.subject == SUBJECT
@@ -46,13 +47,16 @@ async def test_state_change_and_its_event_commit_together(registry_engine):
     envelope = Envelope.model_validate_json(row.payload)
     assert envelope.event_id == row.event_id
     assert envelope.producer == "registry"
-    assert envelope.data["conseiller_id"] == str(conseiller.id)
+    assert envelope.data["structure_id"] == str(structure.id)
 
 
 async def test_a_unit_that_fails_leaves_neither_state_nor_event(registry_engine):
-    async def add_then(conseiller_id: uuid.UUID, commit: bool) -> None:
+    async def add_then(structure_id: uuid.UUID, commit: bool) -> None:
         async with RegistryUnitOfWork(session_factory(registry_engine)) as uow:
-            await uow.conseillers.add(Conseiller.register(conseiller_id, "Ana", "61293", 20))
+            structure = Structure.register(
+                structure_id, name="CCAS", kind="ccas", commune="61293", address="", latitude=None, longitude=None
+            )
+            await uow.structures.add(structure)
             if not commit:
                 raise RuntimeError("crash before commit")
             await uow.commit()
@@ -63,7 +67,7 @@ async def test_a_unit_that_fails_leaves_neither_state_nor_event(registry_engine)
     with pytest.raises(Exception, match=r"(?i)unique|duplicate"):
         await add_then(taken.id, commit=True)
 
-    assert await count(registry_engine, registry_orm.conseillers) == 1
+    assert await count(registry_engine, registry_orm.structures) == 1
     assert await count(registry_engine, registry_orm.outbox) == 1
 
 
@@ -99,7 +103,7 @@ async def test_a_publish_repeated_after_a_lost_mark_is_dropped_by_jetstream(regi
 
 async def test_relay_keeps_order_across_many_events(registry_engine, nc):
     js = nc.jetstream()
-    names = [f"Conseiller {i:03d}" for i in range(250)]
+    names = [f"Structure {i:03d}" for i in range(250)]
     for name in names:
         await register(registry_engine, name=name)
     relay = OutboxRelay(registry_engine, registry_orm.outbox, js, batch_size=100)
@@ -130,8 +134,9 @@ async def test_concurrent_relays_publish_each_row_once(postgres_database, nc):
     """On Postgres several replicas relay the same outbox: SKIP LOCKED shares the rows out."""
     engine = postgres_database.engine()
     await upgrade(engine, REGISTRY_MIGRATIONS)
+    await seed_commune(engine)
     for i in range(60):
-        await register(engine, name=f"Conseiller {i}")
+        await register(engine, name=f"Structure {i}")
     js = nc.jetstream()
     relays = [OutboxRelay(engine, registry_orm.outbox, js, batch_size=10) for _ in range(3)]
 
@@ -150,24 +155,19 @@ async def test_concurrent_relays_publish_each_row_once(postgres_database, nc):
 async def test_inbox_applies_an_event_once_per_consumer(database):
     engine = database.engine()
     await upgrade(engine, SCHEDULING_MIGRATIONS)
-    event = ConseillerRegistered(
-        conseiller_id=uuid.uuid4(), name="Ana", home_commune="61293", weekly_hours=20
-    )
+    event = DemandChanged(commune="61293", individual_hours=3, atelier_hours=1, overridden=False)
     envelope = Envelope.wrap(event, producer="registry")
 
     def uow():
         return SchedulingUnitOfWork(session_factory(engine))
 
-    await record_conseiller(envelope, event, uow())
-    await record_conseiller(envelope, event, uow())
-    renamed = event.model_copy(update={"name": "Ana Dupont"})
-    await record_conseiller(Envelope.wrap(renamed, producer="registry"), renamed, uow())
+    await apply_registry_event(envelope, event, uow())
+    await apply_registry_event(envelope, event, uow())
+    overridden = event.model_copy(update={"individual_hours": 6, "overridden": True})
+    await apply_registry_event(Envelope.wrap(overridden, producer="registry"), overridden, uow())
 
     async with engine.connect() as conn:
-        names = (await conn.execute(select(scheduling_orm.conseillers.c.name))).scalars().all()
-    assert names == ["Ana Dupont"]
-    assert (
-        await count(engine, scheduling_orm.inbox, scheduling_orm.inbox.c.consumer == CONSEILLERS_CONSUMER)
-        == 2
-    )
+        hours = (await conn.execute(select(scheduling_orm.demand.c.individual_hours))).scalars().all()
+    assert hours == [6]
+    assert await count(engine, scheduling_orm.inbox, scheduling_orm.inbox.c.consumer == REGISTRY_CONSUMER) == 2
     await engine.dispose()

@@ -19,7 +19,7 @@ from services.scheduling.service_layer.unit_of_work import SchedulingUnitOfWork
 from shared.db import session_factory
 from shared.messaging import ConsumerPolicy
 from shared.migrations import upgrade
-from tests.integration.helpers import count, eventually, register
+from tests.integration.helpers import count, eventually, register, seed_commune
 
 
 async def run_relay_process(database, nats_url: str, mode: str) -> int:
@@ -31,12 +31,11 @@ async def run_relay_process(database, nats_url: str, mode: str) -> int:
 
 
 @pytest.mark.parametrize("moment", ["kill-before-publish", "kill-after-publish"])
-async def test_relay_killed_mid_flight_delivers_the_event_exactly_once(
-    moment, database, other_database, nats_url, nc
-):
+async def test_relay_killed_mid_flight_delivers_the_event_exactly_once(moment, database, other_database, nats_url, nc):
     registry = database.engine()
     await upgrade(registry, REGISTRY_MIGRATIONS)
-    conseiller = await register(registry)
+    await seed_commune(registry)
+    structure = await register(registry)
 
     assert await run_relay_process(database, nats_url, moment) == -signal.SIGKILL
     published_before_restart = (await nc.jetstream().stream_info("REGISTRY")).state.messages
@@ -61,10 +60,10 @@ async def test_relay_killed_mid_flight_delivers_the_event_exactly_once(
         await eventually(lambda: count(scheduling, scheduling_orm.inbox))
         await asyncio.sleep(0.3)  # room for a second delivery, were there one
         async with scheduling.connect() as conn:
-            ids = (await conn.execute(select(scheduling_orm.conseillers.c.id))).scalars().all()
-        assert ids == [conseiller.id]
+            ids = (await conn.execute(select(scheduling_orm.structures.c.structure_id))).scalars().all()
+        assert ids == [structure.id]
         assert await count(scheduling, scheduling_orm.inbox) == 1
-        info = await nc.jetstream().consumer_info("REGISTRY", "scheduling-conseillers")
+        info = await nc.jetstream().consumer_info("REGISTRY", "scheduling-registry")
         assert info.delivered.stream_seq == 1
         assert info.num_ack_pending == 0
     finally:

@@ -5,18 +5,17 @@ from __future__ import annotations
 import datetime as dt
 import inspect
 import json
-import uuid
 
 import pytest
 
 import shared.events.catalogue as catalogue_module
-from shared.events import CATALOGUE, ConseillerRegistered, Envelope, Event, InvalidEvent, parse_envelope
+from shared.events import CATALOGUE, AvailabilitySlot, DemandChanged, Envelope, Event, InvalidEvent, parse_envelope
 from shared.events.envelope import MAX_EVENT_BYTES, SUBJECT_PATTERN
 from shared.events.streams import STREAMS, dead_letter_subject, stream_for
 
 
-def registered() -> ConseillerRegistered:
-    return ConseillerRegistered(conseiller_id=uuid.uuid4(), name="Ana", home_commune="2A004", weekly_hours=20)
+def registered() -> DemandChanged:
+    return DemandChanged(commune="2A004", individual_hours=2.5, atelier_hours=1, overridden=False)
 
 
 def test_every_event_class_is_in_the_catalogue_under_its_own_subject():
@@ -46,10 +45,7 @@ def test_a_subject_outside_the_naming_is_refused_at_class_definition():
 def test_streams_capture_disjoint_subjects_and_dead_letters_have_their_own():
     roots = [pattern.split(".")[0] for spec in STREAMS for pattern in spec.subjects]
     assert len(roots) == len(set(roots))
-    assert (
-        stream_for(dead_letter_subject("scheduling-conseillers", ConseillerRegistered.subject))
-        == "DEADLETTER"
-    )
+    assert stream_for(dead_letter_subject("scheduling-registry", DemandChanged.subject)) == "DEADLETTER"
     with pytest.raises(LookupError):
         stream_for("billing.invoice.sent.v1")
 
@@ -57,7 +53,7 @@ def test_streams_capture_disjoint_subjects_and_dead_letters_have_their_own():
 def test_envelope_carries_ids_time_and_version():
     event = registered()
     envelope = Envelope.wrap(event, producer="registry")
-    assert envelope.subject == "registry.conseiller.registered.v1"
+    assert envelope.subject == "registry.demand.changed.v1"
     assert envelope.schema_version == 1
     assert envelope.correlation_id == envelope.event_id  # a fact with no cause starts its own chain
     assert envelope.causation_id is None
@@ -85,9 +81,9 @@ def test_envelope_round_trips_through_bytes():
 def test_events_are_frozen_and_strict():
     event = registered()
     with pytest.raises(Exception, match="frozen"):
-        event.name = "Other"  # type: ignore[misc]
+        event.commune = "61293"  # type: ignore[misc]
     with pytest.raises(Exception, match="Extra inputs"):
-        ConseillerRegistered.model_validate({**event.model_dump(), "extra": 1})
+        DemandChanged.model_validate({**event.model_dump(), "extra": 1})
 
 
 def _body(**changes) -> bytes:
@@ -109,29 +105,34 @@ def _body(**changes) -> bytes:
         (_body(event_id=None), "event_id: Field required"),
         (_body(occurred_at="2026-11-26T10:00:00"), "occurred_at"),
         (_body(schema_version=2), "schema_version 2 does not match"),
-        (_body(subject="registry.conseiller.renamed.v1"), "does not match"),
-        (_body(data={"name": "Ana"}), "conseiller_id: Field required"),
-        (_body(data={"conseiller_id": "x", "name": "A", "home_commune": "61293", "weekly_hours": 1}), "UUID"),
+        (_body(subject="registry.demand.renamed.v1"), "does not match"),
+        (_body(data={"commune": "61293"}), "individual_hours: Field required"),
+        (_body(data={"commune": "61293", "individual_hours": "x", "atelier_hours": 1, "overridden": False}), "number"),
         (b" " * (MAX_EVENT_BYTES + 1), "exceeds"),
     ],
 )
 def test_invalid_messages_are_refused_with_a_reason(body, reason):
     with pytest.raises(InvalidEvent, match=reason):
-        parse_envelope(ConseillerRegistered.subject, body)
+        parse_envelope(DemandChanged.subject, body)
 
 
 def test_an_unknown_subject_is_refused():
-    envelope = Envelope.wrap(registered(), producer="registry").model_copy(
-        update={"subject": "registry.x.y.v1"}
-    )
+    envelope = Envelope.wrap(registered(), producer="registry").model_copy(update={"subject": "registry.x.y.v1"})
     with pytest.raises(InvalidEvent, match="unknown event subject"):
         parse_envelope("registry.x.y.v1", envelope.to_bytes())
 
 
 def test_a_refusal_reason_never_echoes_the_payload():
-    body = _body(
-        data={"conseiller_id": "+33612345678", "name": "Ana", "home_commune": "61293", "weekly_hours": 1}
-    )
+    body = _body(data={"commune": "+33612345678", "individual_hours": 1, "atelier_hours": 1, "overridden": False})
     with pytest.raises(InvalidEvent) as refused:
-        parse_envelope(ConseillerRegistered.subject, body)
+        parse_envelope(DemandChanged.subject, body)
     assert "+33612345678" not in str(refused.value)
+
+
+def test_a_fortnightly_slot_starts_on_its_first_day():
+    slot = AvailabilitySlot(weekday=5, half="am", every_weeks=2, from_date=dt.date(2026, 12, 5))
+    assert slot.from_date is not None
+    with pytest.raises(ValueError, match="from_date of its first occurrence"):
+        AvailabilitySlot(weekday=5, half="am", every_weeks=2)
+    with pytest.raises(ValueError, match="not on weekday 5"):
+        AvailabilitySlot(weekday=5, half="am", every_weeks=2, from_date=dt.date(2026, 12, 6))

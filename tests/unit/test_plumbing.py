@@ -33,16 +33,19 @@ def test_settings_come_from_the_environment(monkeypatch, tmp_path):
     assert settings.sqlalchemy_url == f"sqlite+aiosqlite:///{tmp_path}/registry.db"
 
 
-def test_production_refuses_the_default_token(monkeypatch):
+def test_production_refuses_the_default_or_a_short_secret(monkeypatch):
     monkeypatch.setenv("ENVIRONMENT", "production")
-    with pytest.raises(ValidationError, match="API_TOKEN"):
+    with pytest.raises(ValidationError, match="AUTH_SECRET"):
         RegistrySettings()
-    monkeypatch.setenv("API_TOKEN", "a-real-secret")
-    assert RegistrySettings().api_token.get_secret_value() == "a-real-secret"
+    monkeypatch.setenv("AUTH_SECRET", "too-short")
+    with pytest.raises(ValidationError, match="32"):
+        RegistrySettings()
+    monkeypatch.setenv("AUTH_SECRET", "a-real-secret-of-more-than-32-characters")
+    assert RegistrySettings().auth_secret.get_secret_value() == "a-real-secret-of-more-than-32-characters"
 
 
-def test_the_token_never_shows_in_the_settings_repr(monkeypatch):
-    monkeypatch.setenv("API_TOKEN", "a-real-secret")
+def test_the_secret_never_shows_in_the_settings_repr(monkeypatch):
+    monkeypatch.setenv("AUTH_SECRET", "a-real-secret-of-more-than-32-characters")
     assert "a-real-secret" not in repr(RegistrySettings())
 
 

@@ -1,87 +1,128 @@
 """The demo scenario, driven through the services' public APIs like any client would.
 
-Mortagne-au-Perche (Orne), from the field reports: one conseiller at the EPN holds
-individual help on Monday and Friday afternoons and group ateliers on Tuesday and Thursday
-afternoons, and goes out to the town halls of the communauté de communes. Lieux and
-addresses come from the shipped commune data.
+Every territory of the field reports is set up in the registry (territory, structures, lieux,
+conseillers); scheduling builds its copy from the registry's events; the week the
+Mortagne-au-Perche report describes for its one conseiller (individual help Monday and Friday
+afternoons and Tuesday morning, ateliers Tuesday and Thursday afternoons, out in the town
+halls) is published; notifications receives it.
 """
 
 from __future__ import annotations
 
 import asyncio
-import csv
 import datetime as dt
-import gzip
+import re
 import time
+import unicodedata
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, TextIO
 from zoneinfo import ZoneInfo
 
 import httpx
 
-COMMUNES = Path(__file__).resolve().parent.parent / "services" / "registry" / "data" / "communes.csv.gz"
-TERRITORY = "epci:200036069"  # CC du Pays de Mortagne au Perche
-TIME_ZONE = "Europe/Paris"
-EPN = "61293"  # Mortagne-au-Perche
+from tournees.demo.territories import Scenario, fictional_name, scenarios
 
-# (weekday, start, end, commune, lieu kind, activity) — the field report's week.
-ROUNDS = (
-    (0, "14:00", "17:00", EPN, "epn", "permanence"),
-    (1, "09:00", "12:00", "61029", "mairie", "permanence"),  # Bazoches-sur-Hoëne
-    (1, "14:00", "17:00", EPN, "epn", "atelier"),
-    (3, "14:00", "17:00", "61404", "mairie", "atelier"),  # Saint-Hilaire-le-Châtel
-    (4, "14:00", "17:00", EPN, "epn", "permanence"),
+TIME_ZONE = "Europe/Paris"
+JOURS = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")
+
+# The Mortagne week: (weekday, start, end, lieu name, activity).
+MORTAGNE_WEEK = (
+    (0, "14:00", "17:00", "EPN de Mortagne-au-Perche", "permanence"),
+    (1, "09:00", "12:00", "Mairie de Bazoches-sur-Hoëne", "permanence"),
+    (1, "14:00", "17:00", "EPN de Mortagne-au-Perche", "atelier"),
+    (3, "14:00", "17:00", "Mairie de Saint-Hilaire-le-Châtel", "atelier"),
+    (4, "14:00", "17:00", "EPN de Mortagne-au-Perche", "permanence"),
 )
 
 
-JOURS = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")
+@dataclass(frozen=True)
+class TerritoryFigures:
+    code: str
+    name: str
+    communes: int
+    population: int
+    time_zone: str
+    holiday_calendar: str
+    lieux: int
+    conseillers: int
+    individual_hours: float
+    atelier_hours: float
 
 
 @dataclass(frozen=True)
 class Summary:
-    conseiller_id: str
+    territories: list[TerritoryFigures]
     plan_id: str
     published: int
     received: list[dict[str, Any]]
     seconds: float
 
 
-def communes(codes: set[str]) -> dict[str, dict[str, str]]:
-    with gzip.open(COMMUNES, "rt", encoding="utf-8") as f:
-        return {row["insee"]: row for row in csv.DictReader(f) if row["insee"] in codes}
+class Api:
+    def __init__(self, http: httpx.AsyncClient, urls: dict[str, str]) -> None:
+        self.http = http
+        self.urls = urls
+
+    async def __call__(self, method: str, service: str, path: str, **kwargs: Any) -> Any:
+        response = await self.http.request(method, f"{self.urls[service]}{path}", **kwargs)
+        if response.status_code >= 400:
+            raise RuntimeError(f"{method} {service}{path}: {response.status_code} {response.text[:300]}")
+        return response.json()
 
 
-def next_monday(today: dt.date) -> dt.date:
-    return today + dt.timedelta(days=7 - today.weekday())
+def slug(text: str) -> str:
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
 
 
-def rounds(conseiller_id: str, week_start: dt.date) -> list[dict[str, str]]:
-    zone = ZoneInfo(TIME_ZONE)
-    info = communes({r[3] for r in ROUNDS})
-    permanences = []
-    for weekday, start, end, insee, lieu_kind, kind in ROUNDS:
-        day = week_start + dt.timedelta(days=weekday)
-        commune = info[insee]
-        lieu = (
-            f"EPN de {commune['nom']}"
-            if lieu_kind == "epn"
-            else f"Mairie de {commune['nom']}, {commune['mairie_adresse']}"
-        )
-        permanences.append(
-            {
-                "conseiller_id": conseiller_id,
-                "commune": insee,
-                "lieu": lieu[:200],
-                "kind": kind,
-                "starts_at": dt.datetime.combine(day, dt.time.fromisoformat(start), zone).isoformat(),
-                "ends_at": dt.datetime.combine(day, dt.time.fromisoformat(end), zone).isoformat(),
-            }
-        )
-    return permanences
+async def set_up(api: Api, scenario: Scenario, first_person: int) -> tuple[TerritoryFigures, dict[str, str]]:
+    """The territory, its structures, lieux and conseillers; returns its figures and lieux by name."""
+    territory = await api(
+        "PUT", "registry", "/territories",
+        json={"code": scenario.code, "name": scenario.name, "communes": scenario.communes},
+    )  # fmt: skip
+    structures: dict[str, str] = {}
+    lieux: dict[str, str] = {}
+    for commune in scenario.town_halls:
+        mairie = await api("POST", "registry", "/lieux/town-hall", json={"commune": commune})
+        lieux[mairie["name"]] = mairie["id"]
+    for lieu in scenario.extra_lieux:
+        lieux[lieu["name"]] = (await api("POST", "registry", "/lieux", json=lieu))["id"]
+    for i, post in enumerate(scenario.posts):
+        name = post.structure["name"]
+        if name not in structures:
+            structures[name] = (await api("POST", "registry", "/structures", json=post.structure))["id"]
+        if post.lieu["name"] not in lieux:  # colleagues at one structure share its room
+            home = await api("POST", "registry", "/lieux", json={**post.lieu, "structure_id": structures[name]})
+            lieux[home["name"]] = home["id"]
+        person = fictional_name(first_person + i)
+        await api(
+            "POST", "registry", "/conseillers",
+            json={
+                "name": person, "email": f"{slug(person)}@{slug(name)[:40]}.example",
+                "employer_structure_id": structures[name], "home_lieu_id": lieux[post.lieu["name"]],
+                "weekly_hours": post.weekly_hours, "availability": post.availability, "skills": list(post.skills),
+                "territories": [scenario.code],
+            },
+        )  # fmt: skip
+    demand = await api("GET", "registry", "/demand", params={"territory": scenario.code, "limit": 500})
+    figures = TerritoryFigures(
+        code=scenario.code,
+        name=territory["name"],
+        communes=len(territory["communes"]),
+        population=territory["population"],
+        time_zone=territory["time_zone"],
+        holiday_calendar=territory["holiday_calendar"],
+        lieux=len(lieux),
+        conseillers=len(scenario.posts),
+        individual_hours=round(sum(d["individual_hours"] for d in demand["items"]), 1),
+        atelier_hours=round(sum(d["atelier_hours"] for d in demand["items"]), 1),
+    )
+    return figures, lieux
 
 
-async def _eventually(check: Any, what: str, timeout_s: float = 30.0) -> Any:
+async def _eventually(check: Callable[[], Awaitable[Any]], what: str, timeout_s: float = 60.0) -> Any:
     deadline = time.monotonic() + timeout_s
     while True:
         result = await check()
@@ -92,58 +133,93 @@ async def _eventually(check: Any, what: str, timeout_s: float = 30.0) -> Any:
         await asyncio.sleep(0.1)
 
 
+def next_monday(today: dt.date) -> dt.date:
+    return today + dt.timedelta(days=7 - today.weekday())
+
+
 async def run(urls: dict[str, str], token: str, today: dt.date | None = None) -> Summary:
     started = time.monotonic()
-    headers = {"Authorization": f"Bearer {token}"}
-    async with httpx.AsyncClient(headers=headers, timeout=10) as http:
-        response = await http.post(
-            f"{urls['registry']}/conseillers",
-            json={"name": "Camille Lefèvre", "home_commune": EPN, "weekly_hours": 35},
-        )
-        response.raise_for_status()
-        conseiller_id = response.json()["id"]
+    async with httpx.AsyncClient(headers={"Authorization": f"Bearer {token}"}, timeout=30) as http:
+        api = Api(http, urls)
+        figures: list[TerritoryFigures] = []
+        mortagne_lieux: dict[str, str] = {}
+        for scenario in scenarios():
+            territory, lieux = await set_up(api, scenario, first_person=sum(f.conseillers for f in figures))
+            figures.append(territory)
+            if scenario.code == "epci:200036069":
+                mortagne_lieux = lieux
+        expected = sum(f.conseillers for f in figures)
 
-        async def copied() -> bool:
-            listing = (await http.get(f"{urls['scheduling']}/conseillers")).json()
-            return any(c["id"] == conseiller_id for c in listing)
+        async def copied() -> list[dict[str, Any]] | None:
+            listing: list[dict[str, Any]] = await api("GET", "scheduling", "/conseillers", params={"limit": 500})
+            return listing if len(listing) == expected else None
 
-        await _eventually(copied, "the conseiller reaching scheduling")
-
+        copies = await _eventually(copied, "every conseiller reaching scheduling")
+        conseiller = next(c for c in copies if "epci:200036069" in c["territories"])
         week_start = next_monday(today or dt.datetime.now(ZoneInfo(TIME_ZONE)).date())
-        response = await http.post(
-            f"{urls['scheduling']}/plans",
+        plan = await api(
+            "POST", "scheduling", "/plans",
             json={
-                "territory": TERRITORY,
-                "week_start": week_start.isoformat(),
-                "time_zone": TIME_ZONE,
-                "permanences": rounds(conseiller_id, week_start),
+                "territory": "epci:200036069", "week_start": week_start.isoformat(), "time_zone": TIME_ZONE,
+                "permanences": mortagne_week(conseiller["id"], week_start, mortagne_lieux),
             },
-        )
-        response.raise_for_status()
-        plan_id = response.json()["id"]
-        published = await http.post(f"{urls['scheduling']}/plans/{plan_id}/publish")
-        published.raise_for_status()
-        count = len(published.json()["permanences"])
+        )  # fmt: skip
+        published = await api("POST", "scheduling", f"/plans/{plan['id']}/publish")
+        count = len(published["permanences"])
 
-        async def received() -> list[dict[str, Any]]:
-            items: list[dict[str, Any]] = (
-                await http.get(f"{urls['notifications']}/permanences", params={"plan_id": plan_id})
-            ).json()
-            return items if len(items) == count else []
+        async def received() -> list[dict[str, Any]] | None:
+            items: list[dict[str, Any]] = await api(
+                "GET", "notifications", "/permanences", params={"plan_id": plan["id"]}
+            )
+            return items if len(items) == count else None
 
         items = await _eventually(received, "the published plan reaching notifications")
-    return Summary(conseiller_id, plan_id, count, items, time.monotonic() - started)
+    return Summary(figures, plan["id"], count, items, time.monotonic() - started)
+
+
+def mortagne_week(conseiller_id: str, week_start: dt.date, lieux: dict[str, str]) -> list[dict[str, Any]]:
+    zone = ZoneInfo(TIME_ZONE)
+    permanences = []
+    for weekday, start, end, lieu, kind in MORTAGNE_WEEK:
+        if lieu not in lieux:
+            raise LookupError(f"the demo's Mortagne week needs the lieu {lieu!r}")
+        day = week_start + dt.timedelta(days=weekday)
+        permanences.append(
+            {
+                "conseiller_id": conseiller_id,
+                "commune": {"EPN de Mortagne-au-Perche": "61293", "Mairie de Bazoches-sur-Hoëne": "61029"}.get(
+                    lieu, "61404"
+                ),
+                "lieu": lieu,
+                "kind": kind,
+                "starts_at": dt.datetime.combine(day, dt.time.fromisoformat(start), zone).isoformat(),
+                "ends_at": dt.datetime.combine(day, dt.time.fromisoformat(end), zone).isoformat(),
+            }
+        )
+    return permanences
 
 
 def print_summary(summary: Summary, out: TextIO) -> None:
-    print("", file=out)
-    print("Tournées demo — CC du Pays de Mortagne au Perche (Orne)", file=out)
-    print(f"  conseiller registered in registry, copied by scheduling: {summary.conseiller_id}", file=out)
-    print(f"  plan {summary.plan_id} published with {summary.published} permanences", file=out)
+    print("\nTournées demo — the territories of the field reports", file=out)
+    print(
+        f"  {'territory':<44} {'communes':>8} {'inhabitants':>11} {'lieux':>5} {'conseillers':>11}"
+        f" {'demand h/week (help + ateliers)':>32}  time zone, holidays",
+        file=out,
+    )
+    for t in summary.territories:
+        print(
+            f"  {t.name[:44]:<44} {t.communes:>8} {t.population:>11,} {t.lieux:>5} {t.conseillers:>11}"
+            f" {t.individual_hours:>22.1f} + {t.atelier_hours:<7.1f}  {t.time_zone}, {t.holiday_calendar}",
+            file=out,
+        )
+    print(
+        f"\n  plan {summary.plan_id} for the Pays de Mortagne au Perche published, {summary.published} permanences;",
+        file=out,
+    )
     print("  received by notifications (local time, Europe/Paris):", file=out)
     for item in summary.received:
         start = dt.datetime.fromisoformat(item["local_start"])
         end = dt.datetime.fromisoformat(item["ends_at"]).astimezone(ZoneInfo(item["time_zone"]))
         when = f"{JOURS[start.weekday()]:<8} {start:%d/%m %H:%M}–{end:%H:%M}"
         print(f"    {when}  {item['kind']:<10}  {item['lieu']}", file=out)
-    print(f"  registry → scheduling → notifications in {summary.seconds:.1f} s", file=out)
+    print(f"  registry → scheduling → notifications: {summary.seconds:.1f} s in all", file=out)

@@ -22,12 +22,7 @@ class PermanenceRepository:
             await self.session.execute(insert(permanences).values(id=permanence.id, **values))
 
     async def list(self, *, plan_id: uuid.UUID | None, limit: int, offset: int) -> list[Permanence]:
-        query = (
-            select(permanences)
-            .order_by(permanences.c.starts_at, permanences.c.id)
-            .limit(limit)
-            .offset(offset)
-        )
+        query = select(permanences).order_by(permanences.c.starts_at, permanences.c.id).limit(limit).offset(offset)
         if plan_id is not None:
             query = query.where(permanences.c.plan_id == plan_id)
         return [Permanence(**row._mapping) for row in await self.session.execute(query)]

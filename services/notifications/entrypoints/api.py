@@ -11,6 +11,7 @@ from pydantic import BaseModel
 from services.notifications.domain.model import Permanence
 from services.notifications.service_layer import handlers
 from services.notifications.service_layer.unit_of_work import NotificationsUnitOfWork
+from shared.auth import Principal, Role, require_role
 
 
 class PermanenceOut(BaseModel):
@@ -30,15 +31,17 @@ class PermanenceOut(BaseModel):
         return cls(**vars(p), local_start=p.local_start())
 
 
-def router(uow: Callable[[], NotificationsUnitOfWork], auth: Callable[..., None]) -> APIRouter:
-    api = APIRouter(prefix="/permanences", tags=["permanences"], dependencies=[Depends(auth)])
+def router(uow: Callable[[], NotificationsUnitOfWork], principal: Callable[..., Principal]) -> APIRouter:
+    api = APIRouter(prefix="/permanences", tags=["permanences"])
 
     @api.get("")
     async def list_permanences(
+        who: Annotated[Principal, Depends(principal)],
         plan_id: uuid.UUID | None = None,
         limit: Annotated[int, Query(ge=1, le=1000)] = 200,
         offset: Annotated[int, Query(ge=0)] = 0,
     ) -> list[PermanenceOut]:
+        require_role(who, Role.ADMIN, Role.COORDINATOR)
         items = await handlers.list_permanences(uow(), plan_id=plan_id, limit=limit, offset=offset)
         return [PermanenceOut.of(p) for p in items]
 

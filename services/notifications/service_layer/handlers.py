@@ -9,9 +9,7 @@ from shared.events import Envelope, PlanPublished
 PLANS_CONSUMER = "notifications-plans"
 
 
-async def record_published_plan(
-    envelope: Envelope, event: PlanPublished, uow: NotificationsUnitOfWork
-) -> None:
+async def record_published_plan(envelope: Envelope, event: PlanPublished, uow: NotificationsUnitOfWork) -> None:
     """Keep the permanences of a published plan, so usagers can be booked into them."""
     async with uow:
         if not await uow.begin_applying(PLANS_CONSUMER, envelope):

@@ -10,12 +10,8 @@ from shared.unit_of_work import SqlAlchemyUnitOfWork
 class NotificationsUnitOfWork(SqlAlchemyUnitOfWork):
     permanences: PermanenceRepository
 
-    def __init__(
-        self, sessions: async_sessionmaker[AsyncSession], on_commit: Callable[[], None] | None = None
-    ) -> None:
-        super().__init__(
-            sessions, producer="notifications", outbox=orm.outbox, inbox=orm.inbox, on_commit=on_commit
-        )
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], on_commit: Callable[[], None] | None = None) -> None:
+        super().__init__(sessions, producer="notifications", outbox=orm.outbox, inbox=orm.inbox, on_commit=on_commit)
 
     def _start_repositories(self, session: AsyncSession) -> None:
         self.permanences = PermanenceRepository(session)

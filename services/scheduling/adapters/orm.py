@@ -1,20 +1,121 @@
-"""Scheduling's tables (its own database): the local copy of the registry, and plans."""
+"""Scheduling's tables (its own database): the local copy of the registry, and plans.
 
-from sqlalchemy import Column, Date, Float, ForeignKey, Integer, MetaData, String, Table, Uuid
+The copy's free-text columns are ``Text``: the event contracts put no length limit on them,
+and a copy must never refuse (on Postgres only) what the registry accepted.
+"""
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    Date,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    Uuid,
+)
 
 from shared.db import UtcDateTime
 from shared.outbox import messaging_tables
 
 metadata = MetaData()
 
+# --- the copy of the registry, fed by registry events only ------------------------------------
+
+territories = Table(
+    "territories",
+    metadata,
+    Column("code", String(100), primary_key=True),
+    Column("kind", String(20), nullable=False),
+    Column("name", Text, nullable=False),
+    Column("time_zone", Text, nullable=False),
+    Column("holiday_calendar", Text, nullable=False),
+)
+
+territory_communes = Table(
+    "territory_communes",
+    metadata,
+    Column("code", String(100), ForeignKey("territories.code", ondelete="CASCADE"), primary_key=True),
+    Column("insee", String(5), primary_key=True),
+    Column("name", Text, nullable=False),
+    Column("population", Integer, nullable=False),
+    Column("latitude", Float, nullable=True),
+    Column("longitude", Float, nullable=True),
+)
+Index("ix_territory_communes_insee", territory_communes.c.insee)
+
+structures = Table(
+    "structures",
+    metadata,
+    Column("structure_id", Uuid, primary_key=True),
+    Column("name", Text, nullable=False),
+    Column("kind", String(30), nullable=False),
+    Column("commune", String(5), nullable=False),
+    Column("latitude", Float, nullable=True),
+    Column("longitude", Float, nullable=True),
+    Column("archived", Boolean, nullable=False),
+)
+
+lieux = Table(
+    "lieux",
+    metadata,
+    Column("lieu_id", Uuid, primary_key=True),
+    Column("name", Text, nullable=False),
+    Column("kind", String(30), nullable=False),
+    Column("structure_id", Uuid, nullable=True),
+    Column("commune", String(5), nullable=False, index=True),
+    Column("latitude", Float, nullable=False),
+    Column("longitude", Float, nullable=False),
+    Column("capacity", Integer, nullable=False),
+    Column("has_computers", Boolean, nullable=False),
+    Column("accessible", Boolean, nullable=False),
+    Column("opening_hours", Text, nullable=False),
+    Column("closed", Boolean, nullable=False),
+)
+
 conseillers = Table(
     "conseillers",
     metadata,
-    Column("id", Uuid, primary_key=True),
-    Column("name", String(200), nullable=False),
-    Column("home_commune", String(5), nullable=False),
+    Column("conseiller_id", Uuid, primary_key=True),
+    Column("name", Text, nullable=False),
+    Column("employer_structure_id", Uuid, nullable=False),
+    Column("home_lieu_id", Uuid, nullable=False),
     Column("weekly_hours", Float, nullable=False),
+    Column("availability", JSON, nullable=False),
+    Column("skills", JSON, nullable=False),
+    Column("travel_mode", String(30), nullable=False),
+    Column("max_travel_minutes_per_day", Integer, nullable=False),
+    Column("territories", JSON, nullable=False),
+    Column("archived", Boolean, nullable=False),
 )
+
+absences = Table(
+    "absences",
+    metadata,
+    Column("absence_id", Uuid, primary_key=True),
+    Column("conseiller_id", Uuid, nullable=False, index=True),
+    Column("start_date", Date, nullable=False),
+    Column("start_half", String(2), nullable=False),
+    Column("end_date", Date, nullable=False),
+    Column("end_half", String(2), nullable=False),
+    Column("kind", String(30), nullable=False),
+)
+
+demand = Table(
+    "demand",
+    metadata,
+    Column("commune", String(5), primary_key=True),
+    Column("individual_hours", Float, nullable=False),
+    Column("atelier_hours", Float, nullable=False),
+    Column("overridden", Boolean, nullable=False),
+)
+
+# --- scheduling's own data ------------------------------------------------------------------
 
 plans = Table(
     "plans",

@@ -1,36 +1,16 @@
+"""The plans repository (the registry copy's repositories are in ``registry_copy``)."""
+
 import uuid
-from collections.abc import Iterable
 
 from sqlalchemy import RowMapping, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.scheduling.adapters.orm import conseillers, permanences, plans
-from services.scheduling.domain.model import ConseillerCopy, Permanence, Plan, PlanStatus
+from services.scheduling.adapters.orm import permanences, plans
+from services.scheduling.domain.model import Permanence, Plan, PlanStatus
 
 
 class ConcurrentUpdate(RuntimeError):
     """The aggregate changed since it was read."""
-
-
-class ConseillerCopies:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
-
-    async def upsert(self, copy: ConseillerCopy) -> None:
-        values = {"name": copy.name, "home_commune": copy.home_commune, "weekly_hours": copy.weekly_hours}
-        result = await self.session.execute(
-            update(conseillers).where(conseillers.c.id == copy.id).values(**values)
-        )
-        if result.rowcount == 0:  # type: ignore[attr-defined]
-            await self.session.execute(insert(conseillers).values(id=copy.id, **values))
-
-    async def by_ids(self, ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, ConseillerCopy]:
-        rows = await self.session.execute(select(conseillers).where(conseillers.c.id.in_(set(ids))))
-        return {row.id: ConseillerCopy(row.id, row.name, row.home_commune, row.weekly_hours) for row in rows}
-
-    async def all(self) -> list[ConseillerCopy]:
-        rows = await self.session.execute(select(conseillers).order_by(conseillers.c.name))
-        return [ConseillerCopy(row.id, row.name, row.home_commune, row.weekly_hours) for row in rows]
 
 
 class PlanRepository:

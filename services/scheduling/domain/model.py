@@ -5,11 +5,13 @@ from __future__ import annotations
 import datetime as dt
 import enum
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from itertools import pairwise
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from services.scheduling.domain.registry_copy import Conseiller
 from shared.events import Event, PlannedPermanence, PlanPublished
 
 
@@ -26,16 +28,6 @@ Kind = Literal["permanence", "atelier"]
 class PlanStatus(enum.StrEnum):
     DRAFT = "draft"
     PUBLISHED = "published"
-
-
-@dataclass(frozen=True)
-class ConseillerCopy:
-    """What scheduling knows of a conseiller: its local copy, fed by registry events."""
-
-    id: uuid.UUID
-    name: str
-    home_commune: str
-    weekly_hours: float
 
 
 @dataclass(frozen=True)
@@ -75,8 +67,9 @@ class Plan:
         week_start: dt.date,
         time_zone: str,
         permanences: list[Permanence],
-        conseillers: dict[uuid.UUID, ConseillerCopy],
+        conseillers: Mapping[uuid.UUID, Conseiller],
     ) -> Plan:
+        """A new draft; ``conseillers`` is the local copy of (at least) the conseillers it names."""
         try:
             zone = ZoneInfo(time_zone)
         except (ZoneInfoNotFoundError, ValueError) as exc:
@@ -86,8 +79,11 @@ class Plan:
         week_end = week_start + dt.timedelta(days=7)
         for i, p in enumerate(permanences):
             where = f"permanences.{i}"
-            if p.conseiller_id not in conseillers:
+            conseiller = conseillers.get(p.conseiller_id)
+            if conseiller is None:
                 raise PlanError(f"{where}.conseiller_id", "unknown conseiller (not registered yet?)")
+            if conseiller.archived:
+                raise PlanError(f"{where}.conseiller_id", "this conseiller is archived")
             if p.starts_at.tzinfo is None or p.ends_at.tzinfo is None:
                 raise PlanError(f"{where}.starts_at", "times must carry a UTC offset")
             if p.ends_at <= p.starts_at:

@@ -1,27 +1,36 @@
-"""Scheduling HTTP API: thin routes that call the handlers."""
+"""Scheduling HTTP API: thin routes that call the handlers.
+
+Every route needs a principal (a JWT). Admins see and plan everything; coordinators only
+their territories; conseillers have no business here yet.
+"""
 
 import datetime as dt
 import uuid
 from collections.abc import Callable
+from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, status
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, status
 from fastapi.exceptions import RequestValidationError
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from services.scheduling.adapters.repository import ConcurrentUpdate
 from services.scheduling.domain.commands import DraftPlan, PermanenceRequest, PublishPlan
 from services.scheduling.domain.model import Kind, Plan, PlanError
+from services.scheduling.domain.registry_copy import HalfDay
 from services.scheduling.service_layer import handlers
 from services.scheduling.service_layer.unit_of_work import SchedulingUnitOfWork
+from shared.auth import Principal, Role, require_role
+from shared.events.catalogue import INSEE_PATTERN, TERRITORY_CODE_PATTERN
 
-INSEE = r"^(\d{5}|2[AB]\d{3})$"
+Limit = Annotated[int, Query(ge=1, le=500)]
+Offset = Annotated[int, Query(ge=0)]
 
 
 class PermanenceIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     conseiller_id: uuid.UUID
-    commune: str = Field(pattern=INSEE, examples=["61293"])
+    commune: str = Field(pattern=INSEE_PATTERN, examples=["61293"])
     lieu: str = Field(min_length=1, max_length=200, examples=["EPN de Mortagne-au-Perche"])
     kind: Kind = "permanence"
     starts_at: AwareDatetime
@@ -80,24 +89,96 @@ class PlanOut(BaseModel):
         )
 
 
-class ConseillerOut(BaseModel):
+class _FromDomain(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+
+class AvailabilitySlotOut(_FromDomain):
+    weekday: int = Field(description="0 is Monday")
+    half: HalfDay
+    every_weeks: int
+    from_date: dt.date | None
+
+
+class ConseillerOut(_FromDomain):
     id: uuid.UUID
     name: str
-    home_commune: str
+    employer_structure_id: uuid.UUID
+    home_lieu_id: uuid.UUID
     weekly_hours: float
+    availability: list[AvailabilitySlotOut]
+    skills: list[str]
+    travel_mode: str
+    max_travel_minutes_per_day: int
+    territories: list[str]
+    archived: bool
+
+
+class LieuOut(_FromDomain):
+    id: uuid.UUID
+    name: str
+    kind: str
+    structure_id: uuid.UUID | None
+    commune: str
+    latitude: float
+    longitude: float
+    capacity: int
+    has_computers: bool
+    accessible: bool
+    opening_hours: str
+    closed: bool
+
+
+class CommuneOut(_FromDomain):
+    insee: str
+    name: str
+    population: int
+    latitude: float | None
+    longitude: float | None
+
+
+class TerritoryOut(_FromDomain):
+    code: str
+    kind: str
+    name: str
+    time_zone: str
+    holiday_calendar: str
+    communes: list[CommuneOut]
 
 
 def _unprocessable(exc: PlanError) -> RequestValidationError:
-    return RequestValidationError(
-        [{"loc": ("body", *exc.field.split(".")), "msg": exc.message, "type": "value_error"}]
-    )
+    return RequestValidationError([{"loc": ("body", *exc.field.split(".")), "msg": exc.message, "type": "value_error"}])
 
 
-def router(uow: Callable[[], SchedulingUnitOfWork], auth: Callable[..., None]) -> APIRouter:
-    api = APIRouter(dependencies=[Depends(auth)])
+def _forbidden(detail: str = "not one of your territories") -> HTTPException:
+    return HTTPException(status.HTTP_403_FORBIDDEN, detail)
+
+
+def _may_plan_or_read(principal: Principal, territory: str | None = None) -> None:
+    """Admins and coordinators only; a coordinator only in their own territories."""
+    require_role(principal, Role.ADMIN, Role.COORDINATOR)
+    if territory is not None and not principal.may_act_in([territory]):
+        raise _forbidden()
+
+
+def _scope(principal: Principal, territory: str | None) -> frozenset[str] | None:
+    """The territories a listing is limited to (None: everywhere)."""
+    _may_plan_or_read(principal, territory)
+    if territory is not None:
+        return frozenset({territory})
+    return None if principal.is_admin else principal.territories
+
+
+def router(uow: Callable[[], SchedulingUnitOfWork], principal_dependency: Callable[..., Principal]) -> APIRouter:
+    api = APIRouter()
+    Caller = Annotated[Principal, Depends(principal_dependency)]
+    TerritoryFilter = Annotated[
+        str | None, Query(pattern=TERRITORY_CODE_PATTERN, description="only this territory", examples=["dep:61"])
+    ]
 
     @api.post("/plans", status_code=status.HTTP_201_CREATED, tags=["plans"])
-    async def draft_plan(body: PlanIn) -> PlanOut:
+    async def draft_plan(body: PlanIn, principal: Caller) -> PlanOut:
+        _may_plan_or_read(principal, body.territory)
         cmd = DraftPlan(
             territory=body.territory,
             week_start=body.week_start,
@@ -109,15 +190,22 @@ def router(uow: Callable[[], SchedulingUnitOfWork], auth: Callable[..., None]) -
         except PlanError as exc:
             raise _unprocessable(exc) from exc
 
-    @api.get("/plans/{plan_id}", tags=["plans"])
-    async def get_plan(plan_id: uuid.UUID) -> PlanOut:
+    async def readable_plan(plan_id: uuid.UUID, principal: Principal) -> Plan:
+        _may_plan_or_read(principal)
         try:
-            return PlanOut.of(await handlers.get_plan(plan_id, uow()))
+            plan = await handlers.get_plan(plan_id, uow())
         except handlers.PlanNotFound as exc:
             raise HTTPException(status.HTTP_404_NOT_FOUND, "no such plan") from exc
+        _may_plan_or_read(principal, plan.territory)
+        return plan
+
+    @api.get("/plans/{plan_id}", tags=["plans"])
+    async def get_plan(plan_id: uuid.UUID, principal: Caller) -> PlanOut:
+        return PlanOut.of(await readable_plan(plan_id, principal))
 
     @api.post("/plans/{plan_id}/publish", tags=["plans"])
-    async def publish_plan(plan_id: uuid.UUID) -> PlanOut:
+    async def publish_plan(plan_id: uuid.UUID, principal: Caller) -> PlanOut:
+        await readable_plan(plan_id, principal)  # a plan never changes territory: checking first is enough
         try:
             return PlanOut.of(await handlers.publish_plan(PublishPlan(plan_id), uow()))
         except handlers.PlanNotFound as exc:
@@ -125,12 +213,55 @@ def router(uow: Callable[[], SchedulingUnitOfWork], auth: Callable[..., None]) -
         except PlanError as exc:
             raise HTTPException(status.HTTP_409_CONFLICT, exc.message) from exc
         except ConcurrentUpdate as exc:
-            raise HTTPException(
-                status.HTTP_409_CONFLICT, "the plan changed meanwhile; read it again"
-            ) from exc
+            raise HTTPException(status.HTTP_409_CONFLICT, "the plan changed meanwhile; read it again") from exc
 
-    @api.get("/conseillers", tags=["conseillers"])
-    async def list_conseillers() -> list[ConseillerOut]:
-        return [ConseillerOut(**vars(c)) for c in await handlers.list_conseillers(uow())]
+    @api.get("/conseillers", tags=["registry copy"])
+    async def list_conseillers(
+        principal: Caller,
+        territory: TerritoryFilter = None,
+        include_archived: bool = False,
+        limit: Limit = 100,
+        offset: Offset = 0,
+    ) -> list[ConseillerOut]:
+        """Conseillers as scheduling's copy of the registry knows them, by name."""
+        items = await handlers.list_conseillers(
+            uow(),
+            territories=_scope(principal, territory),
+            include_archived=include_archived,
+            limit=limit,
+            offset=offset,
+        )
+        return [ConseillerOut.model_validate(c) for c in items]
+
+    @api.get("/lieux", tags=["registry copy"])
+    async def list_lieux(
+        principal: Caller,
+        territory: TerritoryFilter = None,
+        commune: Annotated[str | None, Query(pattern=INSEE_PATTERN, examples=["61293"])] = None,
+        include_closed: bool = False,
+        limit: Limit = 100,
+        offset: Offset = 0,
+    ) -> list[LieuOut]:
+        """Lieux in the communes of the territories (as scheduling's copy knows them), by name."""
+        items = await handlers.list_lieux(
+            uow(),
+            territories=_scope(principal, territory),
+            commune=commune,
+            include_closed=include_closed,
+            limit=limit,
+            offset=offset,
+        )
+        return [LieuOut.model_validate(lieu) for lieu in items]
+
+    @api.get("/territories/{code}", tags=["registry copy"])
+    async def get_territory(
+        code: Annotated[str, Path(pattern=TERRITORY_CODE_PATTERN, examples=["epci:200036069"])], principal: Caller
+    ) -> TerritoryOut:
+        """A territory and its communes."""
+        _may_plan_or_read(principal, code)
+        try:
+            return TerritoryOut.model_validate(await handlers.get_territory(code, uow()))
+        except handlers.TerritoryNotFound as exc:
+            raise HTTPException(status.HTTP_404_NOT_FOUND, "no such territory") from exc
 
     return api

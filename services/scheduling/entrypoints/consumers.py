@@ -1,4 +1,4 @@
-"""Scheduling's subscribers: registry events feed the local copy."""
+"""Scheduling's subscribers: the whole REGISTRY stream, in order, feeds the local copy."""
 
 from collections.abc import Callable
 
@@ -6,16 +6,19 @@ from faststream.nats import NatsRouter
 
 from services.scheduling.service_layer import handlers
 from services.scheduling.service_layer.unit_of_work import SchedulingUnitOfWork
-from shared.events import ConseillerRegistered, Envelope
+from shared.events import Envelope, Event
 from shared.messaging import ConsumerPolicy, durable_consumer
 
 
 def router(uow: Callable[[], SchedulingUnitOfWork], policy: ConsumerPolicy) -> NatsRouter:
     nats = NatsRouter()
 
-    @durable_consumer(nats, ConseillerRegistered, durable=handlers.CONSEILLERS_CONSUMER, policy=policy)
-    async def conseiller_registered(envelope: Envelope, event: ConseillerRegistered) -> None:
-        """A conseiller registered in the registry joins scheduling's local copy."""
-        await handlers.record_conseiller(envelope, event, uow())
+    @durable_consumer(
+        nats, *handlers.REGISTRY_EVENTS, durable=handlers.REGISTRY_CONSUMER, policy=policy, subject="registry.>"
+    )
+    async def registry_event(envelope: Envelope, event: Event) -> None:
+        """Every registry event, in stream order, keeps scheduling's copy of the registry; a new consumer replays
+        the stream from its start and so rebuilds the whole copy."""
+        await handlers.apply_registry_event(envelope, event, uow())
 
     return nats

@@ -1,30 +1,240 @@
-"""Scheduling use cases."""
+"""Scheduling use cases: keeping the copy of the registry, reading it, and plans."""
 
+import logging
 import uuid
+from collections.abc import Awaitable, Callable, Collection
+from typing import Any
 
 from services.scheduling.domain.commands import DraftPlan, PublishPlan
-from services.scheduling.domain.model import ConseillerCopy, Permanence, Plan
+from services.scheduling.domain.model import Permanence, Plan
+from services.scheduling.domain.registry_copy import (
+    Absence,
+    AvailabilitySlot,
+    Commune,
+    Conseiller,
+    Demand,
+    Lieu,
+    Structure,
+    Territory,
+)
 from services.scheduling.service_layer.unit_of_work import SchedulingUnitOfWork
-from shared.events import ConseillerRegistered, Envelope
+from shared.events import (
+    AbsenceDeclared,
+    AbsenceWithdrawn,
+    ConseillerFields,
+    ConseillerRegistered,
+    ConseillerUpdated,
+    DemandChanged,
+    Envelope,
+    Event,
+    LieuChanged,
+    LieuClosed,
+    LieuFields,
+    LieuOpened,
+    StructureFields,
+    StructureRegistered,
+    StructureUpdated,
+    TerritoryDefined,
+)
 
-CONSEILLERS_CONSUMER = "scheduling-conseillers"
+log = logging.getLogger(__name__)
+
+REGISTRY_CONSUMER = "scheduling-registry"
+"""The durable consumer (and inbox name) that feeds the copy from the whole REGISTRY stream."""
 
 
 class PlanNotFound(LookupError):
     pass
 
 
-async def record_conseiller(
-    envelope: Envelope, event: ConseillerRegistered, uow: SchedulingUnitOfWork
-) -> None:
-    """Keep the local copy of a conseiller registered in the registry (at most once per event)."""
+class TerritoryNotFound(LookupError):
+    pass
+
+
+# --- the copy of the registry -----------------------------------------------------------------
+
+
+async def apply_registry_event(envelope: Envelope, event: Event, uow: SchedulingUnitOfWork) -> None:
+    """Apply one registry event to the copy, in one transaction, at most once per event."""
+    apply = _APPLY.get(type(event))
+    if apply is None:
+        raise TypeError(f"scheduling's copy has no use for {event.subject}")
     async with uow:
-        if not await uow.begin_applying(CONSEILLERS_CONSUMER, envelope):
+        if not await uow.begin_applying(REGISTRY_CONSUMER, envelope):
             return
-        await uow.conseillers.upsert(
-            ConseillerCopy(event.conseiller_id, event.name, event.home_commune, event.weekly_hours)
-        )
+        await apply(event, uow)
         await uow.commit()
+
+
+async def _territory_defined(event: TerritoryDefined, uow: SchedulingUnitOfWork) -> None:
+    communes = tuple(
+        Commune(insee=c.insee, name=c.name, population=c.population, latitude=c.latitude, longitude=c.longitude)
+        for c in event.communes
+    )
+    await uow.territories.replace(
+        Territory(
+            code=event.code,
+            kind=event.kind,
+            name=event.name,
+            time_zone=event.time_zone,
+            holiday_calendar=event.holiday_calendar,
+            communes=communes,
+        )
+    )
+
+
+async def _structure_snapshot(event: StructureFields, uow: SchedulingUnitOfWork) -> None:
+    await uow.structures.upsert(
+        Structure(
+            id=event.structure_id,
+            name=event.name,
+            kind=event.kind,
+            commune=event.commune,
+            latitude=event.latitude,
+            longitude=event.longitude,
+            archived=event.archived,
+        )
+    )
+
+
+def _lieu(event: LieuFields) -> Lieu:
+    return Lieu(
+        id=event.lieu_id,
+        name=event.name,
+        kind=event.kind,
+        structure_id=event.structure_id,
+        commune=event.commune,
+        latitude=event.latitude,
+        longitude=event.longitude,
+        capacity=event.capacity,
+        has_computers=event.has_computers,
+        accessible=event.accessible,
+        opening_hours=event.opening_hours,
+    )
+
+
+async def _lieu_opened(event: LieuOpened, uow: SchedulingUnitOfWork) -> None:
+    await uow.lieux.upsert(_lieu(event), reopen=True)
+
+
+async def _lieu_changed(event: LieuChanged, uow: SchedulingUnitOfWork) -> None:
+    await uow.lieux.upsert(_lieu(event), reopen=False)  # a change to a closed lieu does not reopen it
+
+
+async def _lieu_closed(event: LieuClosed, uow: SchedulingUnitOfWork) -> None:
+    if not await uow.lieux.close(event.lieu_id):
+        log.warning("lieu %s closed but not in the copy", event.lieu_id)
+
+
+async def _conseiller_snapshot(event: ConseillerFields, uow: SchedulingUnitOfWork) -> None:
+    await uow.conseillers.upsert(
+        Conseiller(
+            id=event.conseiller_id,
+            name=event.name,
+            employer_structure_id=event.employer_structure_id,
+            home_lieu_id=event.home_lieu_id,
+            weekly_hours=event.weekly_hours,
+            availability=tuple(
+                AvailabilitySlot(weekday=s.weekday, half=s.half, every_weeks=s.every_weeks, from_date=s.from_date)
+                for s in event.availability
+            ),
+            skills=tuple(event.skills),
+            travel_mode=event.travel_mode,
+            max_travel_minutes_per_day=event.max_travel_minutes_per_day,
+            territories=tuple(event.territories),
+            archived=event.archived,
+        )
+    )
+
+
+async def _absence_declared(event: AbsenceDeclared, uow: SchedulingUnitOfWork) -> None:
+    await uow.absences.upsert(
+        Absence(
+            id=event.absence_id,
+            conseiller_id=event.conseiller_id,
+            start_date=event.start_date,
+            start_half=event.start_half,
+            end_date=event.end_date,
+            end_half=event.end_half,
+            kind=event.kind,
+        )
+    )
+
+
+async def _absence_withdrawn(event: AbsenceWithdrawn, uow: SchedulingUnitOfWork) -> None:
+    if not await uow.absences.remove(event.absence_id):
+        log.warning("absence %s withdrawn but not in the copy", event.absence_id)
+
+
+async def _demand_changed(event: DemandChanged, uow: SchedulingUnitOfWork) -> None:
+    await uow.demand.upsert(
+        Demand(
+            commune=event.commune,
+            individual_hours=event.individual_hours,
+            atelier_hours=event.atelier_hours,
+            overridden=event.overridden,
+        )
+    )
+
+
+_APPLY: dict[type[Event], Callable[[Any, SchedulingUnitOfWork], Awaitable[None]]] = {
+    TerritoryDefined: _territory_defined,
+    StructureRegistered: _structure_snapshot,
+    StructureUpdated: _structure_snapshot,
+    LieuOpened: _lieu_opened,
+    LieuChanged: _lieu_changed,
+    LieuClosed: _lieu_closed,
+    ConseillerRegistered: _conseiller_snapshot,
+    ConseillerUpdated: _conseiller_snapshot,
+    AbsenceDeclared: _absence_declared,
+    AbsenceWithdrawn: _absence_withdrawn,
+    DemandChanged: _demand_changed,
+}
+
+REGISTRY_EVENTS: tuple[type[Event], ...] = tuple(_APPLY)
+"""The registry events the copy is made of: what the ``scheduling-registry`` consumer takes."""
+
+
+async def list_conseillers(
+    uow: SchedulingUnitOfWork,
+    *,
+    territories: Collection[str] | None,
+    include_archived: bool = False,
+    limit: int,
+    offset: int,
+) -> list[Conseiller]:
+    """Conseillers working in any of ``territories`` (None: all)."""
+    async with uow:
+        return await uow.conseillers.list(
+            territories=territories, include_archived=include_archived, limit=limit, offset=offset
+        )
+
+
+async def list_lieux(
+    uow: SchedulingUnitOfWork,
+    *,
+    territories: Collection[str] | None,
+    commune: str | None = None,
+    include_closed: bool = False,
+    limit: int,
+    offset: int,
+) -> list[Lieu]:
+    """Lieux in the communes of any of ``territories`` (None: all), optionally of one commune."""
+    async with uow:
+        return await uow.lieux.list(
+            territories=territories, commune=commune, include_closed=include_closed, limit=limit, offset=offset
+        )
+
+
+async def get_territory(code: str, uow: SchedulingUnitOfWork) -> Territory:
+    async with uow:
+        territory = await uow.territories.get(code)
+    if territory is None:
+        raise TerritoryNotFound(code)
+    return territory
+
+
+# --- plans ------------------------------------------------------------------------------------
 
 
 async def draft_plan(cmd: DraftPlan, uow: SchedulingUnitOfWork) -> Plan:
@@ -63,8 +273,3 @@ async def get_plan(plan_id: uuid.UUID, uow: SchedulingUnitOfWork) -> Plan:
     if plan is None:
         raise PlanNotFound(plan_id)
     return plan
-
-
-async def list_conseillers(uow: SchedulingUnitOfWork) -> list[ConseillerCopy]:
-    async with uow:
-        return await uow.conseillers.all()

@@ -1,0 +1,188 @@
+"""Scheduling's domain rules (plans, and the copy of the registry the planner reads), without broker or database."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import uuid
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from services.scheduling.domain.model import Permanence, Plan, PlanError, PlanStatus
+from services.scheduling.domain.registry_copy import (
+    HALF_DAYS,
+    Absence,
+    AvailabilitySlot,
+    Commune,
+    Conseiller,
+    Territory,
+)
+from services.scheduling.service_layer.handlers import REGISTRY_EVENTS
+from shared.events import CATALOGUE, PlanPublished
+
+REUNION = ZoneInfo("Indian/Reunion")
+MONDAY = dt.date(2026, 11, 30)
+SATURDAY = MONDAY + dt.timedelta(days=5)
+
+
+def conseiller(*availability: AvailabilitySlot, archived: bool = False, territories=("epci:249740101",)) -> Conseiller:
+    return Conseiller(
+        id=uuid.uuid4(),
+        name="Ana Payet",
+        employer_structure_id=uuid.uuid4(),
+        home_lieu_id=uuid.uuid4(),
+        weekly_hours=35,
+        availability=availability or (AvailabilitySlot(0, "am"), AvailabilitySlot(0, "pm")),
+        skills=("administratif", "smartphone"),
+        travel_mode="car",
+        max_travel_minutes_per_day=90,
+        territories=tuple(territories),
+        archived=archived,
+    )
+
+
+def absence(who: Conseiller, start: tuple[dt.date, str], end: tuple[dt.date, str]) -> Absence:
+    return Absence(uuid.uuid4(), who.id, start[0], start[1], end[0], end[1], "conge")  # type: ignore[arg-type]
+
+
+def permanence(who: Conseiller, day: int, start: int, end: int) -> Permanence:
+    date = MONDAY + dt.timedelta(days=day)
+    return Permanence(
+        uuid.uuid4(),
+        who.id,
+        "97422",
+        "Relais solidarité",
+        "permanence",
+        dt.datetime.combine(date, dt.time(start), REUNION),
+        dt.datetime.combine(date, dt.time(end), REUNION),
+    )
+
+
+def draft(*items: Permanence, who: Conseiller, week_start: dt.date = MONDAY, zone="Indian/Reunion") -> Plan:
+    return Plan.draft(uuid.uuid4(), "epci:249740101", week_start, zone, list(items), {who.id: who})
+
+
+# --- plans ----------------------------------------------------------------------------------
+
+
+def test_publishing_a_plan_emits_its_permanences_in_order_with_the_time_zone():
+    who = conseiller()
+    later, earlier = permanence(who, 2, 14, 17), permanence(who, 0, 8, 12)
+    plan = draft(later, earlier, who=who)
+
+    plan.publish()
+
+    assert plan.status is PlanStatus.PUBLISHED
+    assert plan.version == 2
+    [event] = plan.events
+    assert isinstance(event, PlanPublished)
+    assert [p.permanence_id for p in event.permanences] == [earlier.id, later.id]
+    assert {p.time_zone for p in event.permanences} == {"Indian/Reunion"}
+
+
+def test_a_plan_is_published_once_and_never_empty():
+    who = conseiller()
+    plan = draft(permanence(who, 0, 8, 12), who=who)
+    plan.publish()
+    with pytest.raises(PlanError, match="already published"):
+        plan.publish()
+    with pytest.raises(PlanError, match="empty"):
+        draft(who=who).publish()
+
+
+def test_a_plan_refuses_what_cannot_happen():
+    who = conseiller()
+    stranger = conseiller()
+    with pytest.raises(PlanError) as refused:
+        draft(permanence(stranger, 0, 8, 12), who=who)
+    assert refused.value.field == "permanences.0.conseiller_id"
+    with pytest.raises(PlanError, match="Monday"):
+        draft(who=who, week_start=MONDAY + dt.timedelta(days=1))
+    with pytest.raises(PlanError, match="time zone"):
+        draft(who=who, zone="Europe/Atlantis")
+    with pytest.raises(PlanError, match="two places"):
+        draft(permanence(who, 0, 8, 12), permanence(who, 0, 11, 13), who=who)
+    with pytest.raises(PlanError, match="not in the week"):
+        draft(permanence(who, 7, 8, 12), who=who)
+
+
+def test_a_plan_refuses_an_archived_conseiller_naming_the_permanence():
+    who = conseiller()
+    gone = dataclasses.replace(who, archived=True)
+    with pytest.raises(PlanError, match="archived") as refused:
+        draft(permanence(who, 0, 8, 12), permanence(who, 1, 8, 12), who=gone)
+    assert refused.value.field == "permanences.0.conseiller_id"
+
+
+def test_week_bounds_are_read_in_the_territory_time_zone():
+    """Monday 01:00 in La Réunion is still Sunday in UTC: it belongs to the week all the same."""
+    who = conseiller()
+    early = permanence(who, 0, 1, 3)
+    assert early.starts_at.astimezone(dt.UTC).date() == MONDAY - dt.timedelta(days=1)
+    assert draft(early, who=who).permanences == [early]
+
+
+# --- the copy of the registry ---------------------------------------------------------------
+
+
+def test_a_weekly_slot_occurs_on_its_weekday_only():
+    monday_morning = AvailabilitySlot(weekday=0, half="am")
+    assert [monday_morning.occurs_on(MONDAY + dt.timedelta(days=d)) for d in range(8)] == [
+        True,
+        *[False] * 6,
+        True,
+    ]
+
+
+def test_every_other_saturday_counts_from_its_first_date():
+    """Thionville: a drop-in every other Saturday, from its first one."""
+    slot = AvailabilitySlot(weekday=5, half="am", every_weeks=2, from_date=SATURDAY)
+    saturdays = [SATURDAY + dt.timedelta(weeks=w) for w in range(-1, 5)]
+    assert [slot.occurs_on(day) for day in saturdays] == [False, True, False, True, False, True]
+
+
+def test_a_slot_starting_later_does_not_occur_before():
+    slot = AvailabilitySlot(weekday=4, half="pm", from_date=MONDAY + dt.timedelta(days=4))
+    friday = MONDAY + dt.timedelta(days=4)
+    assert not slot.occurs_on(friday - dt.timedelta(weeks=1))
+    assert slot.occurs_on(friday)
+    assert slot.occurs_on(friday + dt.timedelta(weeks=3))
+
+
+def test_an_absence_covers_half_days_from_start_to_end_included():
+    who = conseiller()
+    away = absence(who, (MONDAY, "pm"), (MONDAY + dt.timedelta(days=2), "am"))
+    covered = [away.covers(MONDAY + dt.timedelta(days=d), half) for d in range(4) for half in HALF_DAYS]
+    assert covered == [False, True, True, True, True, False, False, False]
+
+
+def test_a_conseiller_is_available_on_a_slot_unless_absent_or_archived():
+    tuesday = MONDAY + dt.timedelta(days=1)
+    who = conseiller(AvailabilitySlot(1, "am"), AvailabilitySlot(1, "pm"), AvailabilitySlot(4, "pm"))
+    assert who.is_available(tuesday, "am")
+    assert not who.is_available(tuesday + dt.timedelta(days=1), "am")  # Wednesday: no slot
+    assert not who.is_available(MONDAY + dt.timedelta(days=4), "am")  # Friday morning: no slot
+
+    ill = absence(who, (tuesday, "am"), (tuesday, "am"))
+    someone_else = dataclasses.replace(ill, id=uuid.uuid4(), conseiller_id=uuid.uuid4(), start_half="pm")
+    assert not who.is_available(tuesday, "am", [ill])
+    assert who.is_available(tuesday, "pm", [ill, someone_else])
+    assert not dataclasses.replace(who, archived=True).is_available(tuesday, "am")
+
+
+def test_a_conseiller_works_in_their_territories_and_a_territory_covers_its_communes():
+    who = conseiller(territories=("epci:249740101", "dep:974"))
+    assert who.works_in("dep:974")
+    assert not who.works_in("dep:971")
+    sud = Territory(
+        "epci:249740101", "epci", "CA du Sud", "Indian/Reunion", "RE", (Commune("97422", "Le Tampon", 80_000),)
+    )
+    assert sud.covers("97422")
+    assert not sud.covers("97411")
+
+
+def test_the_copy_takes_every_registry_event_of_the_catalogue():
+    """A new registry event must be given a place in the copy (or deliberately left out here)."""
+    registry_events = {event_type for event_type in CATALOGUE.values() if event_type.context() == "registry"}
+    assert set(REGISTRY_EVENTS) == registry_events
