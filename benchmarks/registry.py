@@ -1,0 +1,196 @@
+"""Registry benchmarks: loading the communes of France, and API latency under load.
+
+- Communes: a fresh database each run (SQLite file; Postgres schema when
+  ``BENCH_DATABASE_URL`` or ``TEST_DATABASE_URL`` is set). Targets: ≤ 10 s on SQLite,
+  ≤ 15 s on Postgres.
+- API: the registry as its own process (with nats-server), holding the Gard (350 communes,
+  48 conseillers) and the Pays de Mortagne; a load generator in a second process on loopback
+  sends reads a coordinator's page makes. Baseline in the same run: ``/healthz`` (no
+  database, no token) under the same load, so the ratio shows what the work itself costs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from typing import Any
+
+import httpx
+from pydantic import SecretStr
+from sqlalchemy import text
+
+from services.registry.adapters.communes import load_communes
+from services.registry.bootstrap import MIGRATIONS
+from shared.auth import Role, issue_token
+from shared.db import create_engine
+from shared.migrations import upgrade
+from shared.settings import async_database_url
+from tournees.demo.run import Api, set_up
+from tournees.demo.territories import gard, mortagne
+from tournees.supervisor import free_port, nats_server_binary
+
+RUNS = 3
+CONCURRENCY = 16
+REQUESTS = 3000
+SECRET = "benchmark-secret-0123456789abcdefghij"  # noqa: S105 - signs the benchmark's own tokens only
+
+
+async def load_once(url: str, schema: str | None) -> float:
+    engine = create_engine(url, schema=schema)
+    await upgrade(engine, MIGRATIONS)
+    started = time.perf_counter()
+    await load_communes(engine)
+    took = time.perf_counter() - started
+    await engine.dispose()
+    return took
+
+
+async def communes_rows() -> list[list[str]]:
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        times = [await load_once(async_database_url(f"sqlite:///{tmp}/{i}.db"), None) for i in range(RUNS)]
+    rows.append(_load_row("SQLite", times, 10.0))
+    postgres = os.environ.get("BENCH_DATABASE_URL") or os.environ.get("TEST_DATABASE_URL")
+    if not postgres:
+        rows.append(["communes load, Postgres", "not measured: set BENCH_DATABASE_URL", "", "≤ 15 s", ""])
+        return rows
+    url = async_database_url(postgres)
+    admin = create_engine(url)
+    times = []
+    for _ in range(RUNS):
+        schema = f"bench_{uuid.uuid4().hex[:12]}"
+        async with admin.begin() as conn:
+            await conn.execute(text(f"CREATE SCHEMA {schema}"))
+        try:
+            times.append(await load_once(url, schema))
+        finally:
+            async with admin.begin() as conn:
+                await conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+    await admin.dispose()
+    rows.append(_load_row("Postgres", times, 15.0))
+    return rows
+
+
+def _load_row(database: str, times: list[float], target: float) -> list[str]:
+    worst = max(times)
+    verdict = "met" if worst <= target else f"MISSED by {worst - target:.1f} s"
+    return [
+        f"communes load, {database} (34,875 rows)",
+        f"median {statistics.median(times):.2f} s, max {worst:.2f} s ({RUNS} runs)",
+        "",
+        f"≤ {target:g} s",
+        f"{verdict}; {target / worst:.0f}× under" if worst <= target else verdict,
+    ]
+
+
+def _percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))]
+
+
+def _load(url: str, token: str, paths: list[str]) -> dict[str, Any]:
+    command = [sys.executable, "-m", "benchmarks.load", url, token, str(CONCURRENCY), str(REQUESTS), *paths]
+    result = subprocess.run(command, capture_output=True, text=True, check=True, timeout=600)  # noqa: S603
+    figures: dict[str, Any] = json.loads(result.stdout)
+    return figures
+
+
+async def api_rows() -> list[list[str]]:
+    with tempfile.TemporaryDirectory() as tmp:
+        nats_port, http_port = free_port(), free_port()
+        nats = _spawn(
+            [nats_server_binary(), "-js", "-sd", f"{tmp}/nats", "-a", "127.0.0.1", "-p", str(nats_port)], quiet=True
+        )
+        env = {
+            **os.environ, "DATA_DIR": tmp, "NATS_URL": f"nats://127.0.0.1:{nats_port}", "HTTP_PORT": str(http_port),
+            "AUTH_SECRET": SECRET, "LOG_LEVEL": "WARNING", "DATABASE_URL": "",
+        }  # fmt: skip
+        registry = _spawn([sys.executable, "-m", "services.registry"], env=env)
+        url = f"http://127.0.0.1:{http_port}"
+        token = issue_token(SecretStr(SECRET), subject="bench", role=Role.ADMIN)
+        try:
+            await _wait_ready(url)
+            async with httpx.AsyncClient(headers={"Authorization": f"Bearer {token}"}, timeout=30) as http:
+                api = Api(http, {"registry": url})
+                await set_up(api, gard(), 0)
+                await set_up(api, mortagne(), 100)
+                someone = await api("GET", "registry", "/conseillers", params={"territory": "dep:30", "limit": 1})
+            paths = [
+                "/lieux?territory=dep:30&limit=50",
+                "/conseillers?territory=dep:30&limit=50",
+                f"/conseillers/{someone['items'][0]['id']}",
+                "/communes/30189",
+                "/demand?territory=epci:200036069&limit=100",
+            ]
+            baseline = await asyncio.to_thread(_load, url, token, ["/healthz"])
+            work = await asyncio.to_thread(_load, url, token, paths)
+        finally:
+            registry.terminate()
+            registry.wait(30)
+            nats.terminate()
+            nats.wait(10)
+    rows = []
+    for label, figures in (("GET /healthz (baseline)", baseline), ("coordinator reads (5 routes)", work)):
+        latencies = figures["latencies_ms"]
+        rows.append(
+            [
+                f"API {label}",
+                f"p50 {_percentile(latencies, 50):.1f} ms, p99 {_percentile(latencies, 99):.1f} ms, "
+                f"max {max(latencies):.0f} ms",
+                f"{len(latencies) / figures['seconds']:.0f} req/s, {figures['errors']} errors",
+                "",
+                "",
+            ]
+        )
+    ratio = _percentile(work["latencies_ms"], 50) / _percentile(baseline["latencies_ms"], 50)
+    rows[-1][4] = f"p50 {ratio:.1f}× the baseline's"
+    return rows
+
+
+def _spawn(command: list[str], *, env: dict[str, str] | None = None, quiet: bool = False) -> subprocess.Popen[bytes]:
+    output = subprocess.DEVNULL if quiet else None
+    return subprocess.Popen(command, env=env, stdout=output, stderr=output)  # noqa: S603 - our own commands
+
+
+async def _wait_ready(url: str, timeout_s: float = 60) -> None:
+    deadline = time.monotonic() + timeout_s
+    async with httpx.AsyncClient(timeout=2) as http:
+        while time.monotonic() < deadline:
+            try:
+                if (await http.get(f"{url}/readyz")).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            await asyncio.sleep(0.2)
+    raise TimeoutError("the registry did not become ready")
+
+
+def print_table(title: str, rows: list[list[str]]) -> None:
+    headers = ["measure", "figure", "throughput", "target", "result"]
+    widths = [max(len(r[i]) for r in [headers, *rows]) for i in range(len(headers))]
+    print(f"\n{title}")
+    print("  " + "  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)))
+    print("  " + "  ".join("-" * w for w in widths))
+    for row in rows:
+        print("  " + "  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)))
+
+
+async def main() -> None:
+    rows = await communes_rows() + await api_rows()
+    machine = f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
+    print_table(
+        f"Registry — {time.strftime('%Y-%m-%d')} on {machine}; load: {CONCURRENCY} connections, {REQUESTS} requests",
+        rows,
+    )
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
