@@ -41,9 +41,12 @@ REASON_HEADER = "Tournees-Dead-Letter-Reason"
 
 @dataclass(frozen=True)
 class ConsumerPolicy:
-    # FastStream handles the messages of one pull batch concurrently: a batch of 1 keeps a
-    # consumer's events in stream order (a registration before its update). Raise it only
-    # for consumers whose handlers do not depend on order.
+    # Ordered (the default): JetStream lets one message at a time be in flight for the whole
+    # durable consumer, so events are applied in stream order even when several replicas share
+    # it, and a message being retried holds back the ones after it (a registration before its
+    # update, a lieu opened before it is closed). Unordered: up to ``max_ack_pending`` in flight,
+    # and FastStream handles the messages of one pull batch concurrently.
+    ordered: bool = True
     batch_size: int = 1
     max_deliver: int = 5
     ack_wait_s: float = 30.0
@@ -79,14 +82,14 @@ def durable_consumer(
             subject,
             stream=JStream(stream_for(subject), declare=False),
             durable=durable,
-            pull_sub=PullSub(batch_size=policy.batch_size, timeout=2.0),
+            pull_sub=PullSub(batch_size=1 if policy.ordered else policy.batch_size, timeout=2.0),
             config=ConsumerConfig(
                 durable_name=durable,
                 ack_policy=JsAckPolicy.EXPLICIT,
                 deliver_policy=DeliverPolicy.ALL,
                 ack_wait=policy.ack_wait_s,
                 max_deliver=-1,
-                max_ack_pending=policy.max_ack_pending,
+                max_ack_pending=1 if policy.ordered else policy.max_ack_pending,
             ),
             ack_policy=AckPolicy.MANUAL,
             title=durable,

@@ -181,3 +181,32 @@ async def test_a_consumer_applies_events_in_stream_order(broker, nc):
 
     await eventually(lambda: _async(len(seen) == len(names)))
     assert seen == names
+
+
+async def test_replicas_sharing_an_ordered_consumer_keep_stream_order(nats_url, nc):
+    seen: list[str] = []
+
+    def replica(delay: float) -> NatsBroker:
+        router = NatsRouter()
+
+        @durable_consumer(router, DemandChanged, durable="test-replicas", policy=FAST)
+        async def apply(env: Envelope, event: DemandChanged) -> None:
+            await asyncio.sleep(delay)  # one replica slower than the other
+            seen.append(event.commune)
+
+        broker = NatsBroker(nats_url)
+        broker.include_router(router)
+        return broker
+
+    replicas = [replica(0.02), replica(0.0)]
+    for broker in replicas:
+        await broker.start()
+    try:
+        names = [f"61{i:03d}" for i in range(30)]
+        for name in names:
+            await nc.jetstream().publish(SUBJECT, Envelope.wrap(demand(name), producer="registry").to_bytes())
+        await eventually(lambda: _async(len(seen) == len(names)), timeout_s=30)
+        assert seen == names
+    finally:
+        for broker in replicas:
+            await broker.stop()
