@@ -8,7 +8,7 @@ from fastapi import FastAPI
 
 from services.registry.adapters import orm
 from services.registry.adapters.communes import load_communes
-from services.registry.entrypoints import api
+from services.registry.entrypoints import api, imports_api
 from services.registry.service_layer.unit_of_work import RegistryUnitOfWork
 from services.registry.settings import RegistrySettings
 from shared.auth import authenticator
@@ -36,8 +36,10 @@ def bootstrap(settings: RegistrySettings | None = None) -> Registry:
     def uow() -> RegistryUnitOfWork:
         return RegistryUnitOfWork(runtime.sessions, on_commit=runtime.wake_relay)
 
+    principal = authenticator(settings.auth_secret)
     app = runtime.http_app(
-        api.router(uow, authenticator(settings.auth_secret)),
+        imports_api.router(uow, principal),  # first: /lieux/export must not be taken for /lieux/{lieu_id}
+        api.router(uow, principal),
         title="Tournées — registry",
         description="Territories, communes, structures, lieux, conseillers and demand.",
     )

@@ -1,0 +1,388 @@
+"""Import and export of lieux in the standard de la médiation numérique, through a running registry."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import AsyncIterator
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy import select
+
+from services.registry.adapters import mediation_numerique as mn
+from services.registry.adapters import orm
+from services.registry.entrypoints import imports_api
+from shared.auth import Role
+from tests.integration.registry_stack import (
+    ADMIN,
+    COORDINATOR,
+    MORTAGNE,
+    OTHER_COORDINATOR,
+    RunningRegistry,
+    mortagne_with_a_conseiller,
+    running_registry,
+    template_database,
+    token,
+)
+
+CSV = {"Content-Type": "text/csv"}
+JSON = {"Content-Type": "application/json"}
+
+
+async def send(registry, body, who, content_type):
+    return await registry.http.post("/lieux/import", content=body, headers=who | content_type)
+
+
+async def imported(registry, body, who, content_type) -> dict[str, Any]:
+    response = await send(registry, body, who, content_type)
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+LIEU_FIELDS = (
+    "name", "kind", "structure_id", "commune", "address", "latitude", "longitude", "capacity", "has_computers",
+    "accessible", "opening_hours", "external_id", "closed", "version",
+)  # fmt: skip
+
+
+@pytest.fixture(scope="session")
+def template(tmp_path_factory):
+    return template_database(tmp_path_factory.mktemp("registry-template"))
+
+
+@pytest.fixture
+async def registry(template, tmp_path, nats_url, nc) -> AsyncIterator[RunningRegistry]:
+    async with running_registry(template, tmp_path / "registry", nats_url) as running:
+        yield running
+
+
+@pytest.fixture
+async def mortagne(registry):
+    return await mortagne_with_a_conseiller(registry)
+
+
+def csv_of(rows: list[dict[str, str]]) -> str:
+    out = io.StringIO(newline="")
+    writer = csv.DictWriter(out, fieldnames=mn.FIELDS, restval="", lineterminator="\r\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    return out.getvalue()
+
+
+MEDIATHEQUE = {
+    "id": "hub-61-001", "pivot": "43493312300029", "nom": "Médiathèque « L'Éclat », salle \"Verne\"",
+    "commune": "Mortagne-au-Perche", "code_postal": "61400", "code_insee": "61293", "adresse": "3 rue de l'Église",
+    "latitude": "48.5212", "longitude": "0.5479", "typologie": "BIB|MUNI", "horaires": "Tu-Sa 10:00-12:30,14:00-18:00; PH off",
+    "date_maj": "2026-10-01", "services": "Accès internet et matériel informatique|Aide aux démarches administratives",
+    "itinerance": "Fixe",
+}  # fmt: skip
+FRANCE_SERVICES = MEDIATHEQUE | {
+    "id": "hub-61-002", "nom": "Espace France Services, Mortagne", "typologie": "RFS",
+    "adresse": "8 rue des Quinze-Fusillés\nBâtiment B", "complement_adresse": "2e étage", "services": "Aide aux démarches administratives",
+}  # fmt: skip
+MAIRIE_BY_NAME = {
+    "id": "hub-61-003", "pivot": "21610029300019", "nom": "Mairie de Bazoches-sur-Hoëne", "commune": "Bazoches-sur-Hoëne",
+    "code_postal": "61560", "code_insee": "", "adresse": "4 rue du Presbytère", "latitude": "48.5500",
+    "longitude": "0.4650", "typologie": "MUNI", "horaires": "Tu-Fr 09:00-12:30", "date_maj": "2026-10-01",
+    "services": "Aide aux démarches administratives",
+}  # fmt: skip
+BUS = MEDIATHEQUE | {"id": "bus-perche", "nom": "Bus numérique du Perche", "typologie": "", "itinerance": "Itinérant"}
+MIXED = [
+    MEDIATHEQUE,  # line 2
+    MEDIATHEQUE | {"id": "bad-insee", "code_insee": "99999"},  # 3
+    MEDIATHEQUE | {"id": "bad-hours", "horaires": "Mo-Fr 09:00-25:00"},  # 4
+    MEDIATHEQUE | {"id": "no-name", "nom": ""},  # 5
+    MEDIATHEQUE | {"id": "bad-coordinates", "latitude": "quarante-huit"},  # 6
+    MEDIATHEQUE | {"id": "swapped", "latitude": "0.5479", "longitude": "48.5212"},  # 7
+    MEDIATHEQUE
+    | {
+        "id": "thionville",
+        "code_insee": "57672",
+        "commune": "Thionville",
+        "code_postal": "57100",
+        "latitude": "49.3579",
+        "longitude": "6.1684",
+    },  # 8
+    FRANCE_SERVICES,  # 9 and 10: a line break in its address
+    MAIRIE_BY_NAME,  # 11: no code_insee, found from its name and postcode
+    MEDIATHEQUE | {"nom": "Doublon"},  # 12: the id of line 2 again
+    BUS,  # 13
+]
+MIXED_PROBLEMS = [
+    (3, "code_insee"), (4, "horaires"), (5, "nom"), (6, "latitude"), (7, "latitude"), (8, "code_insee"), (12, "id"),
+]  # fmt: skip
+
+
+async def lieux_of(registry, who=ADMIN) -> dict[str, dict[str, Any]]:
+    """Every open lieu the caller sees, by external id (or id), as the API shows it."""
+    page = await registry.ok("GET", "/lieux?limit=500", who)
+    return {item["external_id"] or item["id"]: item for item in page["items"]}
+
+
+async def subjects(registry) -> list[str]:
+    async with registry.service.runtime.engine.connect() as conn:
+        return list((await conn.execute(select(orm.outbox.c.subject).order_by(orm.outbox.c.id))).scalars())
+
+
+# --- import ---------------------------------------------------------------------------------
+
+
+async def test_valid_rows_are_imported_and_invalid_ones_reported_by_line(registry, mortagne):
+    events_before = len(await subjects(registry))
+    report = await imported(registry, csv_of(MIXED).encode(), COORDINATOR, CSV)
+
+    assert (report["created"], report["updated"], report["unchanged"], report["invalid"]) == (4, 0, 0, 7)
+    assert [(p["line"], p["field"]) for p in report["invalid_rows"]] == MIXED_PROBLEMS
+    reasons = {p["line"]: p["reason"] for p in report["invalid_rows"]}
+    assert reasons[3] == "unknown INSEE code 99999"
+    assert "25:00" in reasons[4]
+    assert reasons[5] == "required"
+    assert reasons[6] == "'quarante-huit' is not a number"
+    assert "swapped" in reasons[7]
+    assert reasons[8] == "commune 57672 (Thionville) is outside your territories"
+    assert reasons[12] == "'hub-61-001' is already the id of line 2: ids are unique in a file"
+
+    lieux = await lieux_of(registry, COORDINATOR)
+    assert len(lieux) == 2 + 4
+    mediatheque = lieux["hub-61-001"]
+    assert {k: mediatheque[k] for k in ("name", "kind", "commune", "address", "capacity", "has_computers")} == {
+        "name": "Médiathèque « L'Éclat », salle \"Verne\"", "kind": "structure", "commune": "61293",
+        "address": "3 rue de l'Église, 61400 Mortagne-au-Perche", "capacity": 0, "has_computers": True,
+    }  # fmt: skip
+    assert (mediatheque["latitude"], mediatheque["opening_hours"]) == (48.5212, "Tu-Sa 10:00-12:30,14:00-18:00; PH off")
+    assert lieux["hub-61-002"]["address"] == "8 rue des Quinze-Fusillés Bâtiment B, 2e étage, 61400 Mortagne-au-Perche"
+    assert lieux["hub-61-002"]["has_computers"] is False
+    assert (lieux["hub-61-003"]["kind"], lieux["hub-61-003"]["commune"]) == ("mairie", "61029")
+    assert lieux["bus-perche"]["kind"] == "bus"
+    assert (await subjects(registry))[events_before:] == ["registry.lieu.opened.v1"] * 4
+
+
+async def test_reimporting_updates_the_same_lieux_without_duplicates(registry, mortagne):
+    body = csv_of([MEDIATHEQUE, FRANCE_SERVICES, BUS])
+    first = await imported(registry, body.encode(), COORDINATOR, CSV)
+    assert (first["created"], first["invalid"]) == (3, 0)
+    again = await imported(registry, body.encode(), COORDINATOR, CSV)
+    assert (again["created"], again["updated"], again["unchanged"], again["invalid"]) == (0, 0, 3, 0)
+    events_before = len(await subjects(registry))
+
+    changed = MEDIATHEQUE | {
+        "nom": "Médiathèque L'Éclat",
+        "horaires": "Tu-Sa 10:00-18:00",
+        "services": "Aide aux démarches administratives",
+    }
+    third = await imported(registry, csv_of([changed, BUS]).encode(), COORDINATOR, CSV)
+    assert (third["created"], third["updated"], third["unchanged"]) == (0, 1, 1)
+    lieux = await lieux_of(registry, COORDINATOR)
+    assert len(lieux) == 2 + 3
+    mediatheque = lieux["hub-61-001"]
+    assert (mediatheque["name"], mediatheque["opening_hours"], mediatheque["has_computers"], mediatheque["version"]) == (
+        "Médiathèque L'Éclat", "Tu-Sa 10:00-18:00", False, 2,
+    )  # fmt: skip
+    assert (await subjects(registry))[events_before:] == ["registry.lieu.changed.v1"]
+
+
+async def test_an_update_keeps_what_the_standard_cannot_say(registry, mortagne):
+    await imported(registry, csv_of([MEDIATHEQUE]).encode(), COORDINATOR, CSV)
+    mediatheque = (await lieux_of(registry))["hub-61-001"]
+    patch = {"version": 1, "capacity": 24, "accessible": True, "kind": "salle_communale"}
+    await registry.ok("PATCH", f"/lieux/{mediatheque['id']}", COORDINATOR, json=patch)
+    renamed = MEDIATHEQUE | {"nom": "Médiathèque de Mortagne"}
+    report = await imported(registry, csv_of([renamed]).encode(), COORDINATOR, CSV)
+    assert report["updated"] == 1
+    after = (await lieux_of(registry))["hub-61-001"]
+    assert (after["name"], after["capacity"], after["accessible"], after["kind"]) == (
+        "Médiathèque de Mortagne", 24, True, "salle_communale",
+    )  # fmt: skip
+
+
+async def test_json_documents_are_imported_with_their_index_as_line(registry, mortagne):
+    document = [
+        {
+            **MEDIATHEQUE,
+            "latitude": 48.5212,
+            "longitude": 0.5479,
+            "services": ["Accès internet et matériel informatique"],
+        },
+        {**BUS, "code_insee": 61293, "latitude": None},
+        "not a lieu",
+        {**MAIRIE_BY_NAME, "horaires": 'Mo-Fr 08:00-12:00 "sur rendez-vous"'},
+    ]
+    report = await imported(registry, json.dumps(document), COORDINATOR, JSON)
+    assert (report["created"], report["invalid"]) == (1, 3)
+    assert [(p["line"], p["field"]) for p in report["invalid_rows"]] == [(2, "latitude"), (3, ""), (4, "horaires")]
+    assert (await lieux_of(registry))["hub-61-001"]["has_computers"] is True
+
+
+async def test_a_closed_lieu_is_not_reopened_by_an_import(registry, mortagne):
+    await imported(registry, csv_of([MEDIATHEQUE]).encode(), COORDINATOR, CSV)
+    mediatheque = (await lieux_of(registry))["hub-61-001"]
+    await registry.ok("DELETE", f"/lieux/{mediatheque['id']}?version=1", COORDINATOR)
+    report = await imported(registry, csv_of([MEDIATHEQUE]).encode(), COORDINATOR, CSV)
+    assert report["invalid_rows"] == [{"line": 2, "field": "id", "reason": "this id is a lieu closed in Tournées"}]
+
+
+# --- export and round trips -----------------------------------------------------------------
+
+
+async def test_the_export_is_a_file_of_the_standard(registry, mortagne):
+    response = await registry.call("GET", f"/lieux/export?territory={MORTAGNE}", COORDINATOR)
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "text/csv; charset=utf-8"
+    today = datetime.now(ZoneInfo("Europe/Paris")).date()
+    expected = f'attachment; filename="{today:%Y%m%d}_tournees_lieux-de-mediation-numerique_epci-200036069.csv"'
+    assert response.headers["content-disposition"] == expected
+    rows = list(csv.DictReader(io.StringIO(response.text, newline="")))
+    assert list(rows[0]) == list(mn.FIELDS)
+    by_name = {row["nom"]: row for row in rows}
+    room, mairie = by_name["EPN de Mortagne-au-Perche"], by_name["Mairie de Bazoches-sur-Hoëne"]
+    assert (room["id"], room["code_insee"], room["commune"]) == (mortagne["room"]["id"], "61293", "Mortagne-au-Perche")
+    assert (room["structure_parente"], room["pivot"]) == ("EPN de Mortagne-au-Perche", mn.PIVOT_UNKNOWN)
+    assert room["services"] == "Maîtrise des outils numériques du quotidien|Accès internet et matériel informatique"
+    assert (mairie["typologie"], mairie["adresse"], mairie["code_postal"]) == ("MUNI", "4 rue du Presbytère", "61560")
+    assert mairie["date_maj"] == today.isoformat()
+
+    as_json = await registry.call("GET", f"/lieux/export?territory={MORTAGNE}&format=json", COORDINATOR)
+    assert as_json.headers["content-type"] == "application/json; charset=utf-8"
+    assert as_json.headers["content-disposition"].endswith('epci-200036069.json"')
+    assert {item["nom"] for item in as_json.json()} == set(by_name)
+    # A coordinator without a territory filter gets theirs; another coordinator gets none of them.
+    assert len(list(csv.DictReader(io.StringIO((await registry.call("GET", "/lieux/export", COORDINATOR)).text)))) == 2
+    assert (await registry.call("GET", "/lieux/export", OTHER_COORDINATOR)).text.count("\r\n") == 1
+
+
+async def add_varied_lieux(registry, mortagne) -> None:
+    await imported(registry, csv_of([MEDIATHEQUE, FRANCE_SERVICES, BUS]).encode(), COORDINATOR, CSV)
+    for body in [
+        {"name": "Salle des fêtes « Le Perche », côté \"jardin\"", "kind": "salle_communale", "commune": "61293",
+         "address": "Rue de la Gare, Mortagne, 61400 Mortagne-au-Perche", "latitude": 48.519, "longitude": 0.551,
+         "capacity": 40, "has_computers": False, "accessible": False,
+         "opening_hours": "Mo-We,Fr 14:00-18:00; Sa-Su 10:00-12:00; PH off; 2026 Dec 24-2027 Jan 02 off; 2026 Dec 31 10:00-12:00"},
+        {"name": "Pied d'immeuble — résidence Les Tilleuls", "kind": "pied_immeuble", "commune": "61293",
+         "address": "Résidence Les Tilleuls", "latitude": 48.523, "longitude": 0.544, "capacity": 6,
+         "opening_hours": "We 14:00-17:00"},
+        {"name": "Centre hospitalier", "kind": "partenaire", "commune": "61293", "address": "", "latitude": 48.517,
+         "longitude": 0.55, "capacity": 8, "has_computers": True, "accessible": True, "opening_hours": "24/7"},
+    ]:  # fmt: skip
+        await registry.ok("POST", "/lieux", COORDINATOR, json=body)
+
+
+@pytest.mark.parametrize("file_format", ["csv", "json"])
+async def test_export_then_import_changes_nothing(registry, mortagne, file_format):
+    await add_varied_lieux(registry, mortagne)
+    before = await lieux_of(registry)
+    events_before = len(await subjects(registry))
+    export = await registry.call("GET", f"/lieux/export?territory={MORTAGNE}&format={file_format}", COORDINATOR)
+    headers = CSV if file_format == "csv" else JSON
+    report = await imported(registry, export.content, COORDINATOR, headers)
+    assert (report["created"], report["updated"], report["unchanged"], report["invalid"]) == (0, 0, len(before), 0)
+    assert await lieux_of(registry) == before
+    assert len(await subjects(registry)) == events_before
+    room = mortagne["room"]
+    assert (await registry.ok("GET", f"/lieux/{room['id']}"))["name"] == room[
+        "name"
+    ]  # the /lieux/{id} route still answers
+
+
+async def test_with_the_extensions_another_instance_gets_the_same_lieux(
+    registry, mortagne, template, tmp_path, nats_url
+):
+    await add_varied_lieux(registry, mortagne)
+    export = await registry.call("GET", f"/lieux/export?territory={MORTAGNE}&extensions=true", COORDINATOR)
+    assert export.text.split("\r\n")[0].endswith(",".join(mn.EXTENSION_FIELDS))
+    originals = await lieux_of(registry)
+    async with running_registry(template, tmp_path / "other", nats_url) as other:
+        report = await imported(other, export.content, ADMIN, CSV)
+        assert (report["created"], report["invalid"]) == (len(originals), 0)
+        copies = await lieux_of(other)
+    for original in originals.values():
+        copy = copies[original["external_id"] or original["id"]]
+        same = [f for f in LIEU_FIELDS if f not in ("structure_id", "external_id")]
+        assert {f: copy[f] for f in same} == {f: original[f] for f in same}, original["name"]
+
+
+# --- who may, and what is refused whole -----------------------------------------------------
+
+
+async def test_both_routes_need_a_token(registry):
+    assert (await registry.http.post("/lieux/import", content=b"id,nom\n", headers=CSV)).status_code == 401
+    assert (await registry.http.get("/lieux/export")).status_code == 401
+
+
+async def test_a_conseiller_may_neither_import_nor_export(registry, mortagne):
+    conseiller = token(Role.CONSEILLER, subject=mortagne["conseiller"]["id"])
+    body = csv_of([MEDIATHEQUE]).encode()
+    assert (await send(registry, body, conseiller, CSV)).status_code == 403
+    assert (await registry.call("GET", "/lieux/export", conseiller)).status_code == 403
+    assert (await lieux_of(registry)).keys().isdisjoint({"hub-61-001"})
+
+
+async def test_another_coordinator_imports_nothing_into_mortagne_and_exports_nothing_of_it(registry, mortagne):
+    body = csv_of([MEDIATHEQUE, FRANCE_SERVICES]).encode()
+    report = await imported(registry, body, OTHER_COORDINATOR, CSV)
+    assert (report["created"], report["invalid"]) == (0, 2)
+    assert {p["reason"] for p in report["invalid_rows"]} == {
+        "commune 61293 (Mortagne-au-Perche) is outside your territories"
+    }
+    room = csv_of([MEDIATHEQUE | {"id": mortagne["room"]["id"], "code_insee": "57672"}]).encode()
+    report = await imported(registry, room, OTHER_COORDINATOR, CSV)
+    assert report["invalid_rows"] == [
+        {"line": 2, "field": "id", "reason": "this id is a lieu outside your territories"}
+    ]
+    assert (await registry.call("GET", f"/lieux/export?territory={MORTAGNE}", OTHER_COORDINATOR)).status_code == 403
+
+
+@pytest.mark.parametrize(
+    ("body", "headers", "status", "message"),
+    [
+        (b"{", JSON, 422, "invalid JSON"),
+        (b'{"id": "x"}', JSON, 422, "a JSON list"),
+        (b"name;address\nx;y\n", CSV, 422, "no 'id' and 'nom' columns"),
+        (b"", CSV, 422, "empty"),
+        (b'id,nom\n"open,quote\n', CSV, 422, "line 2"),
+        ("id,nom\nx,Médiathèque\n".encode("latin-1"), CSV, 422, "not utf-8 text"),
+        (b"id,nom\n", {"Content-Type": "text/csv; charset=klingon"}, 415, "unknown charset"),
+        (b"id,nom\n", {"Content-Type": "application/vnd.ms-excel"}, 415, "text/csv or application/json"),
+        (b"id,nom\n", {}, 415, "text/csv or application/json"),
+    ],
+    ids=[
+        "json-truncated",
+        "json-object",
+        "csv-not-the-standard",
+        "empty",
+        "open-quote",
+        "latin-1",
+        "charset",
+        "excel",
+        "no-type",
+    ],
+)
+async def test_a_body_that_is_no_document_of_the_standard_is_refused_whole(registry, body, headers, status, message):
+    response = await send(registry, body, COORDINATOR, headers)
+    assert response.status_code == status, response.text
+    assert message in response.json()["detail"]
+
+
+async def test_a_declared_charset_is_honoured(registry, mortagne):
+    latin = csv_of([MEDIATHEQUE]).replace("« ", "").replace(" »", "").encode("latin-1")
+    headers = {"Content-Type": "text/csv; charset=ISO-8859-1"}
+    report = await imported(registry, latin, COORDINATOR, headers)
+    assert report["created"] == 1
+    assert (await lieux_of(registry))["hub-61-001"]["name"].startswith("Médiathèque")
+
+
+async def test_more_than_5_mb_is_refused_announced_or_streamed(registry):
+    big = b"id,nom\n" + b"x" * imports_api.MAX_BODY_BYTES
+    response = await send(registry, big, ADMIN, CSV)
+    assert response.status_code == 413
+
+    async def chunks():
+        for _ in range(6):
+            yield b"y" * (1024 * 1024)
+
+    response = await send(registry, chunks(), ADMIN, CSV)
+    assert response.status_code == 413
+    assert "5 MB" in response.json()["detail"]
