@@ -12,6 +12,7 @@ import argparse
 import asyncio
 import contextlib
 import datetime as dt
+import json
 import os
 import shutil
 import signal
@@ -52,6 +53,20 @@ def main(argv: list[str] | None = None) -> int:
 
     commands.add_parser("load-communes", help="load the communes of France into the registry's database")
 
+    scenario_cmd = commands.add_parser("scenario", help="write a scenario file from the shipped communes data")
+    where = scenario_cmd.add_mutually_exclusive_group(required=True)
+    where.add_argument("--epci", help="SIREN of an EPCI")
+    where.add_argument("--departement", help="code of a département")
+    scenario_cmd.add_argument("--conseillers", type=int, help="how many (default: one per 15,000 inhabitants)")
+    scenario_cmd.add_argument("--start", type=dt.date.fromisoformat, help="first day (default: next Monday)")
+    scenario_cmd.add_argument("--days", type=int, default=5)
+    scenario_cmd.add_argument("--output", "-o", type=Path, help="file to write (default: stdout)")
+
+    plan = commands.add_parser("plan", help="solve a scenario file; print the plan as JSON")
+    plan.add_argument("scenario", type=Path)
+    plan.add_argument("--time-limit", type=float, default=60.0, help="seconds (default 60)")
+    plan.add_argument("--workers", type=int, default=2, help="solver threads (at least 2)")
+
     token = commands.add_parser("token", help="issue a bearer token signed with AUTH_SECRET")
     token.add_argument("--role", choices=[r.value for r in Role], required=True)
     token.add_argument("--subject", default="cli", help="who: a name, or a conseiller's id for --role conseiller")
@@ -63,6 +78,10 @@ def main(argv: list[str] | None = None) -> int:
         return _serve(args.service)
     if args.command == "migrate":
         return asyncio.run(_migrate(args.service))
+    if args.command == "scenario":
+        return _scenario(args)
+    if args.command == "plan":
+        return _plan(args.scenario, args.time_limit, args.workers)
     if args.command == "load-communes":
         return asyncio.run(_load_communes())
     if args.command == "token":
@@ -143,6 +162,37 @@ async def _load_communes() -> int:
     took = time.perf_counter() - started
     print(f"{written} communes written in {took:.1f} s" if written else "communes already up to date")
     return 0
+
+
+def _scenario(args: argparse.Namespace) -> int:
+    from tournees.scenarios import build
+
+    try:
+        built = build(
+            epci=args.epci, departement=args.departement, conseillers=args.conseillers, start=args.start, days=args.days
+        )
+    except LookupError as exc:
+        print(f"tournees scenario: {exc}", file=sys.stderr)
+        return 2
+    text = json.dumps(built, ensure_ascii=False, indent=1)
+    if args.output:
+        args.output.write_text(text + "\n", encoding="utf-8")
+    else:
+        print(text)
+    return 0
+
+
+def _plan(path: Path, time_limit: float, workers: int) -> int:
+    from services.scheduling.planner import cpsat, scenario
+
+    try:
+        instance = scenario.load(path)
+    except scenario.ScenarioError as exc:
+        print(f"tournees plan: {exc}", file=sys.stderr)
+        return 2
+    result = cpsat.solve(instance, time_limit_s=time_limit, workers=workers)
+    print(json.dumps(result.to_json(), ensure_ascii=False, indent=2))
+    return 0 if result.status in ("OPTIMAL", "FEASIBLE") else 1
 
 
 def _token(role: Role, subject: str, territories: list[str], hours: float) -> str:

@@ -1,0 +1,258 @@
+"""The CP-SAT model of a round of permanences.
+
+Variables: one boolean per (conseiller, block) the conseiller may hold (``blocks``); per
+conseiller and day, a boolean per (morning lieu, afternoon lieu) pair, for the travel between
+them; per (lieu, commune in reach), the tenths of an hour of the lieu's permanences that serve
+that commune.
+
+Hard rules: one place per half-day; the lieu's rooms; weekly hours between the contract's
+bounds (scaled to the half-days the conseiller can work that week); the daily travel limit;
+pins. Objective (weights in ``Weights``): travel, uncovered demand, the longest day's travel
+(fairness), and on re-planning each permanence that moves.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from collections import defaultdict
+from dataclasses import dataclass
+
+from ortools.sat.python import cp_model
+
+from services.scheduling.planner.blocks import Block, candidate_blocks, home, works
+from services.scheduling.planner.instance import HALVES, Conseiller, Instance, Permanence
+from services.scheduling.planner.result import TENTHS, PlanResult, demand_tenths, evaluate
+from services.scheduling.planner.travel import CrowFlies, TravelTimes
+
+STATUS = {
+    cp_model.OPTIMAL: "OPTIMAL",
+    cp_model.FEASIBLE: "FEASIBLE",
+    cp_model.INFEASIBLE: "INFEASIBLE",
+    cp_model.MODEL_INVALID: "MODEL_INVALID",
+    cp_model.UNKNOWN: "UNKNOWN",
+}
+SCALE = TENTHS  # the objective is kept in integers: ten times the weighted minutes
+
+
+@dataclass
+class _Model:
+    model: cp_model.CpModel
+    x: dict[tuple[str, Block], cp_model.IntVar]
+    objective: cp_model.LinearExprT
+    notes: list[str]
+
+
+def solve(
+    instance: Instance,
+    *,
+    time_limit_s: float = 60.0,
+    workers: int = 2,
+    travel: TravelTimes | None = None,
+    log: bool = False,
+) -> PlanResult:
+    travel = travel or CrowFlies()
+    started = time.perf_counter()
+    built = _build(instance, travel)
+    solver = cp_model.CpSolver()
+    solver.parameters.max_time_in_seconds = time_limit_s
+    solver.parameters.num_workers = max(2, workers)
+    solver.parameters.log_search_progress = log
+    status = solver.solve(built.model)
+    elapsed = time.perf_counter() - started
+    if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        return PlanResult(
+            status=STATUS.get(status, str(status)),
+            objective=None,
+            bound=None,
+            solve_seconds=elapsed,
+            permanences=(),
+            figures=evaluate(instance, (), travel),
+            notes=tuple(built.notes),
+        )
+    chosen = tuple(
+        Permanence(conseiller, block.lieu, block.date, block.half, block.start, block.end)
+        for (conseiller, block), var in built.x.items()
+        if solver.boolean_value(var)
+    )
+    previous = {p.key for p in instance.previous_plan}
+    return PlanResult(
+        status=STATUS[status],
+        objective=solver.objective_value / SCALE,
+        bound=solver.best_objective_bound / SCALE,
+        solve_seconds=elapsed,
+        permanences=chosen,
+        figures=evaluate(instance, chosen, travel),
+        moved=len(previous - {p.key for p in chosen}),
+        notes=tuple(built.notes),
+    )
+
+
+def _build(instance: Instance, travel: TravelTimes) -> _Model:
+    model = cp_model.CpModel()
+    notes: list[str] = []
+    w = instance.weights
+    x: dict[tuple[str, Block], cp_model.IntVar] = {}
+    for conseiller in instance.conseillers:
+        for block in candidate_blocks(instance, conseiller, travel):
+            x[(conseiller.id, block)] = model.new_bool_var(f"x[{conseiller.id},{block.lieu},{block.date},{block.half}]")
+
+    by_slot: dict[tuple[str, dt.date, str], list[cp_model.IntVar]] = defaultdict(list)
+    by_room: dict[tuple[str, dt.date, str], list[cp_model.IntVar]] = defaultdict(list)
+    for (who, block), var in x.items():
+        by_slot[(who, block.date, block.half)].append(var)
+        by_room[(block.lieu, block.date, block.half)].append(var)
+    for choices in by_slot.values():
+        model.add_at_most_one(choices)
+    for (lieu_id, _, _), holders in by_room.items():
+        model.add(sum(holders) <= instance.lieu(lieu_id).rooms)
+
+    _pins(instance, model, x, notes)
+    for conseiller in instance.conseillers:
+        _weekly_hours(instance, conseiller, model, x)
+    travel_terms, longest = _travel(instance, model, x, travel)
+    uncovered = _coverage(instance, model, x)
+    moves = _moves(instance, model, x)
+
+    objective = cp_model.LinearExpr.weighted_sum(
+        [cp_model.LinearExpr.sum(travel_terms), uncovered, longest, moves],
+        [
+            SCALE * w.travel_per_minute,
+            w.uncovered_per_hour,  # uncovered is in tenths of an hour already
+            SCALE * w.fairness_per_minute,
+            SCALE * w.move_per_permanence,
+        ],
+    )
+    model.minimize(objective)
+    return _Model(model, x, objective, notes)
+
+
+def _pins(
+    instance: Instance, model: cp_model.CpModel, x: dict[tuple[str, Block], cp_model.IntVar], notes: list[str]
+) -> None:
+    for pin in instance.pins:
+        var = next(
+            (
+                v
+                for (who, b), v in x.items()
+                if (who, b.lieu, b.date, b.half) == (pin.conseiller, pin.lieu, pin.date, pin.half)
+            ),
+            None,
+        )
+        if var is None:
+            notes.append(f"pin {pin.conseiller} at {pin.lieu} on {pin.date} {pin.half} breaks a rule: it cannot hold")
+            model.add_bool_or([])  # no plan can keep it: the solve answers INFEASIBLE
+        else:
+            model.add(var == 1)
+
+
+def _weekly_hours(
+    instance: Instance, conseiller: Conseiller, model: cp_model.CpModel, x: dict[tuple[str, Block], cp_model.IntVar]
+) -> None:
+    """Contract hours per week, scaled to the half-days the conseiller can work in it (holidays,
+    absences and a horizon cut mid-week count less), and never more than the blocks allow."""
+    mine = [(block, var) for (who, block), var in x.items() if who == conseiller.id]
+    weeks: dict[dt.date, list[tuple[Block, cp_model.IntVar]]] = defaultdict(list)
+    for block, var in mine:
+        weeks[block.date - dt.timedelta(days=block.date.weekday())].append((block, var))
+    for monday in {d - dt.timedelta(days=d.weekday()) for d in instance.dates}:
+        items = weeks.get(monday, [])
+        nominal = sum(1 for i in range(7) for half in HALVES if works(conseiller, monday + dt.timedelta(days=i), half))
+        workable = {(b.date, b.half) for b, _ in items}
+        share = len(workable) / nominal if nominal else 0.0
+        best: dict[tuple[dt.date, str], int] = defaultdict(int)
+        for block, _ in items:
+            best[(block.date, block.half)] = max(best[(block.date, block.half)], round(block.hours * TENTHS))
+        reachable = sum(best.values())
+        low = min(round(conseiller.weekly_hours_min * TENTHS * share), reachable)
+        high = round(conseiller.weekly_hours_max * TENTHS)
+        total = sum(round(block.hours * TENTHS) * var for block, var in items)
+        model.add(total <= high)
+        if low > 0:
+            model.add(total >= low)
+
+
+def _travel(
+    instance: Instance, model: cp_model.CpModel, x: dict[tuple[str, Block], cp_model.IntVar], travel: TravelTimes
+) -> tuple[list[cp_model.LinearExprT], cp_model.IntVar]:
+    """Daily travel of each conseiller: home → morning lieu → afternoon lieu → home."""
+    days: dict[tuple[str, dt.date], dict[str, dict[str, cp_model.IntVar]]] = defaultdict(lambda: {"am": {}, "pm": {}})
+    for (who, block), var in x.items():
+        days[(who, block.date)][block.half][block.lieu] = var
+    conseillers = {c.id: c for c in instance.conseillers}
+    terms: list[cp_model.LinearExprT] = []
+    longest = model.new_int_var(0, 24 * 60, "longest_day")
+    for (who, date), halves in days.items():
+        c = conseillers[who]
+        start = home(instance, c)
+
+        def minutes(a: tuple[float, float], b: tuple[float, float], mode: str = c.travel_mode) -> int:
+            return travel.minutes(a, b, mode)
+
+        def where(lieu_id: str) -> tuple[float, float]:
+            lieu = instance.lieu(lieu_id)
+            return lieu.latitude, lieu.longitude
+
+        day: list[cp_model.LinearExprT] = []
+        for half in HALVES:
+            for lieu_id, var in halves[half].items():
+                day.append(2 * minutes(start, where(lieu_id)) * var)
+        for a, am in halves["am"].items():
+            for p, pm in halves["pm"].items():
+                saving = minutes(start, where(a)) + minutes(start, where(p)) - minutes(where(a), where(p))
+                if saving > 0:
+                    both = model.new_bool_var(f"pair[{who},{date},{a},{p}]")
+                    model.add_implication(both, am)
+                    model.add_implication(both, pm)
+                    day.append(-saving * both)
+        total = cp_model.LinearExpr.sum(day)
+        model.add(total <= c.max_travel_minutes_per_day)
+        model.add(longest >= total)
+        terms.append(total)
+    return terms, longest
+
+
+def _coverage(
+    instance: Instance, model: cp_model.CpModel, x: dict[tuple[str, Block], cp_model.IntVar]
+) -> cp_model.LinearExprT:
+    """Uncovered demand (tenths of an hour): each lieu's permanence hours shared out to the
+    communes within reach, none getting more than its demand over the horizon."""
+    offered: dict[str, list[cp_model.LinearExprT]] = defaultdict(list)
+    for (_, block), var in x.items():
+        offered[block.lieu].append(round(block.hours * TENTHS) * var)
+    demand = {c.insee: demand_tenths(instance, c.demand_hours) for c in instance.communes}
+    served: dict[str, list[cp_model.IntVar]] = defaultdict(list)
+    for lieu_id, hours in offered.items():
+        shares = []
+        for insee in instance.communes_in_reach[lieu_id]:
+            if demand[insee] == 0:
+                continue
+            share = model.new_int_var(0, demand[insee], f"serve[{lieu_id},{insee}]")
+            shares.append(share)
+            served[insee].append(share)
+        if shares:
+            model.add(cp_model.LinearExpr.sum(shares) <= cp_model.LinearExpr.sum(hours))
+    total_demand = sum(demand.values())
+    covered: list[cp_model.LinearExprT] = []
+    for insee, need in demand.items():
+        if served[insee]:
+            model.add(cp_model.LinearExpr.sum(served[insee]) <= need)
+            covered.extend(served[insee])
+    return total_demand - cp_model.LinearExpr.sum(covered)
+
+
+def _moves(
+    instance: Instance, model: cp_model.CpModel, x: dict[tuple[str, Block], cp_model.IntVar]
+) -> cp_model.LinearExprT:
+    """Permanences of the previous plan that do not stay; the previous plan is also the hint."""
+    index = {(who, b.lieu, b.date, b.half): var for (who, b), var in x.items()}
+    impossible = 0  # previous permanences no longer possible at all (an absence, a closed lieu)
+    stays: list[cp_model.IntVar] = []
+    for p in instance.previous_plan:
+        var = index.get(p.key)
+        if var is None:
+            impossible += 1
+        else:
+            model.add_hint(var, 1)
+            stays.append(var)
+    return impossible + len(stays) - cp_model.LinearExpr.sum(stays)

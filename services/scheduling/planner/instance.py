@@ -1,0 +1,148 @@
+"""What the planner plans: an instance, in plain frozen dataclasses.
+
+Times are local to the territory (``time_zone``); dates are the territory's calendar dates.
+A permanence is a conseiller at a lieu for one block of a half-day ("am" or "pm").
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Literal
+
+from services.scheduling.planner.travel import great_circle_km
+
+HalfDay = Literal["am", "pm"]
+HALVES: tuple[HalfDay, HalfDay] = ("am", "pm")
+Interval = tuple[dt.time, dt.time]
+
+
+@dataclass(frozen=True)
+class Commune:
+    insee: str
+    latitude: float
+    longitude: float
+    population: int
+    demand_hours: float
+    """Expected weekly hours of individual help."""
+    atelier_hours: float = 0.0
+
+
+@dataclass(frozen=True)
+class Lieu:
+    id: str
+    insee: str
+    latitude: float
+    longitude: float
+    capacity: int
+    opening: dict[int, tuple[Interval, ...]]
+    """Weekday (0 = Monday) → open intervals, local time."""
+    rooms: int = 1
+    """How many conseillers may hold a permanence there at once."""
+    closed_dates: frozenset[dt.date] = frozenset()
+
+
+@dataclass(frozen=True)
+class Absence:
+    start: dt.datetime
+    end: dt.datetime
+
+    def covers(self, starts: dt.datetime, ends: dt.datetime) -> bool:
+        return starts < self.end and self.start < ends
+
+
+@dataclass(frozen=True)
+class Conseiller:
+    id: str
+    home_lieu: str
+    weekly_hours_min: float
+    weekly_hours_max: float
+    availability: dict[int, frozenset[HalfDay]]
+    """Weekday → the half-days they work (recurring)."""
+    absences: tuple[Absence, ...] = ()
+    travel_mode: Literal["car", "public_transport", "bike", "walk"] = "car"
+    max_travel_minutes_per_day: int = 240
+    every_other_week: dict[int, dt.date] = field(default_factory=dict)
+    """Weekday → the first date of a fortnightly slot ("every other Saturday")."""
+
+
+@dataclass(frozen=True)
+class Permanence:
+    conseiller: str
+    lieu: str
+    date: dt.date
+    half: HalfDay
+    start: dt.time
+    end: dt.time
+    kind: Literal["permanence", "atelier"] = "permanence"
+
+    @property
+    def hours(self) -> float:
+        return (dt.datetime.combine(self.date, self.end) - dt.datetime.combine(self.date, self.start)).seconds / 3600
+
+    @property
+    def key(self) -> tuple[str, str, dt.date, HalfDay]:
+        return (self.conseiller, self.lieu, self.date, self.half)
+
+
+@dataclass(frozen=True)
+class Pin:
+    """A permanence the coordinator fixed: it stays, as it is."""
+
+    conseiller: str
+    lieu: str
+    date: dt.date
+    half: HalfDay
+
+
+@dataclass(frozen=True)
+class Weights:
+    """The objective's weights; a coordinator may change them. All in "minutes of travel"."""
+
+    travel_per_minute: int = 1
+    uncovered_per_hour: int = 60
+    """One hour of demand left uncovered costs as much as an hour of driving."""
+    fairness_per_minute: int = 1
+    """Per minute of the longest daily travel of any conseiller (spreads the long days)."""
+    move_per_permanence: int = 120
+    """On re-planning: each permanence of the previous plan that does not stay where it was."""
+
+
+@dataclass(frozen=True)
+class Instance:
+    time_zone: str
+    start: dt.date
+    days: int
+    communes: tuple[Commune, ...]
+    lieux: tuple[Lieu, ...]
+    conseillers: tuple[Conseiller, ...]
+    holidays: frozenset[dt.date] = frozenset()
+    pins: tuple[Pin, ...] = ()
+    previous_plan: tuple[Permanence, ...] = ()
+    reach_km: float = 15.0
+    """A commune is served by permanences at lieux within this distance (people do travel ~15 km)."""
+    weights: Weights = Weights()
+
+    @property
+    def dates(self) -> list[dt.date]:
+        return [self.start + dt.timedelta(days=i) for i in range(self.days)]
+
+    def lieu(self, lieu_id: str) -> Lieu:
+        return self._lieux[lieu_id]
+
+    @cached_property
+    def _lieux(self) -> dict[str, Lieu]:
+        return {lieu.id: lieu for lieu in self.lieux}
+
+    @cached_property
+    def communes_in_reach(self) -> dict[str, tuple[str, ...]]:
+        """Lieu id → INSEE codes of the communes within ``reach_km`` of it (as the crow flies)."""
+        return {
+            lieu.id: tuple(
+                c.insee
+                for c in self.communes
+                if great_circle_km((lieu.latitude, lieu.longitude), (c.latitude, c.longitude)) <= self.reach_km
+            )
+            for lieu in self.lieux
+        }

@@ -1,0 +1,41 @@
+"""Travel between places: great-circle distance × a detour factor ÷ a speed per mode.
+
+The offline default. A road-routing provider (OSRM, Valhalla) implements the same
+``TravelTimes`` protocol when one is reachable.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Protocol
+
+EARTH_RADIUS_KM = 6371.0088
+DETOUR = 1.3
+"""Roads are longer than the crow flies: ~1.3 in rural France."""
+SPEED_KMH = {"car": 50.0, "public_transport": 25.0, "bike": 15.0, "walk": 4.5}
+
+Point = tuple[float, float]
+
+
+def great_circle_km(a: Point, b: Point) -> float:
+    lat1, lon1, lat2, lon2 = map(math.radians, (*a, *b))
+    h = math.sin((lat2 - lat1) / 2) ** 2 + math.cos(lat1) * math.cos(lat2) * math.sin((lon2 - lon1) / 2) ** 2
+    return 2 * EARTH_RADIUS_KM * math.asin(min(1.0, math.sqrt(h)))
+
+
+class TravelTimes(Protocol):
+    def km(self, a: Point, b: Point) -> float: ...
+
+    def minutes(self, a: Point, b: Point, mode: str) -> int: ...
+
+
+@dataclass(frozen=True)
+class CrowFlies:
+    detour: float = DETOUR
+
+    def km(self, a: Point, b: Point) -> float:
+        return great_circle_km(a, b) * self.detour
+
+    def minutes(self, a: Point, b: Point, mode: str) -> int:
+        return round(self.km(a, b) / SPEED_KMH[mode] * 60)

@@ -1,0 +1,227 @@
+"""The planner on small hand-made instances: each rule and each objective term, one at a time."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import subprocess
+import sys
+from typing import Any
+
+import pytest
+
+from services.scheduling.planner import cpsat, scenario
+from services.scheduling.planner.result import PlanResult
+
+MONDAY = "2026-11-30"
+MORNINGS_AND_AFTERNOONS = {
+    "mo": [["08:30", "12:30"], ["13:30", "17:30"]],
+    "tu": [["08:30", "12:30"], ["13:30", "17:30"]],
+}
+
+
+def lieu(id: str, lat: float, lon: float, **overrides: Any) -> dict[str, Any]:
+    return {
+        "id": id,
+        "insee": "61293",
+        "lat": lat,
+        "lon": lon,
+        "capacity": 10,
+        "opening": MORNINGS_AND_AFTERNOONS,
+        **overrides,
+    }
+
+
+def base(**overrides: Any) -> dict[str, Any]:
+    """Home at Mortagne; a village 20 km east with demand no home permanence reaches."""
+    raw: dict[str, Any] = {
+        "timezone": "Europe/Paris",
+        "start": MONDAY,
+        "days": 2,
+        "holidays": [],
+        "communes": [
+            {"insee": "61293", "lat": 48.52, "lon": 0.547, "population": 3818, "demand_hours": 7},
+            {"insee": "61029", "lat": 48.52, "lon": 0.82, "population": 861, "demand_hours": 7},
+        ],
+        "lieux": [lieu("home", 48.52, 0.547), lieu("village", 48.52, 0.82)],
+        "conseillers": [
+            {
+                "id": "c1", "home_lieu": "home", "weekly_hours_min": 0, "weekly_hours_max": 35,
+                "availability": {"mo": ["am", "pm"], "tu": ["am", "pm"]},
+            }
+        ],
+    }  # fmt: skip
+    raw.update(overrides)
+    return raw
+
+
+def solve(raw: dict[str, Any], **kwargs: Any) -> PlanResult:
+    return cpsat.solve(scenario.parse(raw), time_limit_s=10, **kwargs)
+
+
+def where(result: PlanResult) -> dict[tuple[str, str], str]:
+    return {(p.date.isoformat(), p.half): p.lieu for p in result.permanences}
+
+
+def test_the_conseiller_goes_out_when_demand_is_worth_the_trip():
+    # 21 h a week: 6 h over the two days, worth more (360) than a round trip's ~63 min + the longest day's.
+    village = {"insee": "61029", "lat": 48.52, "lon": 0.82, "population": 861, "demand_hours": 21}
+    result = solve(base(communes=[base()["communes"][0], village]))
+    assert result.status == "OPTIMAL"
+    assert result.gap == 0
+    assert "village" in where(result).values()
+    assert "home" in where(result).values()
+    assert result.figures.uncovered_demand_hours == pytest.approx(0)
+
+
+def test_a_trip_not_worth_its_demand_is_not_made():
+    result = solve(base())  # 2 h of demand (120) do not pay for a trip of ~63 min and the longest day's 63
+    assert set(where(result).values()) == {"home"}
+    assert result.figures.uncovered_demand_hours > 0
+
+
+def test_morning_and_afternoon_at_the_same_far_lieu_cost_one_round_trip():
+    raw = base(communes=[{"insee": "61029", "lat": 48.52, "lon": 0.82, "population": 861, "demand_hours": 21}])
+    result = solve(raw)
+    out = {p.date for p in result.permanences if p.lieu == "village"}
+    assert len(out) == 1  # 6 h of demand: one day out, the whole day there
+    day = [p for p in result.permanences if p.date in out]
+    assert {(p.half, p.lieu) for p in day} == {("am", "village"), ("pm", "village")}
+    one_round_trip = 2 * 20.1 * 1.3  # 20.1 km as the crow flies, × detour, there and back
+    assert result.figures.travel_km_by_conseiller["c1"] == pytest.approx(one_round_trip, rel=0.02)
+
+
+def test_absences_holidays_and_closed_dates_leave_their_half_days_empty():
+    raw = base(
+        holidays=["2026-12-01"],
+        conseillers=[
+            {**base()["conseillers"][0], "absences": [{"start": "2026-11-30T08:00", "end": "2026-11-30T12:45"}]}
+        ],
+    )
+    assert set(where(solve(raw))) == {("2026-11-30", "pm")}
+    raw = base(lieux=[lieu("home", 48.52, 0.547, closed_dates=["2026-11-30"]), lieu("village", 48.52, 0.82)])
+    assert ("2026-11-30", "am") not in {k for k, v in where(solve(raw)).items() if v == "home"}
+
+
+def test_opening_hours_shorter_than_two_hours_hold_no_permanence():
+    raw = base(lieux=[lieu("home", 48.52, 0.547, opening={"mo": [["09:00", "10:30"]]})])
+    assert solve(raw).permanences == ()
+
+
+def test_weekly_hours_stay_between_the_contract_bounds():
+    raw = base(conseillers=[{**base()["conseillers"][0], "weekly_hours_min": 12, "weekly_hours_max": 8}])
+    with pytest.raises(scenario.ScenarioError, match="above"):
+        scenario.parse(raw)
+    raw = base(conseillers=[{**base()["conseillers"][0], "weekly_hours_max": 8}])
+    assert sum(p.hours for p in solve(raw).permanences) <= 8
+    raw = base(
+        weights={"uncovered_per_hour": 0},
+        conseillers=[{**base()["conseillers"][0], "weekly_hours_min": 16}],
+    )
+    result = solve(raw)  # nothing to gain from working: only the contract's minimum makes them work
+    assert sum(p.hours for p in result.permanences) >= 16
+
+
+def test_every_other_saturday_is_planned_only_on_its_weeks():
+    raw = base(
+        days=14,
+        lieux=[lieu("home", 48.52, 0.547, opening={"sa": [["08:30", "12:30"]]})],
+        conseillers=[
+            {
+                "id": "c1", "home_lieu": "home", "weekly_hours_min": 0, "weekly_hours_max": 35,
+                "availability": {"sa": ["am"]}, "every_other_week": {"sa": "2026-12-05"},
+            }
+        ],
+    )  # fmt: skip
+    assert [p.date.isoformat() for p in solve(raw).permanences] == ["2026-12-05"]
+
+
+def test_a_room_holds_one_conseiller_at_a_time_unless_it_has_more():
+    second = {**base()["conseillers"][0], "id": "c2"}
+    raw = base(conseillers=[*base()["conseillers"], second], weights={"uncovered_per_hour": 600})
+    result = solve(raw)
+    held = [(p.lieu, p.date, p.half) for p in result.permanences]
+    assert len(held) == len(set(held))
+    raw["lieux"] = [lieu("home", 48.52, 0.547, rooms=2), lieu("village", 48.52, 0.82)]
+    held = [(p.lieu, p.date, p.half) for p in solve(raw).permanences]
+    assert len(held) > len(set(held))
+
+
+def test_a_pin_is_kept_and_an_impossible_pin_is_refused_with_a_reason():
+    pin = {"conseiller": "c1", "lieu": "village", "date": "2026-12-01", "half": "am"}
+    result = solve(base(weights={"uncovered_per_hour": 0}, pins=[pin]))
+    assert where(result)[("2026-12-01", "am")] == "village"
+    impossible = {**pin, "date": "2026-12-02"}  # not in the horizon's working days
+    result = solve(base(days=3, pins=[impossible]))
+    assert result.status == "INFEASIBLE"
+    assert "pin c1 at village on 2026-12-02 am" in result.notes[0]
+
+
+def test_a_replan_keeps_what_it_can_and_counts_the_moves():
+    first = solve(base())
+    previous = [
+        {"conseiller": p.conseiller, "lieu": p.lieu, "date": p.date.isoformat(), "start": p.start.strftime("%H:%M"),
+         "end": p.end.strftime("%H:%M")}
+        for p in first.permanences
+    ]  # fmt: skip
+    unchanged = solve(base(previous_plan=previous))
+    assert unchanged.moved == 0
+    assert set(where(unchanged).items()) == set(where(first).items())
+    away = {**base()["conseillers"][0], "absences": [{"start": "2026-11-30T13:00", "end": "2026-11-30T18:00"}]}
+    replanned = solve(base(previous_plan=previous, conseillers=[away]))
+    lost = 1 if ("2026-11-30", "pm") in where(first) else 0
+    assert replanned.moved == lost
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"timezone": "Europe/Atlantis"}, "unknown time zone"),
+        ({"days": 0}, "days"),
+        ({"lieux": [lieu("home", 48.52, 0.547, opening={"xx": [["09:00", "12:00"]]})]}, "unknown weekday"),
+        ({"lieux": [lieu("home", 48.52, 0.547, opening={"mo": [["12:00", "09:00"]]})]}, "closes before it opens"),
+        ({"communes": [{"insee": "6129", "lat": 0, "lon": 0, "population": 1, "demand_hours": 1}]}, "insee"),
+        ({"surprise": 1}, "surprise"),
+    ],
+)
+def test_a_bad_scenario_is_refused_with_where_and_why(change, message):
+    with pytest.raises(scenario.ScenarioError, match=message):
+        scenario.parse(base(**change))
+
+
+def test_an_unknown_home_lieu_is_refused():
+    raw = base(conseillers=[{**base()["conseillers"][0], "home_lieu": "nowhere"}])
+    with pytest.raises(scenario.ScenarioError, match="home_lieu"):
+        scenario.parse(raw)
+
+
+def test_holidays_come_from_the_territory_calendar():
+    raw = base(start="2026-12-24", days=3)
+    del raw["holidays"]
+    assert scenario.parse(raw).holidays == {dt.date(2026, 12, 25)}
+    raw["holiday_calendar"] = "FR-57"  # Moselle keeps St Stephen's day
+    assert scenario.parse(raw).holidays == {dt.date(2026, 12, 25), dt.date(2026, 12, 26)}
+
+
+def test_tournees_plan_prints_the_plan_as_json(tmp_path):
+    path = tmp_path / "scenario.json"
+    path.write_text(json.dumps(base()), encoding="utf-8")
+    done = subprocess.run(
+        [sys.executable, "-m", "tournees.cli", "plan", str(path), "--time-limit", "5"],
+        capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    plan = json.loads(done.stdout)
+    assert {"status", "objective", "bound", "gap", "solve_seconds", "travel_km", "uncovered_demand_hours"} <= set(plan)
+    assert plan["status"] == "OPTIMAL"
+    assert {"conseiller", "lieu", "date", "start", "end", "kind"} == set(plan["permanences"][0])
+    path.write_text("{}", encoding="utf-8")
+    bad = subprocess.run(
+        [sys.executable, "-m", "tournees.cli", "plan", str(path)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert bad.returncode == 2
+    assert "tournees plan: timezone: Field required" in bad.stderr
