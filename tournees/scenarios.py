@@ -13,7 +13,7 @@ from typing import Any
 from services.registry.adapters.communes import read_communes
 from services.registry.domain.demand import Demand
 from services.registry.domain.geography import holiday_calendar_for, time_zone_for
-from services.registry.domain.opening_hours import InvalidOpeningHours, OpeningHours
+from shared.opening_hours import InvalidOpeningHours, OpeningHours
 
 
 def build(

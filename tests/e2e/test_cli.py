@@ -272,25 +272,19 @@ def test_demo_headless_prints_a_summary_and_exits_0(
             out[-3000:],
         )
     assert re.search(r"^  Gard +350 +744,178 +\d+ +48 ", out, re.MULTILINE), out[-3000:]
-    assert re.search(r"plan [0-9a-f-]{36} for the Pays de Mortagne au Perche published, 5 permanences", out), out[
-        -3000:
-    ]
+    assert re.search(r"plan [0-9a-f-]{36} for the Pays de Mortagne au Perche, by the solver:", out), out[-3000:]
+    assert re.search(r"^    OPTIMAL, proven gap 0\.0%, ", out, re.MULTILINE), out[-3000:]
+    published = re.search(r"^  published: (\d+) permanences;", out, re.MULTILINE)
+    assert published is not None, out[-3000:]
     assert "received by notifications (local time, Europe/Paris)" in out
     received = re.findall(
-        r"^    (lundi|mardi|mercredi|jeudi|vendredi) +\d\d/\d\d \d\d:\d\d–\d\d:\d\d  (permanence|atelier) +(.+)$",
+        r"^    (lundi|mardi|mercredi|jeudi|vendredi) +\d\d/\d\d (\d\d:\d\d)–(\d\d:\d\d)  (permanence|atelier) +(.+)$",
         out,
         re.MULTILINE,
     )
-    assert [(day, kind) for day, kind, _ in received] == [
-        ("lundi", "permanence"),
-        ("mardi", "permanence"),
-        ("mardi", "atelier"),
-        ("jeudi", "atelier"),
-        ("vendredi", "permanence"),
-    ], out[-3000:]
-    assert received[0][2] == "EPN de Mortagne-au-Perche"
-    assert "Mairie de Bazoches-sur-Hoëne" in out
-    assert "Saint-Hilaire-le-Châtel" in out
+    assert len(received) == int(published[1]) > 0, out[-3000:]
+    for _, start, end, _, _ in received:  # in the half-day windows, local time
+        assert "08:30" <= start < end <= "17:30", (start, end)
     assert re.search(r"registry → scheduling → notifications: \d+\.\d s in all", out)
     assert not stale.exists(), "the demo must start from a clean data dir"
     assert_no_orphans([], tournees.marker)

@@ -182,3 +182,48 @@ async def test_unknown_plans_get_404(clients):
     missing = "00000000-0000-4000-8000-000000000000"
     assert (await clients["scheduling"].get(f"/plans/{missing}", headers=ADMIN)).status_code == 404
     assert (await clients["scheduling"].post(f"/plans/{missing}/publish", headers=ADMIN)).status_code == 404
+
+
+async def test_the_solver_plans_a_territory_from_the_copy_and_the_plan_reaches_notifications(clients):
+    await registered_conseiller(clients)
+
+    async def territory_copied():
+        return (await clients["scheduling"].get(f"/territories/{MORTAGNE}", headers=ADMIN)).status_code == 200
+
+    await eventually(territory_copied)
+    body = {"territory": MORTAGNE, "week_start": MONDAY.isoformat(), "days": 5, "time_limit_s": 10}
+    assert (await clients["scheduling"].post("/plans/solve", json=body, headers=OTHER_COORDINATOR)).status_code == 403
+    response = await clients["scheduling"].post("/plans/solve", json=body, headers=COORDINATOR)
+    assert response.status_code == 201, response.text
+    plan = response.json()
+    assert plan["figures"]["status"] == "OPTIMAL"
+    assert plan["figures"]["gap"] == 0
+    assert plan["permanences"], plan
+    # 35 h contract: between half of it and 85 % in permanences over a whole week.
+    held = sum(
+        (dt.datetime.fromisoformat(p["ends_at"]) - dt.datetime.fromisoformat(p["starts_at"])).seconds / 3600
+        for p in plan["permanences"]
+    )
+    assert 17.5 <= held <= 29.75
+    starts = [dt.datetime.fromisoformat(p["starts_at"]).astimezone(PARIS) for p in plan["permanences"]]
+    assert all(MONDAY <= s.date() < MONDAY + dt.timedelta(days=5) for s in starts)
+    assert all(dt.time(8, 30) <= s.time() < dt.time(17, 30) for s in starts)
+    assert (await clients["scheduling"].get(f"/plans/{plan['id']}", headers=ADMIN)).json()["figures"] == plan["figures"]
+
+    await clients["scheduling"].post(f"/plans/{plan['id']}/publish", headers=COORDINATOR)
+
+    async def received():
+        items = (
+            await clients["notifications"].get("/permanences", params={"plan_id": plan["id"]}, headers=ADMIN)
+        ).json()
+        return items if len(items) == len(plan["permanences"]) else None
+
+    assert await eventually(received)
+
+
+async def test_solving_needs_a_known_territory_and_a_monday(clients):
+    body = {"territory": "epci:200070780", "week_start": MONDAY.isoformat()}
+    assert (await clients["scheduling"].post("/plans/solve", json=body, headers=ADMIN)).status_code == 404
+    body = {"territory": MORTAGNE, "week_start": "2026-12-01"}
+    response = await clients["scheduling"].post("/plans/solve", json=body, headers=ADMIN)
+    assert response.status_code == 422

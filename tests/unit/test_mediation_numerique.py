@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 
 from services.registry.adapters import mediation_numerique as mn
-from services.registry.domain.opening_hours import OpeningHours
 from services.registry.domain.places import Lieu
+from shared.opening_hours import OpeningHours
 
 TODAY = date(2026, 11, 26)
 KEPT = (

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from services.registry.domain.opening_hours import (
+from shared.opening_hours import (
     ALL_DAY,
     END_OF_DAY,
     MAX_DATE_RANGE_DAYS,

@@ -11,7 +11,6 @@ from services.registry.domain.conseillers import Conseiller
 from services.registry.domain.demand import Demand
 from services.registry.domain.errors import Conflict, NotFound, RuleBroken
 from services.registry.domain.geography import Commune, Territory, holiday_calendar_for, time_zone_for
-from services.registry.domain.opening_hours import OpeningHours
 from services.registry.domain.places import Lieu, Structure
 from shared.events import (
     AbsenceDeclared,
@@ -25,6 +24,7 @@ from shared.events import (
     StructureRegistered,
     TerritoryDefined,
 )
+from shared.opening_hours import OpeningHours
 
 
 def commune(insee: str = "61293", departement: str = "61", **overrides) -> Commune:

@@ -1,10 +1,9 @@
 """The demo scenario, driven through the services' public APIs like any client would.
 
 Every territory of the field reports is set up in the registry (territory, structures, lieux,
-conseillers); scheduling builds its copy from the registry's events; the week the
-Mortagne-au-Perche report describes for its one conseiller (individual help Monday and Friday
-afternoons and Tuesday morning, ateliers Tuesday and Thursday afternoons, out in the town
-halls) is published; notifications receives it.
+conseillers); scheduling builds its copy from the registry's events; the solver plans next week
+of the Pays de Mortagne au Perche (its one conseiller, its town halls and its demand), the plan
+is published, and notifications receives it in local time.
 """
 
 from __future__ import annotations
@@ -26,15 +25,6 @@ from tournees.demo.territories import Scenario, fictional_name, scenarios
 TIME_ZONE = "Europe/Paris"
 JOURS = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")
 
-# The Mortagne week: (weekday, start, end, lieu name, activity).
-MORTAGNE_WEEK = (
-    (0, "14:00", "17:00", "EPN de Mortagne-au-Perche", "permanence"),
-    (1, "09:00", "12:00", "Mairie de Bazoches-sur-Hoëne", "permanence"),
-    (1, "14:00", "17:00", "EPN de Mortagne-au-Perche", "atelier"),
-    (3, "14:00", "17:00", "Mairie de Saint-Hilaire-le-Châtel", "atelier"),
-    (4, "14:00", "17:00", "EPN de Mortagne-au-Perche", "permanence"),
-)
-
 
 @dataclass(frozen=True)
 class TerritoryFigures:
@@ -54,6 +44,7 @@ class TerritoryFigures:
 class Summary:
     territories: list[TerritoryFigures]
     plan_id: str
+    figures: dict[str, Any]
     published: int
     received: list[dict[str, Any]]
     seconds: float
@@ -142,27 +133,21 @@ async def run(urls: dict[str, str], token: str, today: dt.date | None = None) ->
     async with httpx.AsyncClient(headers={"Authorization": f"Bearer {token}"}, timeout=30) as http:
         api = Api(http, urls)
         figures: list[TerritoryFigures] = []
-        mortagne_lieux: dict[str, str] = {}
         for scenario in scenarios():
-            territory, lieux = await set_up(api, scenario, first_person=sum(f.conseillers for f in figures))
+            territory, _ = await set_up(api, scenario, first_person=sum(f.conseillers for f in figures))
             figures.append(territory)
-            if scenario.code == "epci:200036069":
-                mortagne_lieux = lieux
         expected = sum(f.conseillers for f in figures)
 
         async def copied() -> list[dict[str, Any]] | None:
             listing: list[dict[str, Any]] = await api("GET", "scheduling", "/conseillers", params={"limit": 500})
             return listing if len(listing) == expected else None
 
-        copies = await _eventually(copied, "every conseiller reaching scheduling")
-        conseiller = next(c for c in copies if "epci:200036069" in c["territories"])
+        await _eventually(copied, "every conseiller reaching scheduling")
+        await _eventually(lambda: _known(api, "/territories/epci:200036069"), "the territory reaching scheduling")
         week_start = next_monday(today or dt.datetime.now(ZoneInfo(TIME_ZONE)).date())
         plan = await api(
-            "POST", "scheduling", "/plans",
-            json={
-                "territory": "epci:200036069", "week_start": week_start.isoformat(), "time_zone": TIME_ZONE,
-                "permanences": mortagne_week(conseiller["id"], week_start, mortagne_lieux),
-            },
+            "POST", "scheduling", "/plans/solve",
+            json={"territory": "epci:200036069", "week_start": week_start.isoformat(), "days": 5, "time_limit_s": 20},
         )  # fmt: skip
         published = await api("POST", "scheduling", f"/plans/{plan['id']}/publish")
         count = len(published["permanences"])
@@ -174,29 +159,15 @@ async def run(urls: dict[str, str], token: str, today: dt.date | None = None) ->
             return items if len(items) == count else None
 
         items = await _eventually(received, "the published plan reaching notifications")
-    return Summary(figures, plan["id"], count, items, time.monotonic() - started)
+    return Summary(figures, plan["id"], plan["figures"], count, items, time.monotonic() - started)
 
 
-def mortagne_week(conseiller_id: str, week_start: dt.date, lieux: dict[str, str]) -> list[dict[str, Any]]:
-    zone = ZoneInfo(TIME_ZONE)
-    permanences = []
-    for weekday, start, end, lieu, kind in MORTAGNE_WEEK:
-        if lieu not in lieux:
-            raise LookupError(f"the demo's Mortagne week needs the lieu {lieu!r}")
-        day = week_start + dt.timedelta(days=weekday)
-        permanences.append(
-            {
-                "conseiller_id": conseiller_id,
-                "commune": {"EPN de Mortagne-au-Perche": "61293", "Mairie de Bazoches-sur-Hoëne": "61029"}.get(
-                    lieu, "61404"
-                ),
-                "lieu": lieu,
-                "kind": kind,
-                "starts_at": dt.datetime.combine(day, dt.time.fromisoformat(start), zone).isoformat(),
-                "ends_at": dt.datetime.combine(day, dt.time.fromisoformat(end), zone).isoformat(),
-            }
-        )
-    return permanences
+async def _known(api: Api, path: str) -> bool:
+    try:
+        await api("GET", "scheduling", path)
+    except RuntimeError:
+        return False
+    return True
 
 
 def print_summary(summary: Summary, out: TextIO) -> None:
@@ -212,10 +183,14 @@ def print_summary(summary: Summary, out: TextIO) -> None:
             f" {t.individual_hours:>22.1f} + {t.atelier_hours:<7.1f}  {t.time_zone}, {t.holiday_calendar}",
             file=out,
         )
+    f = summary.figures
+    print(f"\n  plan {summary.plan_id} for the Pays de Mortagne au Perche, by the solver:", file=out)
     print(
-        f"\n  plan {summary.plan_id} for the Pays de Mortagne au Perche published, {summary.published} permanences;",
+        f"    {f['status']}, proven gap {f['gap']:.1%}, {f['solve_seconds']:.1f} s; travel {f['travel_km']:.0f} km;"
+        f" demand {f['demand_hours']:.1f} h over the 5 days, uncovered {f['uncovered_demand_hours']:.1f} h",
         file=out,
     )
+    print(f"  published: {summary.published} permanences;", file=out)
     print("  received by notifications (local time, Europe/Paris):", file=out)
     for item in summary.received:
         start = dt.datetime.fromisoformat(item["local_start"])

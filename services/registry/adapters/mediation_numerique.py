@@ -73,8 +73,8 @@ from typing import Any
 
 from services.registry.domain.errors import RuleBroken
 from services.registry.domain.geography import check_insee
-from services.registry.domain.opening_hours import InvalidOpeningHours, OpeningHours
 from services.registry.domain.places import LIEU_KINDS, MAX_CAPACITY, Lieu
+from shared.opening_hours import InvalidOpeningHours, OpeningHours
 
 SCHEMA_VERSION = "1.0.1"
 SCHEMA_URL = "https://schema.data.gouv.fr/LaMednum/standard-mediation-num/1.0.1/documentation.html"

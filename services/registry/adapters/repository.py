@@ -24,9 +24,9 @@ from services.registry.domain.conseillers import Absence, Conseiller
 from services.registry.domain.demand import Demand
 from services.registry.domain.errors import Conflict
 from services.registry.domain.geography import Commune, Territory
-from services.registry.domain.opening_hours import OpeningHours
 from services.registry.domain.places import Lieu, Structure
 from shared.events import AvailabilitySlot
+from shared.opening_hours import OpeningHours
 
 A = TypeVar("A")
 

@@ -8,7 +8,6 @@ from typing import Any, get_args
 
 from services.registry.domain.errors import Conflict, RuleBroken
 from services.registry.domain.geography import Commune, check_insee
-from services.registry.domain.opening_hours import InvalidOpeningHours, OpeningHours
 from shared.events import (
     Event,
     LieuChanged,
@@ -19,6 +18,7 @@ from shared.events import (
     StructureRegistered,
     StructureUpdated,
 )
+from shared.opening_hours import InvalidOpeningHours, OpeningHours
 
 STRUCTURE_KINDS: tuple[str, ...] = get_args(StructureKind)
 LIEU_KINDS: tuple[str, ...] = get_args(LieuKind)

@@ -126,6 +126,7 @@ plans = Table(
     Column("time_zone", String(64), nullable=False),
     Column("status", String(20), nullable=False),
     Column("version", Integer, nullable=False),
+    Column("figures", JSON, nullable=True),
 )
 
 permanences = Table(

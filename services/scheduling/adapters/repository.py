@@ -28,6 +28,7 @@ class PlanRepository:
                 time_zone=plan.time_zone,
                 status=plan.status.value,
                 version=plan.version,
+                figures=plan.figures,
             )
         )
         if plan.permanences:
@@ -81,6 +82,7 @@ def _plan(row: RowMapping, items: list[Permanence]) -> Plan:
         permanences=items,
         status=PlanStatus(row["status"]),
         version=row["version"],
+        figures=row["figures"],
     )
 
 

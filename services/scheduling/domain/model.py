@@ -8,7 +8,7 @@ import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from itertools import pairwise
-from typing import Literal
+from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from services.scheduling.domain.registry_copy import Conseiller
@@ -57,6 +57,8 @@ class Plan:
     permanences: list[Permanence]
     status: PlanStatus = PlanStatus.DRAFT
     version: int = 1
+    figures: dict[str, Any] | None = None
+    """What the solve that made the plan reports (status, gap, travel, coverage…); None if made by hand."""
     events: list[Event] = field(default_factory=list, compare=False, repr=False)
 
     @classmethod
@@ -68,6 +70,7 @@ class Plan:
         time_zone: str,
         permanences: list[Permanence],
         conseillers: Mapping[uuid.UUID, Conseiller],
+        figures: dict[str, Any] | None = None,
     ) -> Plan:
         """A new draft; ``conseillers`` is the local copy of (at least) the conseillers it names."""
         try:
@@ -92,7 +95,7 @@ class Plan:
             if not week_start <= local_day < week_end:
                 raise PlanError(f"{where}.starts_at", f"not in the week of {week_start}")
         _refuse_overlaps(permanences)
-        return cls(id, territory, week_start, time_zone, list(permanences))
+        return cls(id, territory, week_start, time_zone, list(permanences), figures=figures)
 
     def publish(self) -> None:
         if self.status is PlanStatus.PUBLISHED:

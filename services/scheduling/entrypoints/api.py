@@ -7,7 +7,7 @@ their territories; conseillers have no business here yet.
 import datetime as dt
 import uuid
 from collections.abc import Callable
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, status
 from fastapi.exceptions import RequestValidationError
@@ -17,7 +17,8 @@ from services.scheduling.adapters.repository import ConcurrentUpdate
 from services.scheduling.domain.commands import DraftPlan, PermanenceRequest, PublishPlan
 from services.scheduling.domain.model import Kind, Plan, PlanError
 from services.scheduling.domain.registry_copy import HalfDay
-from services.scheduling.service_layer import handlers
+from services.scheduling.service_layer import handlers, planning
+from services.scheduling.service_layer.planning import SolvePlan
 from services.scheduling.service_layer.unit_of_work import SchedulingUnitOfWork
 from shared.auth import Principal, Role, require_role
 from shared.events.catalogue import INSEE_PATTERN, TERRITORY_CODE_PATTERN
@@ -46,6 +47,15 @@ class PlanIn(BaseModel):
     permanences: list[PermanenceIn] = Field(max_length=5000)
 
 
+class SolveIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    territory: str = Field(pattern=TERRITORY_CODE_PATTERN, examples=["epci:200036069"])
+    week_start: dt.date = Field(description="the Monday the plan starts")
+    days: int = Field(default=5, ge=1, le=7, description="how many days from week_start (5: Monday to Friday)")
+    time_limit_s: float = Field(default=20, gt=0, le=300, description="the solver's time limit")
+
+
 class PermanenceOut(BaseModel):
     id: uuid.UUID
     conseiller_id: uuid.UUID
@@ -63,6 +73,9 @@ class PlanOut(BaseModel):
     time_zone: str
     status: str
     version: int
+    figures: dict[str, Any] | None = Field(
+        description="the solve's figures (status, bound, gap, travel, coverage); null for a plan made by hand"
+    )
     permanences: list[PermanenceOut]
 
     @classmethod
@@ -73,6 +86,7 @@ class PlanOut(BaseModel):
             week_start=plan.week_start,
             time_zone=plan.time_zone,
             status=plan.status.value,
+            figures=plan.figures,
             version=plan.version,
             permanences=[
                 PermanenceOut(
@@ -189,6 +203,21 @@ def router(uow: Callable[[], SchedulingUnitOfWork], principal_dependency: Callab
             return PlanOut.of(await handlers.draft_plan(cmd, uow()))
         except PlanError as exc:
             raise _unprocessable(exc) from exc
+
+    @api.post("/plans/solve", status_code=status.HTTP_201_CREATED, tags=["plans"])
+    async def solve_plan(body: SolveIn, principal: Caller) -> PlanOut:
+        """Plan the week of a territory with the solver, from scheduling's copy of the registry: a draft,
+        with its figures."""
+        _may_plan_or_read(principal, body.territory)
+        cmd = SolvePlan(body.territory, body.week_start, body.days, body.time_limit_s)
+        try:
+            return PlanOut.of(await planning.solve_plan(cmd, uow()))
+        except handlers.TerritoryNotFound as exc:
+            raise HTTPException(status.HTTP_404_NOT_FOUND, "no such territory in scheduling's copy") from exc
+        except PlanError as exc:
+            raise _unprocessable(exc) from exc
+        except planning.NoPlan as exc:
+            raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from exc
 
     async def readable_plan(plan_id: uuid.UUID, principal: Principal) -> Plan:
         _may_plan_or_read(principal)

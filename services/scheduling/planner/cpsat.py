@@ -199,12 +199,16 @@ def _travel(
                 day.append(2 * minutes(start, where(lieu_id)) * var)
         for a, am in halves["am"].items():
             for p, pm in halves["pm"].items():
+                # Holding both, the day is home → a → p → home, not two round trips: the pair
+                # variable is exactly "both" (forced both ways), whatever the sign of the saving.
                 saving = minutes(start, where(a)) + minutes(start, where(p)) - minutes(where(a), where(p))
-                if saving > 0:
-                    both = model.new_bool_var(f"pair[{who},{date},{a},{p}]")
-                    model.add_implication(both, am)
-                    model.add_implication(both, pm)
-                    day.append(-saving * both)
+                if saving == 0:
+                    continue
+                both = model.new_bool_var(f"pair[{who},{date},{a},{p}]")
+                model.add_implication(both, am)
+                model.add_implication(both, pm)
+                model.add_bool_or([am.negated(), pm.negated(), both])
+                day.append(-saving * both)
         total = cp_model.LinearExpr.sum(day)
         model.add(total <= c.max_travel_minutes_per_day)
         model.add(longest >= total)
@@ -253,6 +257,7 @@ def _moves(
         if var is None:
             impossible += 1
         else:
-            model.add_hint(var, 1)
             stays.append(var)
+    for var in dict.fromkeys(stays):  # two previous permanences may share a block: hint it once
+        model.add_hint(var, 1)
     return impossible + len(stays) - cp_model.LinearExpr.sum(stays)

@@ -218,7 +218,7 @@ def _instance(s: ScenarioIn) -> Instance:
             )
             for c in s.conseillers
         ),
-        holidays=frozenset(s.holidays if s.holidays is not None else _holidays(s.holiday_calendar, dates)),
+        holidays=frozenset(s.holidays if s.holidays is not None else holidays_in(s.holiday_calendar, dates)),
         pins=tuple(Pin(p.conseiller, p.lieu, p.date, p.half) for p in s.pins),
         previous_plan=tuple(
             Permanence(p.conseiller, p.lieu, p.date, "am" if p.start < dt.time(13) else "pm", p.start, p.end, p.kind)
@@ -234,7 +234,8 @@ def _local(moment: dt.datetime, zone: ZoneInfo) -> dt.datetime:
     return moment.astimezone(zone).replace(tzinfo=None) if moment.tzinfo else moment
 
 
-def _holidays(calendar: str, dates: list[dt.date]) -> set[dt.date]:
+def holidays_in(calendar: str, dates: list[dt.date]) -> set[dt.date]:
+    """The public holidays among ``dates`` in a calendar (``FR``, ``FR-57``, ``FR-974``…)."""
     country, _, subdivision = calendar.partition("-")
     years = sorted({d.year for d in dates})
     try:

@@ -104,6 +104,7 @@ def upgrade() -> None:
         sa.Column("time_zone", sa.String(64), nullable=False),
         sa.Column("status", sa.String(20), nullable=False),
         sa.Column("version", sa.Integer(), nullable=False),
+        sa.Column("figures", sa.JSON(), nullable=True),
     )
     op.create_table(
         "permanences",
