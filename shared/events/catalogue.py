@@ -198,6 +198,28 @@ class PlanPublished(Event):
     permanences: list[PlannedPermanence]
 
 
+class PermanenceMoved(Event):
+    """A published permanence that a re-plan moves: usagers booked in it go to ``to`` instead."""
+
+    subject = "scheduling.permanence.moved.v1"
+
+    plan_id: uuid.UUID
+    """The plan that replaces the one the permanence was published in."""
+    permanence_id: uuid.UUID
+    to: PlannedPermanence
+    reason: str = Field(max_length=500)
+
+
+class PermanenceCancelled(Event):
+    """A published permanence that a re-plan drops, with nothing at its lieu that day to move to."""
+
+    subject = "scheduling.permanence.cancelled.v1"
+
+    plan_id: uuid.UUID
+    permanence_id: uuid.UUID
+    reason: str = Field(max_length=500)
+
+
 CATALOGUE: dict[str, type[Event]] = {
     event_type.subject: event_type
     for event_type in (
@@ -213,5 +235,7 @@ CATALOGUE: dict[str, type[Event]] = {
         AbsenceWithdrawn,
         DemandChanged,
         PlanPublished,
+        PermanenceMoved,
+        PermanenceCancelled,
     )
 }

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import shutil
 from collections.abc import AsyncIterator
 from typing import Any
@@ -227,3 +228,68 @@ async def test_solving_needs_a_known_territory_and_a_monday(clients):
     body = {"territory": MORTAGNE, "week_start": "2026-12-01"}
     response = await clients["scheduling"].post("/plans/solve", json=body, headers=ADMIN)
     assert response.status_code == 422
+
+
+async def test_an_absence_replans_a_published_week_moving_only_what_it_must(clients, nc):
+    conseiller_id = await registered_conseiller(clients)
+    await eventually(
+        lambda: _ok(clients["scheduling"].get(f"/territories/{MORTAGNE}", headers=ADMIN)),
+    )
+    body = {"territory": MORTAGNE, "week_start": MONDAY.isoformat(), "days": 5, "time_limit_s": 10}
+    first = (await clients["scheduling"].post("/plans/solve", json=body, headers=COORDINATOR)).json()
+    await clients["scheduling"].post(f"/plans/{first['id']}/publish", headers=COORDINATOR)
+    tuesday = MONDAY + dt.timedelta(days=1)
+    on_tuesday = {p["id"] for p in first["permanences"] if dt.datetime.fromisoformat(p["starts_at"]).date() == tuesday}
+    assert on_tuesday, first["permanences"]
+
+    absence = {"start_date": tuesday.isoformat(), "start_half": "am", "end_date": tuesday.isoformat(), "end_half": "pm"}
+    declared = await clients["registry"].post(f"/conseillers/{conseiller_id}/absences", json=absence, headers=ADMIN)
+    assert declared.status_code == 201, declared.text
+
+    async def replanned():
+        response = await clients["scheduling"].post(
+            f"/plans/{first['id']}/replan", json={"reason": "absence mardi"}, headers=COORDINATOR
+        )
+        assert response.status_code == 201, response.text
+        draft = response.json()
+        busy = [p for p in draft["permanences"] if dt.datetime.fromisoformat(p["starts_at"]).date() == tuesday]
+        return None if busy else draft
+
+    draft = await eventually(replanned)  # once scheduling's copy has the absence
+    assert (draft["replaces"], draft["reason"], draft["status"]) == (first["id"], "absence mardi", "draft")
+    assert draft["figures"]["moved"] >= len(on_tuesday)
+    kept = {p["id"] for p in draft["permanences"]} & {p["id"] for p in first["permanences"]}
+    assert kept, "the permanences the absence does not touch keep their id"
+
+    published = await clients["scheduling"].post(f"/plans/{draft['id']}/publish", headers=COORDINATOR)
+    assert published.status_code == 200, published.text
+    assert (await clients["scheduling"].get(f"/plans/{first['id']}", headers=ADMIN)).json()["status"] == "replaced"
+    again = await clients["scheduling"].post(f"/plans/{first['id']}/replan", json={"reason": "x"}, headers=COORDINATOR)
+    assert again.status_code == 409
+
+    js = nc.jetstream()
+    told: dict[str, str] = {}
+
+    async def changes_published():
+        for subject in ("scheduling.permanence.cancelled.v1", "scheduling.permanence.moved.v1"):
+            try:
+                sub = await js.subscribe(subject, ordered_consumer=True)
+            except Exception:
+                continue
+            while True:
+                try:
+                    message = await sub.next_msg(timeout=0.2)
+                except Exception:
+                    break
+                data = json.loads(message.data)["data"]
+                told[data["permanence_id"]] = data["reason"]
+            await sub.unsubscribe()
+        return on_tuesday <= set(told)
+
+    await eventually(changes_published)
+    assert {told[i] for i in on_tuesday} == {"absence mardi"}
+    assert not (kept & set(told)), "nobody is told about a permanence that stays"
+
+
+async def _ok(request) -> bool:
+    return (await request).status_code == 200

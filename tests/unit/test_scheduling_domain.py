@@ -186,3 +186,43 @@ def test_the_copy_takes_every_registry_event_of_the_catalogue():
     """A new registry event must be given a place in the copy (or deliberately left out here)."""
     registry_events = {event_type for event_type in CATALOGUE.values() if event_type.context() == "registry"}
     assert set(REGISTRY_EVENTS) == registry_events
+
+
+def test_publishing_a_replan_tells_what_moved_and_what_was_cancelled():
+    import uuid as _uuid
+    from zoneinfo import ZoneInfo
+
+    from services.scheduling.domain.model import Permanence, Plan, PlanError, PlanStatus
+    from shared.events import PermanenceCancelled, PermanenceMoved, PlanPublished
+
+    paris = ZoneInfo("Europe/Paris")
+    who = conseiller()
+    monday = dt.date(2026, 11, 30)
+
+    def at(day: int, hour: int, lieu: str) -> Permanence:
+        start = dt.datetime.combine(monday + dt.timedelta(days=day), dt.time(hour), paris)
+        return Permanence(_uuid.uuid4(), who.id, "61293", lieu, "permanence", start, start + dt.timedelta(hours=3))
+
+    stays, moves, goes = at(0, 9, "EPN"), at(1, 9, "Mairie"), at(2, 14, "EPN")
+    published = Plan.draft(_uuid.uuid4(), "epci:200036069", monday, "Europe/Paris", [stays, moves, goes], {who.id: who})
+    published.publish()
+    moved_to = at(1, 14, "Mairie")  # same lieu, same day, the afternoon
+    replan = Plan.draft(
+        _uuid.uuid4(), "epci:200036069", monday, "Europe/Paris", [stays, moved_to], {who.id: who},
+        replaces=published, reason="absence mardi matin",
+    )  # fmt: skip
+    with pytest.raises(PlanError, match="with the plan it replaces"):
+        replan.publish()
+
+    replan.publish(replacing=published)
+
+    assert published.status is PlanStatus.REPLACED
+    published_event, *changes = replan.events
+    assert isinstance(published_event, PlanPublished)
+    assert [(type(e), e.permanence_id) for e in changes] == [
+        (PermanenceMoved, moves.id),
+        (PermanenceCancelled, goes.id),
+    ]
+    assert isinstance(changes[0], PermanenceMoved)
+    assert changes[0].to.permanence_id == moved_to.id
+    assert {e.reason for e in changes} == {"absence mardi matin"}  # type: ignore[attr-defined]

@@ -127,19 +127,23 @@ plans = Table(
     Column("status", String(20), nullable=False),
     Column("version", Integer, nullable=False),
     Column("figures", JSON, nullable=True),
+    Column("replaces", Uuid, nullable=True),
+    Column("reason", Text, nullable=True),
 )
 
 permanences = Table(
     "permanences",
     metadata,
-    Column("id", Uuid, primary_key=True),
-    Column("plan_id", Uuid, ForeignKey("plans.id", ondelete="CASCADE"), nullable=False, index=True),
+    # A permanence a re-plan keeps keeps its id (bookings stay attached): one id, several plans.
+    Column("plan_id", Uuid, ForeignKey("plans.id", ondelete="CASCADE"), primary_key=True),
+    Column("id", Uuid, primary_key=True, index=True),
     Column("conseiller_id", Uuid, nullable=False),
     Column("commune", String(5), nullable=False),
     Column("lieu", String(200), nullable=False),
     Column("kind", String(20), nullable=False),
     Column("starts_at", UtcDateTime(), nullable=False),
     Column("ends_at", UtcDateTime(), nullable=False),
+    Column("lieu_id", Uuid, nullable=True),
 )
 
 outbox, inbox = messaging_tables(metadata)

@@ -29,6 +29,8 @@ class PlanRepository:
                 status=plan.status.value,
                 version=plan.version,
                 figures=plan.figures,
+                replaces=plan.replaces,
+                reason=plan.reason,
             )
         )
         if plan.permanences:
@@ -44,6 +46,7 @@ class PlanRepository:
                         "kind": p.kind,
                         "starts_at": p.starts_at,
                         "ends_at": p.ends_at,
+                        "lieu_id": p.lieu_id,
                     }
                     for p in plan.permanences
                 ],
@@ -83,6 +86,8 @@ def _plan(row: RowMapping, items: list[Permanence]) -> Plan:
         status=PlanStatus(row["status"]),
         version=row["version"],
         figures=row["figures"],
+        replaces=row["replaces"],
+        reason=row["reason"],
     )
 
 
@@ -95,4 +100,5 @@ def _permanence(row: RowMapping) -> Permanence:
         kind=row["kind"],
         starts_at=row["starts_at"],
         ends_at=row["ends_at"],
+        lieu_id=row["lieu_id"],
     )

@@ -12,7 +12,7 @@ from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from services.scheduling.domain.registry_copy import Conseiller
-from shared.events import Event, PlannedPermanence, PlanPublished
+from shared.events import Event, PermanenceCancelled, PermanenceMoved, PlannedPermanence, PlanPublished
 
 
 class PlanError(ValueError):
@@ -28,6 +28,8 @@ Kind = Literal["permanence", "atelier"]
 class PlanStatus(enum.StrEnum):
     DRAFT = "draft"
     PUBLISHED = "published"
+    REPLACED = "replaced"
+    """A published plan a re-plan was published over."""
 
 
 @dataclass(frozen=True)
@@ -41,6 +43,8 @@ class Permanence:
     kind: Kind
     starts_at: dt.datetime
     ends_at: dt.datetime
+    lieu_id: uuid.UUID | None = None
+    """The registry's lieu, when the plan was solved (a plan made by hand may name a place freely)."""
 
     def hours(self) -> float:
         return (self.ends_at - self.starts_at).total_seconds() / 3600
@@ -59,6 +63,10 @@ class Plan:
     version: int = 1
     figures: dict[str, Any] | None = None
     """What the solve that made the plan reports (status, gap, travel, coverage…); None if made by hand."""
+    replaces: uuid.UUID | None = None
+    """For a re-plan: the published plan it will replace."""
+    reason: str | None = None
+    """For a re-plan: why (an absence, a closed lieu…), told to whoever is affected."""
     events: list[Event] = field(default_factory=list, compare=False, repr=False)
 
     @classmethod
@@ -71,6 +79,8 @@ class Plan:
         permanences: list[Permanence],
         conseillers: Mapping[uuid.UUID, Conseiller],
         figures: dict[str, Any] | None = None,
+        replaces: Plan | None = None,
+        reason: str | None = None,
     ) -> Plan:
         """A new draft; ``conseillers`` is the local copy of (at least) the conseillers it names."""
         try:
@@ -95,13 +105,23 @@ class Plan:
             if not week_start <= local_day < week_end:
                 raise PlanError(f"{where}.starts_at", f"not in the week of {week_start}")
         _refuse_overlaps(permanences)
-        return cls(id, territory, week_start, time_zone, list(permanences), figures=figures)
+        if replaces is not None and replaces.status is not PlanStatus.PUBLISHED:
+            raise PlanError("replaces", "only a published plan can be re-planned")
+        return cls(
+            id, territory, week_start, time_zone, list(permanences), figures=figures,
+            replaces=replaces.id if replaces else None, reason=reason,
+        )  # fmt: skip
 
-    def publish(self) -> None:
-        if self.status is PlanStatus.PUBLISHED:
-            raise PlanError("status", "plan is already published")
+    def publish(self, replacing: Plan | None = None) -> None:
+        """Publish; a re-plan also replaces the plan it was made from, telling what moved or was cancelled."""
+        if self.status is not PlanStatus.DRAFT:
+            raise PlanError("status", f"plan is already {self.status.value}")
         if not self.permanences:
             raise PlanError("permanences", "an empty plan cannot be published")
+        if (replacing.id if replacing else None) != self.replaces:
+            raise PlanError("replaces", "publish a re-plan with the plan it replaces")
+        if replacing is not None and replacing.status is not PlanStatus.PUBLISHED:
+            raise PlanError("replaces", f"the plan it replaces is {replacing.status.value} already")
         self.status = PlanStatus.PUBLISHED
         self.version += 1
         self.events.append(
@@ -109,20 +129,46 @@ class Plan:
                 plan_id=self.id,
                 territory=self.territory,
                 week_start=self.week_start,
-                permanences=[
-                    PlannedPermanence(
-                        permanence_id=p.id,
-                        conseiller_id=p.conseiller_id,
-                        commune=p.commune,
-                        lieu=p.lieu,
-                        kind=p.kind,
-                        starts_at=p.starts_at,
-                        ends_at=p.ends_at,
-                        time_zone=self.time_zone,
-                    )
-                    for p in sorted(self.permanences, key=lambda p: p.starts_at)
-                ],
+                permanences=[self._planned(p) for p in sorted(self.permanences, key=lambda p: p.starts_at)],
             )
+        )
+        if replacing is not None:
+            replacing.status = PlanStatus.REPLACED
+            replacing.version += 1
+            self.events.extend(self._changes_from(replacing))
+
+    def _changes_from(self, previous: Plan) -> list[Event]:
+        """What happens to each permanence of ``previous``: kept (same id: nothing to tell), moved to
+        another time at the same lieu that day, or cancelled."""
+        zone = ZoneInfo(self.time_zone)
+        kept = {p.id for p in self.permanences}
+        spare = [p for p in self.permanences if p.id not in {q.id for q in previous.permanences}]
+        reason = self.reason or "re-planned"
+        changes: list[Event] = []
+        for old in sorted(previous.permanences, key=lambda p: p.starts_at):
+            if old.id in kept:
+                continue
+            day = old.starts_at.astimezone(zone).date()
+            to = next((p for p in spare if p.lieu == old.lieu and p.starts_at.astimezone(zone).date() == day), None)
+            if to is None:
+                changes.append(PermanenceCancelled(plan_id=self.id, permanence_id=old.id, reason=reason))
+            else:
+                spare.remove(to)
+                changes.append(
+                    PermanenceMoved(plan_id=self.id, permanence_id=old.id, to=self._planned(to), reason=reason)
+                )
+        return changes
+
+    def _planned(self, p: Permanence) -> PlannedPermanence:
+        return PlannedPermanence(
+            permanence_id=p.id,
+            conseiller_id=p.conseiller_id,
+            commune=p.commune,
+            lieu=p.lieu,
+            kind=p.kind,
+            starts_at=p.starts_at,
+            ends_at=p.ends_at,
+            time_zone=self.time_zone,
         )
 
 

@@ -56,6 +56,13 @@ class SolveIn(BaseModel):
     time_limit_s: float = Field(default=20, gt=0, le=300, description="the solver's time limit")
 
 
+class ReplanIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    reason: str = Field(min_length=1, max_length=500, examples=["absence de Camille mardi"])
+    time_limit_s: float = Field(default=10, gt=0, le=300)
+
+
 class PermanenceOut(BaseModel):
     id: uuid.UUID
     conseiller_id: uuid.UUID
@@ -64,6 +71,7 @@ class PermanenceOut(BaseModel):
     kind: Kind
     starts_at: dt.datetime
     ends_at: dt.datetime
+    lieu_id: uuid.UUID | None
 
 
 class PlanOut(BaseModel):
@@ -76,6 +84,8 @@ class PlanOut(BaseModel):
     figures: dict[str, Any] | None = Field(
         description="the solve's figures (status, bound, gap, travel, coverage); null for a plan made by hand"
     )
+    replaces: uuid.UUID | None = Field(description="for a re-plan: the published plan it replaces")
+    reason: str | None
     permanences: list[PermanenceOut]
 
     @classmethod
@@ -87,6 +97,8 @@ class PlanOut(BaseModel):
             time_zone=plan.time_zone,
             status=plan.status.value,
             figures=plan.figures,
+            replaces=plan.replaces,
+            reason=plan.reason,
             version=plan.version,
             permanences=[
                 PermanenceOut(
@@ -97,6 +109,7 @@ class PlanOut(BaseModel):
                     kind=p.kind,
                     starts_at=p.starts_at,
                     ends_at=p.ends_at,
+                    lieu_id=p.lieu_id,
                 )
                 for p in plan.permanences
             ],
@@ -216,6 +229,18 @@ def router(uow: Callable[[], SchedulingUnitOfWork], principal_dependency: Callab
             raise HTTPException(status.HTTP_404_NOT_FOUND, "no such territory in scheduling's copy") from exc
         except PlanError as exc:
             raise _unprocessable(exc) from exc
+        except planning.NoPlan as exc:
+            raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from exc
+
+    @api.post("/plans/{plan_id}/replan", status_code=status.HTTP_201_CREATED, tags=["plans"])
+    async def replan(plan_id: uuid.UUID, body: ReplanIn, principal: Caller) -> PlanOut:
+        """A draft that re-plans a published plan from the registry as it is now (an absence, a closed
+        lieu), moving as little as possible; publishing it tells who is affected, with the reason."""
+        await readable_plan(plan_id, principal)
+        try:
+            return PlanOut.of(await planning.replan(planning.Replan(plan_id, body.reason, body.time_limit_s), uow()))
+        except PlanError as exc:
+            raise HTTPException(status.HTTP_409_CONFLICT, exc.message) from exc
         except planning.NoPlan as exc:
             raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from exc
 

@@ -261,8 +261,11 @@ async def publish_plan(cmd: PublishPlan, uow: SchedulingUnitOfWork) -> Plan:
         plan = await uow.plans.get(cmd.plan_id)
         if plan is None:
             raise PlanNotFound(cmd.plan_id)
-        plan.publish()
+        replaced = await uow.plans.get(plan.replaces) if plan.replaces else None
+        plan.publish(replacing=replaced)
         await uow.plans.save_status(plan)
+        if replaced is not None:
+            await uow.plans.save_status(replaced)
         await uow.commit()
     return plan
 

@@ -9,13 +9,14 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from zoneinfo import ZoneInfo
 
-from services.scheduling.domain.model import Permanence, Plan, PlanError
+from services.scheduling.domain.model import Permanence, Plan, PlanError, PlanStatus
 from services.scheduling.planner import cpsat
+from services.scheduling.planner import instance as planner
 from services.scheduling.planner.from_registry import instance_for
-from services.scheduling.service_layer.handlers import TerritoryNotFound
+from services.scheduling.service_layer.handlers import PlanNotFound, TerritoryNotFound
 from services.scheduling.service_layer.unit_of_work import SchedulingUnitOfWork
 
 EVERYONE = 100_000  # listing limit meaning "all of them"
@@ -35,53 +36,105 @@ class NoPlan(Exception):
     """The solver found no plan keeping every rule (or none in the time given)."""
 
 
+@dataclass(frozen=True)
+class Replan:
+    """Re-plan a published plan from the registry as it is now, moving as little as possible."""
+
+    plan_id: uuid.UUID
+    reason: str
+    time_limit_s: float = 10.0
+    workers: int = 2
+    new_plan_id: uuid.UUID = field(default_factory=uuid.uuid4)
+
+
 async def solve_plan(cmd: SolvePlan, uow: SchedulingUnitOfWork) -> Plan:
     if cmd.week_start.weekday() != 0:
         raise PlanError("week_start", "must be a Monday")
-    end = cmd.week_start + dt.timedelta(days=cmd.days - 1)
+    return await _solve(
+        uow, cmd.plan_id, cmd.territory, cmd.week_start, cmd.days, cmd.time_limit_s, cmd.workers, previous=None
+    )
+
+
+async def replan(cmd: Replan, uow: SchedulingUnitOfWork) -> Plan:
     async with uow:
-        territory = await uow.territories.get(cmd.territory)
+        previous = await uow.plans.get(cmd.plan_id)
+    if previous is None:
+        raise PlanNotFound(cmd.plan_id)
+    if previous.status is not PlanStatus.PUBLISHED:
+        raise PlanError("plan_id", f"only a published plan can be re-planned; this one is {previous.status.value}")
+    zone = ZoneInfo(previous.time_zone)
+    last = max((p.starts_at.astimezone(zone).date() for p in previous.permanences), default=previous.week_start)
+    days = max(5, (last - previous.week_start).days + 1)
+    return await _solve(
+        uow, cmd.new_plan_id, previous.territory, previous.week_start, days, cmd.time_limit_s, cmd.workers,
+        previous=previous, reason=cmd.reason,
+    )  # fmt: skip
+
+
+async def _solve(
+    uow: SchedulingUnitOfWork,
+    plan_id: uuid.UUID,
+    code: str,
+    week_start: dt.date,
+    days: int,
+    time_limit_s: float,
+    workers: int,
+    *,
+    previous: Plan | None,
+    reason: str | None = None,
+) -> Plan:
+    end = week_start + dt.timedelta(days=days - 1)
+    async with uow:
+        territory = await uow.territories.get(code)
         if territory is None:
-            raise TerritoryNotFound(cmd.territory)
-        conseillers = await uow.conseillers.list(
-            territories=[cmd.territory], include_archived=False, limit=EVERYONE, offset=0
-        )
-        lieux = await uow.lieux.list(
-            territories=[cmd.territory], commune=None, include_closed=False, limit=EVERYONE, offset=0
-        )
+            raise TerritoryNotFound(code)
+        conseillers = await uow.conseillers.list(territories=[code], include_archived=False, limit=EVERYONE, offset=0)
+        lieux = await uow.lieux.list(territories=[code], commune=None, include_closed=False, limit=EVERYONE, offset=0)
         known = {lieu.id for lieu in lieux}
         homes = [await uow.lieux.get(c.home_lieu_id) for c in conseillers if c.home_lieu_id not in known]
         lieux += [home for home in homes if home is not None]
-        absences = await uow.absences.of([c.id for c in conseillers], overlapping=(cmd.week_start, end))
+        absences = await uow.absences.of([c.id for c in conseillers], overlapping=(week_start, end))
         demand = await uow.demand.of([c.insee for c in territory.communes])
-    instance = instance_for(territory, conseillers, lieux, absences, demand, start=cmd.week_start, days=cmd.days)
-    result = await asyncio.to_thread(cpsat.solve, instance, time_limit_s=cmd.time_limit_s, workers=cmd.workers)
+    zone = ZoneInfo(territory.time_zone)
+    instance = instance_for(territory, conseillers, lieux, absences, demand, start=week_start, days=days)
+    if previous is not None:
+        instance = replace(instance, previous_plan=tuple(_planned(p, zone) for p in previous.permanences if p.lieu_id))
+    result = await asyncio.to_thread(cpsat.solve, instance, time_limit_s=time_limit_s, workers=workers)
     if result.status not in ("OPTIMAL", "FEASIBLE"):
         raise NoPlan(f"{result.status}: {'; '.join(result.notes) or 'no plan within the time limit'}")
-    zone = ZoneInfo(territory.time_zone)
     by_id = {str(lieu.id): lieu for lieu in lieux}
-    figures = {k: v for k, v in result.to_json().items() if k != "permanences"}
+    # A permanence the re-plan keeps as it was keeps its id: bookings in it stay where they are.
+    same = (
+        {(p.conseiller_id, p.lieu_id, p.starts_at, p.ends_at): p.id for p in previous.permanences} if previous else {}
+    )
+    permanences = []
+    for p in sorted(result.permanences, key=lambda p: (p.date, p.start, p.conseiller)):
+        lieu = by_id[p.lieu]
+        starts, ends = dt.datetime.combine(p.date, p.start, zone), dt.datetime.combine(p.date, p.end, zone)
+        key = (uuid.UUID(p.conseiller), lieu.id, starts, ends)
+        permanences.append(
+            Permanence(same.get(key, uuid.uuid4()), key[0], lieu.commune, lieu.name, p.kind, starts, ends, lieu.id)
+        )
     async with uow:
         plan = Plan.draft(
-            id=cmd.plan_id,
-            territory=cmd.territory,
-            week_start=cmd.week_start,
+            id=plan_id,
+            territory=code,
+            week_start=week_start,
             time_zone=territory.time_zone,
-            permanences=[
-                Permanence(
-                    uuid.uuid4(),
-                    uuid.UUID(p.conseiller),
-                    by_id[p.lieu].commune,
-                    by_id[p.lieu].name,
-                    p.kind,
-                    dt.datetime.combine(p.date, p.start, zone),
-                    dt.datetime.combine(p.date, p.end, zone),
-                )
-                for p in sorted(result.permanences, key=lambda p: (p.date, p.start, p.conseiller))
-            ],
+            permanences=permanences,
             conseillers={c.id: c for c in conseillers},
-            figures=figures,
+            figures={k: v for k, v in result.to_json().items() if k != "permanences"},
+            replaces=previous,
+            reason=reason,
         )
         await uow.plans.add(plan)
         await uow.commit()
     return plan
+
+
+def _planned(p: Permanence, zone: ZoneInfo) -> planner.Permanence:
+    starts, ends = p.starts_at.astimezone(zone), p.ends_at.astimezone(zone)
+    half: planner.HalfDay = "am" if starts.time() < dt.time(13) else "pm"
+    return planner.Permanence(
+        str(p.conseiller_id), str(p.lieu_id), starts.date(), half, starts.time(), ends.time(), p.kind
+    )

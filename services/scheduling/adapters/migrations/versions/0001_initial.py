@@ -105,25 +105,28 @@ def upgrade() -> None:
         sa.Column("status", sa.String(20), nullable=False),
         sa.Column("version", sa.Integer(), nullable=False),
         sa.Column("figures", sa.JSON(), nullable=True),
+        sa.Column("replaces", sa.Uuid(), nullable=True),
+        sa.Column("reason", sa.Text(), nullable=True),
     )
     op.create_table(
         "permanences",
+        sa.Column("plan_id", sa.Uuid(), sa.ForeignKey("plans.id", ondelete="CASCADE"), primary_key=True),
         sa.Column("id", sa.Uuid(), primary_key=True),
-        sa.Column("plan_id", sa.Uuid(), sa.ForeignKey("plans.id", ondelete="CASCADE"), nullable=False),
         sa.Column("conseiller_id", sa.Uuid(), nullable=False),
         sa.Column("commune", sa.String(5), nullable=False),
         sa.Column("lieu", sa.String(200), nullable=False),
         sa.Column("kind", sa.String(20), nullable=False),
         sa.Column("starts_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("ends_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("lieu_id", sa.Uuid(), nullable=True),
     )
-    op.create_index("ix_permanences_plan_id", "permanences", ["plan_id"])
+    op.create_index("ix_permanences_id", "permanences", ["id"])
     create_messaging_tables()
 
 
 def downgrade() -> None:
     drop_messaging_tables()
-    op.drop_index("ix_permanences_plan_id", table_name="permanences")
+    op.drop_index("ix_permanences_id", table_name="permanences")
     op.drop_table("permanences")
     op.drop_table("plans")
     op.drop_table("demand")
