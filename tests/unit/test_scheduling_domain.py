@@ -217,12 +217,9 @@ def test_publishing_a_replan_tells_what_moved_and_what_was_cancelled():
     replan.publish(replacing=published)
 
     assert published.status is PlanStatus.REPLACED
-    published_event, *changes = replan.events
+    published_event, moved, cancelled = replan.events
     assert isinstance(published_event, PlanPublished)
-    assert [(type(e), e.permanence_id) for e in changes] == [
-        (PermanenceMoved, moves.id),
-        (PermanenceCancelled, goes.id),
-    ]
-    assert isinstance(changes[0], PermanenceMoved)
-    assert changes[0].to.permanence_id == moved_to.id
-    assert {e.reason for e in changes} == {"absence mardi matin"}  # type: ignore[attr-defined]
+    assert isinstance(moved, PermanenceMoved)
+    assert isinstance(cancelled, PermanenceCancelled)
+    assert (moved.permanence_id, moved.to.permanence_id, cancelled.permanence_id) == (moves.id, moved_to.id, goes.id)
+    assert {moved.reason, cancelled.reason} == {"absence mardi matin"}
