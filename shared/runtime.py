@@ -46,6 +46,8 @@ class ServiceRuntime:
         self.migrations = migrations
         self.relay: OutboxRelay | None = None
         self._after_migrations: list[Callable[[], Awaitable[None]]] = []
+        self._workers: list[Callable[[asyncio.Event], Awaitable[None]]] = []
+        self._worker_tasks: list[asyncio.Task[None]] = []
         self._stop = asyncio.Event()
         self._relay_task: asyncio.Task[None] | None = None
 
@@ -59,6 +61,10 @@ class ServiceRuntime:
             base_delay_s=s.retry_base_delay_s,
             max_delay_s=s.retry_max_delay_s,
         )
+
+    def add_worker(self, work: Callable[[asyncio.Event], Awaitable[None]]) -> None:
+        """Background work for the life of the service: ``work(stop)`` returns once ``stop`` is set."""
+        self._workers.append(work)
 
     def include(self, router: NatsRouter) -> None:
         self.broker.include_router(router)
@@ -93,6 +99,7 @@ class ServiceRuntime:
         )
         self._relay_task = asyncio.create_task(self.relay.run(self._stop), name=f"{self.name}-outbox-relay")
         await self.broker.start()
+        self._worker_tasks = [asyncio.ensure_future(work(self._stop)) for work in self._workers]
         log.info("%s started", self.name)
 
     async def _connect(self) -> None:
@@ -106,6 +113,7 @@ class ServiceRuntime:
 
     async def stop(self) -> None:
         self._stop.set()
+        await asyncio.gather(*self._worker_tasks)
         if self._relay_task is not None:
             await self._relay_task
         await self.broker.stop()

@@ -8,6 +8,7 @@ from fastapi import FastAPI
 
 from services.scheduling.adapters import orm
 from services.scheduling.entrypoints import api, consumers
+from services.scheduling.service_layer import replanning
 from services.scheduling.service_layer.unit_of_work import SchedulingUnitOfWork
 from services.scheduling.settings import SchedulingSettings
 from shared.auth import authenticator
@@ -31,6 +32,7 @@ def bootstrap(settings: SchedulingSettings | None = None) -> Scheduling:
         return SchedulingUnitOfWork(runtime.sessions, on_commit=runtime.wake_relay)
 
     runtime.include(consumers.router(uow, runtime.consumer_policy))
+    runtime.add_worker(lambda stop: replanning.run(uow, stop))
     app = runtime.http_app(
         api.router(uow, authenticator(settings.auth_secret)),
         title="Tournées — scheduling",

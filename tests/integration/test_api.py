@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import json
 import shutil
@@ -293,3 +294,32 @@ async def test_an_absence_replans_a_published_week_moving_only_what_it_must(clie
 
 async def _ok(request) -> bool:
     return (await request).status_code == 200
+
+
+async def test_an_absence_in_the_registry_makes_a_replan_draft_on_its_own(clients):
+    conseiller_id = await registered_conseiller(clients)
+    await eventually(lambda: _ok(clients["scheduling"].get(f"/territories/{MORTAGNE}", headers=ADMIN)))
+    body = {"territory": MORTAGNE, "week_start": MONDAY.isoformat(), "days": 5, "time_limit_s": 10}
+    first = (await clients["scheduling"].post("/plans/solve", json=body, headers=COORDINATOR)).json()
+    await clients["scheduling"].post(f"/plans/{first['id']}/publish", headers=COORDINATOR)
+    held = sorted({dt.datetime.fromisoformat(p["starts_at"]).astimezone(PARIS).date() for p in first["permanences"]})
+    day = held[0]
+    absence = {"start_date": day.isoformat(), "start_half": "am", "end_date": day.isoformat(), "end_half": "pm"}
+    await clients["registry"].post(f"/conseillers/{conseiller_id}/absences", json=absence, headers=ADMIN)
+
+    async def drafted():
+        listing = await clients["scheduling"].get("/plans", params={"replaces": first["id"]}, headers=COORDINATOR)
+        return listing.json()
+
+    [draft] = await eventually(drafted, timeout_s=30)
+    assert draft["status"] == "draft"
+    assert draft["reason"] == f"absence du {day:%d/%m} matin au {day:%d/%m} après-midi"
+    assert draft["figures"]["moved"] >= 1
+    assert all(dt.datetime.fromisoformat(p["starts_at"]).astimezone(PARIS).date() != day for p in draft["permanences"])
+    # An absence on a day the plan does not use asks for nothing.
+    sunday = MONDAY + dt.timedelta(days=6)
+    quiet = {"start_date": sunday.isoformat(), "start_half": "am", "end_date": sunday.isoformat(), "end_half": "pm"}
+    await clients["registry"].post(f"/conseillers/{conseiller_id}/absences", json=quiet, headers=ADMIN)
+    await asyncio.sleep(1.5)
+    listing = await clients["scheduling"].get("/plans", params={"replaces": first["id"]}, headers=COORDINATOR)
+    assert len(listing.json()) == 1

@@ -146,4 +146,22 @@ permanences = Table(
     Column("lieu_id", Uuid, nullable=True),
 )
 
+replan_requests = Table(
+    "replan_requests",
+    metadata,
+    # Written in the same transaction as the registry event that calls for it; solved afterwards.
+    Column("id", Uuid, primary_key=True),
+    Column("plan_id", Uuid, ForeignKey("plans.id", ondelete="CASCADE"), nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("requested_at", UtcDateTime(), nullable=False),
+    Column("done_at", UtcDateTime(), nullable=True),
+    Column("outcome", Text, nullable=True),
+)
+Index(
+    "ix_replan_requests_pending",
+    replan_requests.c.requested_at,
+    sqlite_where=replan_requests.c.done_at.is_(None),
+    postgresql_where=replan_requests.c.done_at.is_(None),
+)
+
 outbox, inbox = messaging_tables(metadata)

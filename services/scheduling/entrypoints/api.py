@@ -15,7 +15,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from services.scheduling.adapters.repository import ConcurrentUpdate
 from services.scheduling.domain.commands import DraftPlan, PermanenceRequest, PublishPlan
-from services.scheduling.domain.model import Kind, Plan, PlanError
+from services.scheduling.domain.model import Kind, Plan, PlanError, PlanStatus
 from services.scheduling.domain.registry_copy import HalfDay
 from services.scheduling.service_layer import handlers, planning
 from services.scheduling.service_layer.planning import SolvePlan
@@ -252,6 +252,20 @@ def router(uow: Callable[[], SchedulingUnitOfWork], principal_dependency: Callab
             raise HTTPException(status.HTTP_404_NOT_FOUND, "no such plan") from exc
         _may_plan_or_read(principal, plan.territory)
         return plan
+
+    @api.get("/plans", tags=["plans"])
+    async def list_plans(
+        principal: Caller,
+        territory: TerritoryFilter = None,
+        status: PlanStatus | None = None,
+        replaces: uuid.UUID | None = None,
+        limit: Limit = 50,
+    ) -> list[PlanOut]:
+        """Plans of the caller's territories, newest week first: a re-plan made after an absence is a
+        draft that ``replaces`` the published plan."""
+        territories = _scope(principal, territory)
+        items = await handlers.list_plans(uow(), territories=territories, status=status, replaces=replaces, limit=limit)
+        return [PlanOut.of(plan) for plan in items]
 
     @api.get("/plans/{plan_id}", tags=["plans"])
     async def get_plan(plan_id: uuid.UUID, principal: Caller) -> PlanOut:

@@ -1,12 +1,15 @@
 """Scheduling use cases: keeping the copy of the registry, reading it, and plans."""
 
+import datetime as dt
 import logging
 import uuid
 from collections.abc import Awaitable, Callable, Collection
 from typing import Any
+from zoneinfo import ZoneInfo
 
+from services.scheduling.adapters.repository import published_permanences
 from services.scheduling.domain.commands import DraftPlan, PublishPlan
-from services.scheduling.domain.model import Permanence, Plan
+from services.scheduling.domain.model import Permanence, Plan, PlanStatus
 from services.scheduling.domain.registry_copy import (
     Absence,
     AvailabilitySlot,
@@ -124,6 +127,14 @@ async def _lieu_changed(event: LieuChanged, uow: SchedulingUnitOfWork) -> None:
 async def _lieu_closed(event: LieuClosed, uow: SchedulingUnitOfWork) -> None:
     if not await uow.lieux.close(event.lieu_id):
         log.warning("lieu %s closed but not in the copy", event.lieu_id)
+        return
+    lieu = await uow.lieux.get(event.lieu_id)
+    now = dt.datetime.now(dt.UTC)
+    touched = {
+        plan_id for plan_id, _, p in await published_permanences(uow.session, lieu_id=event.lieu_id) if p.ends_at > now
+    }
+    for plan_id in sorted(touched):
+        await uow.replans.add(plan_id, f"lieu fermé : {lieu.name if lieu else event.lieu_id}")
 
 
 async def _conseiller_snapshot(event: ConseillerFields, uow: SchedulingUnitOfWork) -> None:
@@ -148,17 +159,36 @@ async def _conseiller_snapshot(event: ConseillerFields, uow: SchedulingUnitOfWor
 
 
 async def _absence_declared(event: AbsenceDeclared, uow: SchedulingUnitOfWork) -> None:
-    await uow.absences.upsert(
-        Absence(
-            id=event.absence_id,
-            conseiller_id=event.conseiller_id,
-            start_date=event.start_date,
-            start_half=event.start_half,
-            end_date=event.end_date,
-            end_half=event.end_half,
-            kind=event.kind,
-        )
+    absence = Absence(
+        id=event.absence_id,
+        conseiller_id=event.conseiller_id,
+        start_date=event.start_date,
+        start_half=event.start_half,
+        end_date=event.end_date,
+        end_half=event.end_half,
+        kind=event.kind,
     )
+    await uow.absences.upsert(absence)
+    # A published plan with a permanence in the absence gets a re-plan draft (made by the worker).
+    touched = {
+        plan_id
+        for plan_id, zone, p in await published_permanences(uow.session, conseiller_id=event.conseiller_id)
+        if _during(absence, p, zone)
+    }
+    for plan_id in sorted(touched):
+        await uow.replans.add(
+            plan_id,
+            f"absence du {_when(event.start_date, event.start_half)} au {_when(event.end_date, event.end_half)}",
+        )
+
+
+def _during(absence: Absence, permanence: Permanence, zone: str) -> bool:
+    local = permanence.starts_at.astimezone(ZoneInfo(zone))
+    return absence.covers(local.date(), "am" if local.time() < dt.time(13) else "pm")
+
+
+def _when(day: dt.date, half: str) -> str:
+    return f"{day:%d/%m} {'matin' if half == 'am' else 'après-midi'}"
 
 
 async def _absence_withdrawn(event: AbsenceWithdrawn, uow: SchedulingUnitOfWork) -> None:
@@ -268,6 +298,23 @@ async def publish_plan(cmd: PublishPlan, uow: SchedulingUnitOfWork) -> Plan:
             await uow.plans.save_status(replaced)
         await uow.commit()
     return plan
+
+
+async def list_plans(
+    uow: SchedulingUnitOfWork,
+    *,
+    territories: Collection[str] | None,
+    status: PlanStatus | None = None,
+    replaces: uuid.UUID | None = None,
+    limit: int = 50,
+) -> list[Plan]:
+    async with uow:
+        ids = await uow.plans.ids(
+            territories=None if territories is None else sorted(territories), status=status, replaces=replaces,
+            limit=limit,
+        )  # fmt: skip
+        found = [await uow.plans.get(plan_id) for plan_id in ids]
+    return [plan for plan in found if plan is not None]
 
 
 async def get_plan(plan_id: uuid.UUID, uow: SchedulingUnitOfWork) -> Plan:

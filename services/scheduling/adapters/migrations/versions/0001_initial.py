@@ -121,11 +121,28 @@ def upgrade() -> None:
         sa.Column("lieu_id", sa.Uuid(), nullable=True),
     )
     op.create_index("ix_permanences_id", "permanences", ["id"])
+    op.create_table(
+        "replan_requests",
+        sa.Column("id", sa.Uuid(), primary_key=True),
+        sa.Column("plan_id", sa.Uuid(), sa.ForeignKey("plans.id", ondelete="CASCADE"), nullable=False),
+        sa.Column("reason", sa.Text(), nullable=False),
+        sa.Column("requested_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("done_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("outcome", sa.Text(), nullable=True),
+    )
+    op.create_index(
+        "ix_replan_requests_pending",
+        "replan_requests",
+        ["requested_at"],
+        sqlite_where=sa.text("done_at IS NULL"),
+        postgresql_where=sa.text("done_at IS NULL"),
+    )
     create_messaging_tables()
 
 
 def downgrade() -> None:
     drop_messaging_tables()
+    op.drop_table("replan_requests")
     op.drop_index("ix_permanences_id", table_name="permanences")
     op.drop_table("permanences")
     op.drop_table("plans")
