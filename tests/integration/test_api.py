@@ -323,3 +323,33 @@ async def test_an_absence_in_the_registry_makes_a_replan_draft_on_its_own(client
     await asyncio.sleep(1.5)
     listing = await clients["scheduling"].get("/plans", params={"replaces": first["id"]}, headers=COORDINATOR)
     assert len(listing.json()) == 1
+
+
+async def test_a_coordinator_pins_a_permanence_and_a_replan_keeps_it(clients):
+    conseiller_id = await registered_conseiller(clients)
+    await eventually(lambda: _ok(clients["scheduling"].get(f"/territories/{MORTAGNE}", headers=ADMIN)))
+    body = {"territory": MORTAGNE, "week_start": MONDAY.isoformat(), "days": 5, "time_limit_s": 10}
+    plan = (await clients["scheduling"].post("/plans/solve", json=body, headers=COORDINATOR)).json()
+    first, last = plan["permanences"][0], plan["permanences"][-1]
+    path = f"/plans/{plan['id']}/permanences/{last['id']}/pin"
+    assert (await clients["scheduling"].put(path, headers=OTHER_COORDINATOR)).status_code == 403
+    pinned = (await clients["scheduling"].put(path, headers=COORDINATOR)).json()
+    assert [p["pinned"] for p in pinned["permanences"] if p["id"] == last["id"]] == [True]
+    missing = f"/plans/{plan['id']}/permanences/00000000-0000-4000-8000-000000000000/pin"
+    assert (await clients["scheduling"].put(missing, headers=COORDINATOR)).status_code == 404
+    await clients["scheduling"].post(f"/plans/{plan['id']}/publish", headers=COORDINATOR)
+
+    day = dt.datetime.fromisoformat(first["starts_at"]).astimezone(PARIS).date()
+    absence = {"start_date": day.isoformat(), "start_half": "am", "end_date": day.isoformat(), "end_half": "pm"}
+    await clients["registry"].post(f"/conseillers/{conseiller_id}/absences", json=absence, headers=ADMIN)
+
+    async def drafted():
+        return (await clients["scheduling"].get("/plans", params={"replaces": plan["id"]}, headers=ADMIN)).json()
+
+    [draft] = await eventually(drafted, timeout_s=30)
+    [kept] = [p for p in draft["permanences"] if p["id"] == last["id"]]
+    assert kept["pinned"] is True
+    unpinned = (
+        await clients["scheduling"].delete(f"/plans/{draft['id']}/permanences/{last['id']}/pin", headers=ADMIN)
+    ).json()
+    assert [p["pinned"] for p in unpinned["permanences"] if p["id"] == last["id"]] == [False]

@@ -225,3 +225,18 @@ def test_tournees_plan_prints_the_plan_as_json(tmp_path):
     )
     assert bad.returncode == 2
     assert "tournees plan: timezone: Field required" in bad.stderr
+
+
+def test_a_replan_pin_is_kept_when_it_can_hold_and_dropped_with_a_note_when_not():
+    from dataclasses import replace
+
+    from services.scheduling.planner.instance import Pin
+
+    instance = scenario.parse(base(weights={"uncovered_per_hour": 0}))
+    kept = replace(instance, pins=(Pin("c1", "village", dt.date(2026, 12, 1), "am", unless_impossible=True),))
+    result = cpsat.solve(kept, time_limit_s=10)
+    assert where(result)[("2026-12-01", "am")] == "village"
+    impossible = replace(instance, pins=(Pin("c1", "village", dt.date(2026, 12, 6), "am", unless_impossible=True),))
+    result = cpsat.solve(impossible, time_limit_s=10)
+    assert result.status == "OPTIMAL"
+    assert result.notes == ("pin c1 at village on 2026-12-06 am dropped: it can no longer hold",)

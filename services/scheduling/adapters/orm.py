@@ -144,6 +144,7 @@ permanences = Table(
     Column("starts_at", UtcDateTime(), nullable=False),
     Column("ends_at", UtcDateTime(), nullable=False),
     Column("lieu_id", Uuid, nullable=True),
+    Column("pinned", Boolean, nullable=False, default=False),
 )
 
 replan_requests = Table(

@@ -48,6 +48,7 @@ class PlanRepository:
                         "starts_at": p.starts_at,
                         "ends_at": p.ends_at,
                         "lieu_id": p.lieu_id,
+                        "pinned": p.pinned,
                     }
                     for p in plan.permanences
                 ],
@@ -65,6 +66,14 @@ class PlanRepository:
         self._loaded_versions[plan.id] = plan.version
         self.seen.append(plan)
         return plan
+
+    async def save_pin(self, plan: Plan, permanence: Permanence) -> None:
+        await self.save_status(plan)
+        await self.session.execute(
+            update(permanences)
+            .where(permanences.c.plan_id == plan.id, permanences.c.id == permanence.id)
+            .values(pinned=permanence.pinned)
+        )
 
     async def ids(
         self, *, territories: list[str] | None, status: PlanStatus | None, replaces: uuid.UUID | None, limit: int
@@ -115,6 +124,7 @@ def _permanence(row: RowMapping) -> Permanence:
         starts_at=row["starts_at"],
         ends_at=row["ends_at"],
         lieu_id=row["lieu_id"],
+        pinned=row["pinned"],
     )
 
 

@@ -6,7 +6,7 @@ import datetime as dt
 import enum
 import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from itertools import pairwise
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -45,6 +45,8 @@ class Permanence:
     ends_at: dt.datetime
     lieu_id: uuid.UUID | None = None
     """The registry's lieu, when the plan was solved (a plan made by hand may name a place freely)."""
+    pinned: bool = False
+    """Fixed by the coordinator: re-plans keep it (unless an absence or a closure makes it impossible)."""
 
     def hours(self) -> float:
         return (self.ends_at - self.starts_at).total_seconds() / 3600
@@ -136,6 +138,18 @@ class Plan:
             replacing.status = PlanStatus.REPLACED
             replacing.version += 1
             self.events.extend(self._changes_from(replacing))
+
+    def pin(self, permanence_id: uuid.UUID, pinned: bool) -> Permanence:
+        if self.status is PlanStatus.REPLACED:
+            raise PlanError("status", "this plan was replaced: pin in the plan that replaced it")
+        index = next((i for i, p in enumerate(self.permanences) if p.id == permanence_id), None)
+        if index is None:
+            raise PlanError("permanence_id", "no such permanence in this plan")
+        if self.permanences[index].lieu_id is None:
+            raise PlanError("permanence_id", "only a permanence at a registry lieu can be pinned")
+        self.permanences[index] = replace(self.permanences[index], pinned=pinned)
+        self.version += 1
+        return self.permanences[index]
 
     def _changes_from(self, previous: Plan) -> list[Event]:
         """What happens to each permanence of ``previous``: kept (same id: nothing to tell), moved to

@@ -72,6 +72,7 @@ class PermanenceOut(BaseModel):
     starts_at: dt.datetime
     ends_at: dt.datetime
     lieu_id: uuid.UUID | None
+    pinned: bool
 
 
 class PlanOut(BaseModel):
@@ -110,6 +111,7 @@ class PlanOut(BaseModel):
                     starts_at=p.starts_at,
                     ends_at=p.ends_at,
                     lieu_id=p.lieu_id,
+                    pinned=p.pinned,
                 )
                 for p in plan.permanences
             ],
@@ -231,6 +233,25 @@ def router(uow: Callable[[], SchedulingUnitOfWork], principal_dependency: Callab
             raise _unprocessable(exc) from exc
         except planning.NoPlan as exc:
             raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from exc
+
+    @api.put("/plans/{plan_id}/permanences/{permanence_id}/pin", tags=["plans"])
+    async def pin(plan_id: uuid.UUID, permanence_id: uuid.UUID, principal: Caller) -> PlanOut:
+        """Fix a permanence: re-plans keep it (unless an absence or a closure makes it impossible)."""
+        return await pinning(plan_id, permanence_id, True, principal)
+
+    @api.delete("/plans/{plan_id}/permanences/{permanence_id}/pin", tags=["plans"])
+    async def unpin(plan_id: uuid.UUID, permanence_id: uuid.UUID, principal: Caller) -> PlanOut:
+        return await pinning(plan_id, permanence_id, False, principal)
+
+    async def pinning(plan_id: uuid.UUID, permanence_id: uuid.UUID, pinned: bool, principal: Principal) -> PlanOut:
+        await readable_plan(plan_id, principal)
+        try:
+            return PlanOut.of(await handlers.pin_permanence(plan_id, permanence_id, pinned, uow()))
+        except PlanError as exc:
+            code = status.HTTP_404_NOT_FOUND if exc.field == "permanence_id" else status.HTTP_409_CONFLICT
+            raise HTTPException(code, exc.message) from exc
+        except ConcurrentUpdate as exc:
+            raise HTTPException(status.HTTP_409_CONFLICT, "the plan changed meanwhile; read it again") from exc
 
     @api.post("/plans/{plan_id}/replan", status_code=status.HTTP_201_CREATED, tags=["plans"])
     async def replan(plan_id: uuid.UUID, body: ReplanIn, principal: Caller) -> PlanOut:

@@ -139,8 +139,11 @@ def _pins(
             ),
             None,
         )
-        if var is None:
-            notes.append(f"pin {pin.conseiller} at {pin.lieu} on {pin.date} {pin.half} breaks a rule: it cannot hold")
+        where = f"pin {pin.conseiller} at {pin.lieu} on {pin.date} {pin.half}"
+        if var is None and pin.unless_impossible:
+            notes.append(f"{where} dropped: it can no longer hold")
+        elif var is None:
+            notes.append(f"{where} breaks a rule: it cannot hold")
             model.add_bool_or([])  # no plan can keep it: the solve answers INFEASIBLE
         else:
             model.add(var == 1)

@@ -88,12 +88,17 @@ class Permanence:
 
 @dataclass(frozen=True)
 class Pin:
-    """A permanence the coordinator fixed: it stays, as it is."""
+    """A permanence the coordinator fixed: it stays, as it is.
+
+    A pin that breaks a rule makes the instance infeasible, unless ``unless_impossible``: then it
+    is dropped, with a note (a re-plan after an absence keeps the pins the absence leaves possible).
+    """
 
     conseiller: str
     lieu: str
     date: dt.date
     half: HalfDay
+    unless_impossible: bool = False
 
 
 @dataclass(frozen=True)

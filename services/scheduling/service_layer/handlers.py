@@ -300,6 +300,17 @@ async def publish_plan(cmd: PublishPlan, uow: SchedulingUnitOfWork) -> Plan:
     return plan
 
 
+async def pin_permanence(plan_id: uuid.UUID, permanence_id: uuid.UUID, pinned: bool, uow: SchedulingUnitOfWork) -> Plan:
+    async with uow:
+        plan = await uow.plans.get(plan_id)
+        if plan is None:
+            raise PlanNotFound(plan_id)
+        permanence = plan.pin(permanence_id, pinned)
+        await uow.plans.save_pin(plan, permanence)
+        await uow.commit()
+    return plan
+
+
 async def list_plans(
     uow: SchedulingUnitOfWork,
     *,

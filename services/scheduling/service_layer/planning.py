@@ -98,22 +98,36 @@ async def _solve(
     zone = ZoneInfo(territory.time_zone)
     instance = instance_for(territory, conseillers, lieux, absences, demand, start=week_start, days=days)
     if previous is not None:
-        instance = replace(instance, previous_plan=tuple(_planned(p, zone) for p in previous.permanences if p.lieu_id))
+        placed = [p for p in previous.permanences if p.lieu_id]
+        instance = replace(
+            instance,
+            previous_plan=tuple(_planned(p, zone) for p in placed),
+            pins=tuple(_pin(_planned(p, zone)) for p in placed if p.pinned),
+        )
     result = await asyncio.to_thread(cpsat.solve, instance, time_limit_s=time_limit_s, workers=workers)
     if result.status not in ("OPTIMAL", "FEASIBLE"):
         raise NoPlan(f"{result.status}: {'; '.join(result.notes) or 'no plan within the time limit'}")
     by_id = {str(lieu.id): lieu for lieu in lieux}
     # A permanence the re-plan keeps as it was keeps its id: bookings in it stay where they are.
-    same = (
-        {(p.conseiller_id, p.lieu_id, p.starts_at, p.ends_at): p.id for p in previous.permanences} if previous else {}
-    )
+    same = {(p.conseiller_id, p.lieu_id, p.starts_at, p.ends_at): p for p in previous.permanences} if previous else {}
     permanences = []
     for p in sorted(result.permanences, key=lambda p: (p.date, p.start, p.conseiller)):
         lieu = by_id[p.lieu]
         starts, ends = dt.datetime.combine(p.date, p.start, zone), dt.datetime.combine(p.date, p.end, zone)
         key = (uuid.UUID(p.conseiller), lieu.id, starts, ends)
+        kept = same.get(key)
         permanences.append(
-            Permanence(same.get(key, uuid.uuid4()), key[0], lieu.commune, lieu.name, p.kind, starts, ends, lieu.id)
+            Permanence(
+                kept.id if kept else uuid.uuid4(),
+                key[0],
+                lieu.commune,
+                lieu.name,
+                p.kind,
+                starts,
+                ends,
+                lieu.id,
+                pinned=kept.pinned if kept else False,
+            )
         )
     async with uow:
         plan = Plan.draft(
@@ -130,6 +144,11 @@ async def _solve(
         await uow.plans.add(plan)
         await uow.commit()
     return plan
+
+
+def _pin(p: planner.Permanence) -> planner.Pin:
+    # A re-plan keeps the coordinator's pins, unless the change it answers makes one impossible.
+    return planner.Pin(p.conseiller, p.lieu, p.date, p.half, unless_impossible=True)
 
 
 def _planned(p: Permanence, zone: ZoneInfo) -> planner.Permanence:

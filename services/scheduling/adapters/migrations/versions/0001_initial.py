@@ -119,6 +119,7 @@ def upgrade() -> None:
         sa.Column("starts_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("ends_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("lieu_id", sa.Uuid(), nullable=True),
+        sa.Column("pinned", sa.Boolean(), nullable=False),
     )
     op.create_index("ix_permanences_id", "permanences", ["id"])
     op.create_table(
