@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Annotated, Any
 
 import jwt
-from fastapi import Depends, HTTPException, status
+from fastapi import Depends, HTTPException, Query, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import SecretStr
 
@@ -94,14 +94,31 @@ def authenticator(secret: SecretStr) -> Callable[..., Principal]:
     def principal(
         credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
     ) -> Principal:
-        if credentials is None:
-            raise _unauthorized("missing bearer token")
-        try:
-            return verify_token(secret, credentials.credentials)
-        except (jwt.InvalidTokenError, ValueError, KeyError) as exc:
-            raise _unauthorized("invalid or expired token") from exc
+        return _principal(secret, credentials.credentials if credentials else None)
 
     return principal
+
+
+def feed_authenticator(secret: SecretStr) -> Callable[..., Principal]:
+    """For feeds a calendar app subscribes to: it cannot send headers, so the token may come as
+    ``?token=`` instead (keep such a link private: it is a credential)."""
+
+    def principal(
+        credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+        token: Annotated[str | None, Query(description="the bearer token, for calendar apps")] = None,
+    ) -> Principal:
+        return _principal(secret, credentials.credentials if credentials else token)
+
+    return principal
+
+
+def _principal(secret: SecretStr, token: str | None) -> Principal:
+    if token is None:
+        raise _unauthorized("missing bearer token")
+    try:
+        return verify_token(secret, token)
+    except (jwt.InvalidTokenError, ValueError, KeyError) as exc:
+        raise _unauthorized("invalid or expired token") from exc
 
 
 def require_role(principal: Principal, *roles: Role) -> None:

@@ -11,7 +11,7 @@ from services.scheduling.entrypoints import api, consumers
 from services.scheduling.service_layer import replanning
 from services.scheduling.service_layer.unit_of_work import SchedulingUnitOfWork
 from services.scheduling.settings import SchedulingSettings
-from shared.auth import authenticator
+from shared.auth import authenticator, feed_authenticator
 from shared.runtime import ServiceRuntime
 
 MIGRATIONS = Path(__file__).parent / "adapters" / "migrations"
@@ -34,7 +34,7 @@ def bootstrap(settings: SchedulingSettings | None = None) -> Scheduling:
     runtime.include(consumers.router(uow, runtime.consumer_policy))
     runtime.add_worker(lambda stop: replanning.run(uow, stop))
     app = runtime.http_app(
-        api.router(uow, authenticator(settings.auth_secret)),
+        api.router(uow, authenticator(settings.auth_secret), feed_authenticator(settings.auth_secret)),
         title="Tournées — scheduling",
         description="Plans of permanences across the communes of a territory.",
     )

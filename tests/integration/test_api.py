@@ -353,3 +353,34 @@ async def test_a_coordinator_pins_a_permanence_and_a_replan_keeps_it(clients):
         await clients["scheduling"].delete(f"/plans/{draft['id']}/permanences/{last['id']}/pin", headers=ADMIN)
     ).json()
     assert [p["pinned"] for p in unpinned["permanences"] if p["id"] == last["id"]] == [False]
+
+
+async def test_a_conseiller_subscribes_to_their_published_permanences(clients):
+    from icalendar import Calendar
+
+    conseiller_id = await registered_conseiller(clients)
+    await eventually(lambda: _ok(clients["scheduling"].get(f"/territories/{MORTAGNE}", headers=ADMIN)))
+    body = {"territory": MORTAGNE, "week_start": MONDAY.isoformat(), "days": 5, "time_limit_s": 10}
+    plan = (await clients["scheduling"].post("/plans/solve", json=body, headers=COORDINATOR)).json()
+    path = f"/conseillers/{conseiller_id}/calendar.ics"
+    mine = token(Role.CONSEILLER, subject=conseiller_id)["Authorization"].removeprefix("Bearer ")
+
+    empty = await clients["scheduling"].get(path, params={"token": mine})
+    assert empty.status_code == 200
+    assert Calendar.from_ical(empty.content).walk("VEVENT") == []  # a draft is not in anyone's calendar
+
+    await clients["scheduling"].post(f"/plans/{plan['id']}/publish", headers=COORDINATOR)
+    feed = await clients["scheduling"].get(path, params={"token": mine})
+    assert feed.headers["content-type"].startswith("text/calendar")
+    events = Calendar.from_ical(feed.content).walk("VEVENT")
+    assert sorted(str(e["uid"]) for e in events) == sorted(f"{p['id']}@tournees" for p in plan["permanences"])
+    first = min(events, key=lambda e: e.decoded("dtstart"))
+    assert first.decoded("dtstart") == min(dt.datetime.fromisoformat(p["starts_at"]) for p in plan["permanences"])
+    assert str(first["summary"]).startswith(("Permanence — ", "Atelier — "))
+
+    someone_else = token(Role.CONSEILLER, subject="00000000-0000-4000-8000-000000000000")
+    assert (await clients["scheduling"].get(path, headers=someone_else)).status_code == 403
+    assert (await clients["scheduling"].get(path, headers=OTHER_COORDINATOR)).status_code == 403
+    assert (await clients["scheduling"].get(path, headers=COORDINATOR)).status_code == 200
+    assert (await clients["scheduling"].get(path)).status_code == 401
+    assert (await clients["scheduling"].get(path, params={"token": "forged"})).status_code == 401

@@ -9,10 +9,11 @@ import uuid
 from collections.abc import Callable
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Path, Query, status
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, Response, status
 from fastapi.exceptions import RequestValidationError
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
+from services.scheduling.adapters import calendar
 from services.scheduling.adapters.repository import ConcurrentUpdate
 from services.scheduling.domain.commands import DraftPlan, PermanenceRequest, PublishPlan
 from services.scheduling.domain.model import Kind, Plan, PlanError, PlanStatus
@@ -198,9 +199,37 @@ def _scope(principal: Principal, territory: str | None) -> frozenset[str] | None
     return None if principal.is_admin else principal.territories
 
 
-def router(uow: Callable[[], SchedulingUnitOfWork], principal_dependency: Callable[..., Principal]) -> APIRouter:
+def router(
+    uow: Callable[[], SchedulingUnitOfWork],
+    principal_dependency: Callable[..., Principal],
+    feed_principal: Callable[..., Principal],
+) -> APIRouter:
     api = APIRouter()
     Caller = Annotated[Principal, Depends(principal_dependency)]
+
+    @api.get(
+        "/conseillers/{conseiller_id}/calendar.ics",
+        tags=["calendar"],
+        response_class=Response,
+        responses={200: {"content": {"text/calendar": {}}}},
+    )
+    async def calendar_feed(
+        conseiller_id: uuid.UUID, principal: Annotated[Principal, Depends(feed_principal)]
+    ) -> Response:
+        """A conseiller's published permanences, to subscribe to in a calendar app (the token may be
+        given as ``?token=``). For the conseiller themself, or a coordinator of their territories."""
+        try:
+            conseiller, permanences = await handlers.calendar(conseiller_id, uow())
+        except handlers.ConseillerNotFound as exc:
+            raise HTTPException(status.HTTP_404_NOT_FOUND, "no such conseiller in scheduling's copy") from exc
+        if not (principal.is_conseiller(conseiller_id) or principal.may_act_in(conseiller.territories)):
+            raise HTTPException(status.HTTP_403_FORBIDDEN, "not your calendar")
+        return Response(
+            calendar.feed(conseiller.name, permanences),
+            media_type="text/calendar; charset=utf-8",
+            headers={"Content-Disposition": f'inline; filename="permanences-{conseiller_id}.ics"'},
+        )
+
     TerritoryFilter = Annotated[
         str | None, Query(pattern=TERRITORY_CODE_PATTERN, description="only this territory", examples=["dep:61"])
     ]

@@ -54,6 +54,10 @@ class TerritoryNotFound(LookupError):
     pass
 
 
+class ConseillerNotFound(LookupError):
+    pass
+
+
 # --- the copy of the registry -----------------------------------------------------------------
 
 
@@ -309,6 +313,16 @@ async def pin_permanence(plan_id: uuid.UUID, permanence_id: uuid.UUID, pinned: b
         await uow.plans.save_pin(plan, permanence)
         await uow.commit()
     return plan
+
+
+async def calendar(conseiller_id: uuid.UUID, uow: SchedulingUnitOfWork) -> tuple[Conseiller, list[Permanence]]:
+    """The conseiller and their permanences in published plans (a replaced plan's are gone)."""
+    async with uow:
+        found = (await uow.conseillers.by_ids([conseiller_id])).get(conseiller_id)
+        if found is None:
+            raise ConseillerNotFound(conseiller_id)
+        items = await published_permanences(uow.session, conseiller_id=conseiller_id)
+    return found, [p for _, _, p in items]
 
 
 async def list_plans(
