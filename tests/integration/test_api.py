@@ -384,3 +384,20 @@ async def test_a_conseiller_subscribes_to_their_published_permanences(clients):
     assert (await clients["scheduling"].get(path, headers=COORDINATOR)).status_code == 200
     assert (await clients["scheduling"].get(path)).status_code == 401
     assert (await clients["scheduling"].get(path, params={"token": "forged"})).status_code == 401
+
+
+async def test_the_same_solve_request_gives_the_same_plan(clients):
+    await registered_conseiller(clients)
+    await eventually(lambda: _ok(clients["scheduling"].get(f"/territories/{MORTAGNE}", headers=ADMIN)))
+    request_id = "6f1c1c3e-3d4b-4a43-9a57-0d6c2b9b7a11"
+    body = {"territory": MORTAGNE, "week_start": MONDAY.isoformat(), "time_limit_s": 10, "request_id": request_id}
+    first = await clients["scheduling"].post("/plans/solve", json=body, headers=COORDINATOR)
+    again = await clients["scheduling"].post("/plans/solve", json=body, headers=COORDINATOR)
+    assert first.status_code == again.status_code == 201
+    assert first.json() == again.json()
+    assert first.json()["id"] == request_id
+    assert len((await clients["scheduling"].get("/plans", headers=ADMIN)).json()) == 1
+    other_week = {**body, "week_start": (MONDAY + dt.timedelta(days=7)).isoformat()}
+    response = await clients["scheduling"].post("/plans/solve", json=other_week, headers=COORDINATOR)
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["loc"] == ["body", "request_id"]

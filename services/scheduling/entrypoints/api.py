@@ -8,6 +8,7 @@ import datetime as dt
 import uuid
 from collections.abc import Callable
 from typing import Annotated, Any
+from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Response, status
 from fastapi.exceptions import RequestValidationError
@@ -55,6 +56,10 @@ class SolveIn(BaseModel):
     week_start: dt.date = Field(description="the Monday the plan starts")
     days: int = Field(default=5, ge=1, le=7, description="how many days from week_start (5: Monday to Friday)")
     time_limit_s: float = Field(default=20, gt=0, le=300, description="the solver's time limit")
+    request_id: uuid.UUID = Field(
+        default_factory=uuid.uuid4,
+        description="send the same one again (after a timeout, say) to get the same plan, not a second solve",
+    )
 
 
 class ReplanIn(BaseModel):
@@ -92,6 +97,7 @@ class PlanOut(BaseModel):
 
     @classmethod
     def of(cls, plan: Plan) -> "PlanOut":
+        zone = ZoneInfo(plan.time_zone)
         return cls(
             id=plan.id,
             territory=plan.territory,
@@ -109,8 +115,8 @@ class PlanOut(BaseModel):
                     commune=p.commune,
                     lieu=p.lieu,
                     kind=p.kind,
-                    starts_at=p.starts_at,
-                    ends_at=p.ends_at,
+                    starts_at=p.starts_at.astimezone(zone),  # in the territory's time, however stored
+                    ends_at=p.ends_at.astimezone(zone),
                     lieu_id=p.lieu_id,
                     pinned=p.pinned,
                 )
@@ -253,7 +259,7 @@ def router(
         """Plan the week of a territory with the solver, from scheduling's copy of the registry: a draft,
         with its figures."""
         _may_plan_or_read(principal, body.territory)
-        cmd = SolvePlan(body.territory, body.week_start, body.days, body.time_limit_s)
+        cmd = SolvePlan(body.territory, body.week_start, body.days, body.time_limit_s, plan_id=body.request_id)
         try:
             return PlanOut.of(await planning.solve_plan(cmd, uow()))
         except handlers.TerritoryNotFound as exc:

@@ -48,8 +48,15 @@ class Replan:
 
 
 async def solve_plan(cmd: SolvePlan, uow: SchedulingUnitOfWork) -> Plan:
+    """Idempotent: the plan's id is the request's, so the same request gives back the same plan."""
     if cmd.week_start.weekday() != 0:
         raise PlanError("week_start", "must be a Monday")
+    async with uow:
+        done = await uow.plans.get(cmd.plan_id)
+    if done is not None:
+        if (done.territory, done.week_start) != (cmd.territory, cmd.week_start):
+            raise PlanError("request_id", "this request id was used for another territory or week")
+        return done
     return await _solve(
         uow, cmd.plan_id, cmd.territory, cmd.week_start, cmd.days, cmd.time_limit_s, cmd.workers, previous=None
     )
