@@ -401,3 +401,31 @@ async def test_the_same_solve_request_gives_the_same_plan(clients):
     response = await clients["scheduling"].post("/plans/solve", json=other_week, headers=COORDINATOR)
     assert response.status_code == 422
     assert response.json()["detail"][0]["loc"] == ["body", "request_id"]
+
+
+async def test_what_one_more_conseiller_would_cover(clients):
+    await registered_conseiller(clients)
+    # More demand than one conseiller can hold (at most 85 % of 35 h in permanences).
+    await clients["registry"].put("/demand/61293", json={"individual_hours": 60, "atelier_hours": 0}, headers=ADMIN)
+    await eventually(lambda: _ok(clients["scheduling"].get(f"/territories/{MORTAGNE}", headers=ADMIN)))
+    lieux = (await clients["scheduling"].get("/lieux", params={"territory": MORTAGNE}, headers=ADMIN)).json()
+    epn = next(lieu for lieu in lieux if lieu["name"] == "EPN de Mortagne-au-Perche")
+
+    async def demand_copied():
+        body = {"territory": MORTAGNE, "week_start": MONDAY.isoformat(), "lieu_id": epn["id"], "time_limit_s": 10}
+        answer = (
+            await clients["scheduling"].post("/what-if/one-more-conseiller", json=body, headers=COORDINATOR)
+        ).json()
+        return answer if answer["uncovered_hours_now"] > 10 else None
+
+    answer = await eventually(demand_copied)
+    assert answer["more_covered_hours"] > 10
+    assert answer["uncovered_hours_with_one_more"] < answer["uncovered_hours_now"]
+    assert 17.5 <= answer["their_hours"] <= 29.75
+    body = {"territory": MORTAGNE, "week_start": MONDAY.isoformat(), "lieu_id": epn["id"]}
+    assert (
+        await clients["scheduling"].post("/what-if/one-more-conseiller", json=body, headers=OTHER_COORDINATOR)
+    ).status_code == 403
+    stranger = {**body, "lieu_id": "00000000-0000-4000-8000-000000000000"}
+    response = await clients["scheduling"].post("/what-if/one-more-conseiller", json=stranger, headers=COORDINATOR)
+    assert (response.status_code, response.json()["detail"][0]["loc"]) == (422, ["body", "lieu_id"])

@@ -62,6 +62,16 @@ class SolveIn(BaseModel):
     )
 
 
+class WhatIfIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    territory: str = Field(pattern=TERRITORY_CODE_PATTERN, examples=["epci:200072049"])
+    week_start: dt.date
+    lieu_id: uuid.UUID = Field(description="where the extra conseiller would be based (a lieu of the territory)")
+    weekly_hours: float = Field(default=35, gt=0, le=48)
+    time_limit_s: float = Field(default=20, gt=0, le=300)
+
+
 class ReplanIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -262,6 +272,20 @@ def router(
         cmd = SolvePlan(body.territory, body.week_start, body.days, body.time_limit_s, plan_id=body.request_id)
         try:
             return PlanOut.of(await planning.solve_plan(cmd, uow()))
+        except handlers.TerritoryNotFound as exc:
+            raise HTTPException(status.HTTP_404_NOT_FOUND, "no such territory in scheduling's copy") from exc
+        except PlanError as exc:
+            raise _unprocessable(exc) from exc
+        except planning.NoPlan as exc:
+            raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from exc
+
+    @api.post("/what-if/one-more-conseiller", tags=["plans"])
+    async def one_more_conseiller(body: WhatIfIn, principal: Caller) -> dict[str, Any]:
+        """How much more demand one more conseiller based at a lieu would cover (two solves, nothing stored)."""
+        _may_plan_or_read(principal, body.territory)
+        cmd = planning.WhatIf(body.territory, body.week_start, body.lieu_id, body.weekly_hours, 5, body.time_limit_s)
+        try:
+            return await planning.what_if(cmd, uow())
         except handlers.TerritoryNotFound as exc:
             raise HTTPException(status.HTTP_404_NOT_FOUND, "no such territory in scheduling's copy") from exc
         except PlanError as exc:

@@ -10,12 +10,14 @@ import asyncio
 import datetime as dt
 import uuid
 from dataclasses import dataclass, field, replace
+from typing import Any
 from zoneinfo import ZoneInfo
 
+from services.scheduling.domain import registry_copy as copy
 from services.scheduling.domain.model import Permanence, Plan, PlanError, PlanStatus
 from services.scheduling.planner import cpsat
 from services.scheduling.planner import instance as planner
-from services.scheduling.planner.from_registry import instance_for
+from services.scheduling.planner.from_registry import FACE_TO_FACE_MAX, FACE_TO_FACE_MIN, instance_for
 from services.scheduling.service_layer.handlers import PlanNotFound, TerritoryNotFound
 from services.scheduling.service_layer.unit_of_work import SchedulingUnitOfWork
 
@@ -78,18 +80,16 @@ async def replan(cmd: Replan, uow: SchedulingUnitOfWork) -> Plan:
     )  # fmt: skip
 
 
-async def _solve(
-    uow: SchedulingUnitOfWork,
-    plan_id: uuid.UUID,
-    code: str,
-    week_start: dt.date,
-    days: int,
-    time_limit_s: float,
-    workers: int,
-    *,
-    previous: Plan | None,
-    reason: str | None = None,
-) -> Plan:
+@dataclass(frozen=True)
+class _Loaded:
+    territory: copy.Territory
+    conseillers: list[copy.Conseiller]
+    lieux: list[copy.Lieu]
+    instance: planner.Instance
+
+
+async def _load(uow: SchedulingUnitOfWork, code: str, week_start: dt.date, days: int) -> _Loaded:
+    """The planner's instance for a territory's days, from the copy of the registry."""
     end = week_start + dt.timedelta(days=days - 1)
     async with uow:
         territory = await uow.territories.get(code)
@@ -102,8 +102,25 @@ async def _solve(
         lieux += [home for home in homes if home is not None]
         absences = await uow.absences.of([c.id for c in conseillers], overlapping=(week_start, end))
         demand = await uow.demand.of([c.insee for c in territory.communes])
-    zone = ZoneInfo(territory.time_zone)
     instance = instance_for(territory, conseillers, lieux, absences, demand, start=week_start, days=days)
+    return _Loaded(territory, conseillers, lieux, instance)
+
+
+async def _solve(
+    uow: SchedulingUnitOfWork,
+    plan_id: uuid.UUID,
+    code: str,
+    week_start: dt.date,
+    days: int,
+    time_limit_s: float,
+    workers: int,
+    *,
+    previous: Plan | None,
+    reason: str | None = None,
+) -> Plan:
+    loaded = await _load(uow, code, week_start, days)
+    territory, conseillers, lieux, instance = loaded.territory, loaded.conseillers, loaded.lieux, loaded.instance
+    zone = ZoneInfo(territory.time_zone)
     if previous is not None:
         placed = [p for p in previous.permanences if p.lieu_id]
         instance = replace(
@@ -151,6 +168,49 @@ async def _solve(
         await uow.plans.add(plan)
         await uow.commit()
     return plan
+
+
+@dataclass(frozen=True)
+class WhatIf:
+    """How much more demand would one more conseiller, based at ``lieu_id``, cover?"""
+
+    territory: str
+    week_start: dt.date
+    lieu_id: uuid.UUID
+    weekly_hours: float = 35.0
+    days: int = 5
+    time_limit_s: float = 20.0
+    workers: int = 2
+
+
+async def what_if(cmd: WhatIf, uow: SchedulingUnitOfWork) -> dict[str, Any]:
+    if cmd.week_start.weekday() != 0:
+        raise PlanError("week_start", "must be a Monday")
+    loaded = await _load(uow, cmd.territory, cmd.week_start, cmd.days)
+    if not any(lieu.id == cmd.lieu_id for lieu in loaded.lieux):
+        raise PlanError("lieu_id", "not a lieu of this territory")
+    extra = planner.Conseiller(
+        id="what-if",
+        home_lieu=str(cmd.lieu_id),
+        weekly_hours_min=round(cmd.weekly_hours * FACE_TO_FACE_MIN, 1),
+        weekly_hours_max=round(cmd.weekly_hours * FACE_TO_FACE_MAX, 1),
+        availability={day: frozenset(("am", "pm")) for day in range(5)},
+        max_travel_minutes_per_day=180,
+    )
+    now = await asyncio.to_thread(cpsat.solve, loaded.instance, time_limit_s=cmd.time_limit_s, workers=cmd.workers)
+    more = replace(loaded.instance, conseillers=(*loaded.instance.conseillers, extra))
+    then = await asyncio.to_thread(cpsat.solve, more, time_limit_s=cmd.time_limit_s, workers=cmd.workers)
+    if "UNKNOWN" in (now.status, then.status) or "INFEASIBLE" in (now.status, then.status):
+        raise NoPlan(f"no answer: {now.status} without, {then.status} with the extra conseiller")
+    return {
+        "demand_hours": now.figures.demand_hours,
+        "uncovered_hours_now": round(now.figures.uncovered_demand_hours, 1),
+        "uncovered_hours_with_one_more": round(then.figures.uncovered_demand_hours, 1),
+        "more_covered_hours": round(now.figures.uncovered_demand_hours - then.figures.uncovered_demand_hours, 1),
+        "their_hours": then.figures.hours_by_conseiller.get("what-if", 0.0),
+        "their_travel_km": round(then.figures.travel_km_by_conseiller.get("what-if", 0.0), 1),
+        "gaps": {"now": now.gap, "with_one_more": then.gap},
+    }
 
 
 def _pin(p: planner.Permanence) -> planner.Pin:
