@@ -5,9 +5,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 
-from benchmarks import registry
+from benchmarks import planner, registry
 
-BENCHMARKS = {"registry": registry.main}
+BENCHMARKS = {"registry": registry.main, "planner": planner.main}
 
 
 def main() -> None:

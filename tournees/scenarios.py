@@ -31,6 +31,8 @@ def build(
     departements = {row["departement"] for row in rows}
     monday = start or _next_monday(dt.date.today())
     lieux = [lieu for row in located if (lieu := _town_hall(row)) is not None]
+    if not lieux:  # Paris, say: its town hall publishes no opening hours
+        raise LookupError("no town hall there publishes opening hours: no lieu to plan with")
     count = conseillers or max(1, round(sum(row["population"] for row in rows) / 15_000))
     ranked = sorted(lieux, key=lambda lieu: -next(r["population"] for r in rows if r["insee"] == lieu["insee"]))
     return {

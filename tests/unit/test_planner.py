@@ -240,3 +240,11 @@ def test_a_replan_pin_is_kept_when_it_can_hold_and_dropped_with_a_note_when_not(
     result = cpsat.solve(impossible, time_limit_s=10)
     assert result.status == "OPTIMAL"
     assert result.notes == ("pin c1 at village on 2026-12-06 am dropped: it can no longer hold",)
+
+
+def test_a_scenario_needs_at_least_one_town_hall_with_hours():
+    from tournees.scenarios import build
+
+    with pytest.raises(LookupError, match="no town hall there publishes opening hours"):
+        build(departement="75")
+    assert build(epci="200036069", conseillers=1)["lieux"]
