@@ -1,0 +1,92 @@
+"""The three services in-process on real NATS and SQLite, for the API tests."""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+from collections.abc import AsyncIterator
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import httpx
+import pytest
+
+from services.notifications.bootstrap import bootstrap as notifications
+from services.notifications.settings import NotificationsSettings
+from services.registry.bootstrap import bootstrap as registry
+from services.registry.settings import RegistrySettings
+from services.scheduling.bootstrap import bootstrap as scheduling
+from services.scheduling.settings import SchedulingSettings
+from tests.integration.helpers import eventually
+from tests.integration.registry_stack import (
+    ADMIN,
+    SECRET,
+    RunningRegistry,
+    mortagne_with_a_conseiller,
+    template_database,
+)
+
+PARIS = ZoneInfo("Europe/Paris")
+MONDAY = dt.date(2026, 11, 30)
+
+
+@pytest.fixture(scope="session")
+def template(tmp_path_factory):
+    return template_database(tmp_path_factory.mktemp("registry-template"))
+
+
+@pytest.fixture
+async def clients(template, nats_url, nc, tmp_path) -> AsyncIterator[dict[str, httpx.AsyncClient]]:
+    shutil.copy(template, tmp_path / "registry.db")
+    common: dict[str, Any] = {
+        "nats_url": nats_url,
+        "data_dir": tmp_path,
+        "auth_secret": SECRET,
+        "relay_interval_s": 0.05,
+    }
+    services: dict[str, Any] = {
+        "registry": registry(RegistrySettings(**common)),
+        "scheduling": scheduling(SchedulingSettings(**common)),
+        "notifications": notifications(NotificationsSettings(**common)),
+    }
+    for service in services.values():
+        await service.runtime.start()
+    clients = {
+        name: httpx.AsyncClient(transport=httpx.ASGITransport(app=service.app), base_url=f"http://{name}")
+        for name, service in services.items()
+    }
+    try:
+        yield clients
+    finally:
+        for name, service in services.items():
+            await clients[name].aclose()
+            await service.runtime.stop()
+
+
+def slot(conseiller_id: str, day: int, start: int, end: int, **overrides: Any) -> dict[str, Any]:
+    date = MONDAY + dt.timedelta(days=day)
+    return {
+        "conseiller_id": conseiller_id,
+        "commune": "61293",
+        "lieu": "EPN de Mortagne-au-Perche",
+        "starts_at": dt.datetime.combine(date, dt.time(start), PARIS).isoformat(),
+        "ends_at": dt.datetime.combine(date, dt.time(end), PARIS).isoformat(),
+        **overrides,
+    }
+
+
+async def registered_conseiller(clients) -> str:
+    """Mortagne set up in the registry, and its conseiller in scheduling's copy."""
+    setup = await mortagne_with_a_conseiller(RunningRegistry(None, clients["registry"]))
+    conseiller_id: str = setup["conseiller"]["id"]
+
+    async def copied():
+        listing = (await clients["scheduling"].get("/conseillers", headers=ADMIN)).json()
+        return any(c["id"] == conseiller_id for c in listing)
+
+    await eventually(copied)
+    return conseiller_id
+
+
+async def _ok(request) -> bool:
+    return (await request).status_code == 200
