@@ -48,7 +48,8 @@ from services.scheduling.planner.greedy import monday_of, plan_objective, solve_
 from services.scheduling.planner.instance import Absence, Instance, Permanence
 from services.scheduling.planner.result import TENTHS, PlanResult, daily_route
 from services.scheduling.planner.routing import solve_routing
-from services.scheduling.planner.travel import CrowFlies, great_circle_km
+from services.scheduling.planner.travel import CrowFlies
+from shared.geo import great_circle_km
 from tournees.scenarios import build
 
 QUICK = os.environ.get("BENCH_QUICK") == "1"

@@ -12,7 +12,7 @@ from typing import Any
 
 from services.registry.adapters.communes import read_communes
 from services.registry.domain.demand import Demand
-from services.registry.domain.geography import holiday_calendar_for, time_zone_for
+from services.registry.domain.geography import Commune, holiday_calendar_for, time_zone_for
 from shared.opening_hours import InvalidOpeningHours, OpeningHours
 
 
@@ -20,27 +20,28 @@ def build(
     *, epci: str | None = None, departement: str | None = None, conseillers: int | None = None,
     start: dt.date | None = None, days: int = 5,
 ) -> dict[str, Any]:  # fmt: skip
-    rows = [
-        row
+    communes = [
+        Commune(**row)
         for row in read_communes()
         if (epci and row["epci_siren"] == epci) or (departement and row["departement"] == departement)
     ]
-    if not rows:
+    if not communes:
         raise LookupError(f"no commune in {'EPCI ' + epci if epci else 'département ' + str(departement)}")
-    located = [row for row in rows if _location(row) is not None]
-    departements = {row["departement"] for row in rows}
+    located = [(c, place) for c in communes if (place := c.location) is not None]
+    departements = {c.departement for c in communes}
     monday = start or _next_monday(dt.date.today())
-    lieux = [lieu for row in located if (lieu := _town_hall(row)) is not None]
+    lieux = [lieu for c, place in located if (lieu := _town_hall(c, place)) is not None]
     if not lieux:  # Paris, say: its town hall publishes no opening hours
         raise LookupError("no town hall there publishes opening hours: no lieu to plan with")
-    count = conseillers or max(1, round(sum(row["population"] for row in rows) / 15_000))
-    ranked = sorted(lieux, key=lambda lieu: -next(r["population"] for r in rows if r["insee"] == lieu["insee"]))
+    population = {c.insee: c.population for c in communes}
+    count = conseillers or max(1, round(sum(population.values()) / 15_000))
+    ranked = sorted(lieux, key=lambda lieu: -population[lieu["insee"]])
     return {
         "timezone": time_zone_for(departements),
         "holiday_calendar": holiday_calendar_for(departements),
         "start": monday.isoformat(),
         "days": days,
-        "communes": [_commune(row) for row in located],
+        "communes": [_commune(c, place) for c, place in located],
         "lieux": lieux,
         "conseillers": [
             {
@@ -56,31 +57,27 @@ def build(
     }
 
 
-def _commune(row: dict[str, Any]) -> dict[str, Any]:
-    lat, lon = _location(row) or (0.0, 0.0)
-    demand = Demand.default(row["insee"], row["population"]).individual_hours
-    return {"insee": row["insee"], "lat": lat, "lon": lon, "population": row["population"], "demand_hours": demand}
+def _commune(commune: Commune, place: tuple[float, float]) -> dict[str, Any]:
+    demand = Demand.default(commune.insee, commune.population).individual_hours
+    return {
+        "insee": commune.insee, "lat": place[0], "lon": place[1], "population": commune.population,
+        "demand_hours": demand,
+    }  # fmt: skip
 
 
-def _location(row: dict[str, Any]) -> tuple[float, float] | None:
-    lat, lon = row["mairie_latitude"] or row["latitude"], row["mairie_longitude"] or row["longitude"]
-    return None if lat is None or lon is None else (lat, lon)
-
-
-def _town_hall(row: dict[str, Any]) -> dict[str, Any] | None:
+def _town_hall(commune: Commune, place: tuple[float, float]) -> dict[str, Any] | None:
     try:
-        hours = OpeningHours.from_mairie_horaires(row["mairie_opening_hours"] or "")
+        hours = OpeningHours.from_mairie_horaires(commune.mairie_opening_hours or "")
     except InvalidOpeningHours:
         return None
     opening = {str(day): [[_hhmm(a), _hhmm(b)] for a, b in hours.weekly[day]] for day in range(7) if hours.weekly[day]}
     if not opening:
         return None
-    lat, lon = _location(row) or (0.0, 0.0)
     return {
-        "id": f"mairie-{row['insee']}",
-        "insee": row["insee"],
-        "lat": lat,
-        "lon": lon,
+        "id": f"mairie-{commune.insee}",
+        "insee": commune.insee,
+        "lat": place[0],
+        "lon": place[1],
         "capacity": 10,
         "opening": opening,
     }

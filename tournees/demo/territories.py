@@ -9,14 +9,14 @@ the commune's centre.
 
 from __future__ import annotations
 
-import csv
-import gzip
 import math
 from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
-from services.registry.adapters.communes import COMMUNES_CSV
+from services.registry.adapters.communes import read_communes
+from services.registry.domain.geography import Commune
+from shared.geo import great_circle_km
 
 FIRST_NAMES = (
     "Camille", "Dominique", "Sacha", "Alix", "Claude", "Morgan", "Charlie", "Lou", "Noa", "Andréa",
@@ -32,9 +32,8 @@ FULL_WEEK = [{"weekday": d, "half": h} for d in WEEKDAYS for h in ("am", "pm")]
 
 
 @cache
-def communes() -> dict[str, dict[str, str]]:
-    with gzip.open(COMMUNES_CSV, "rt", encoding="utf-8") as f:
-        return {row["insee"]: row for row in csv.DictReader(f)}
+def communes() -> dict[str, Commune]:
+    return {row["insee"]: Commune(**row) for row in read_communes()}
 
 
 def fictional_name(i: int) -> str:
@@ -42,15 +41,10 @@ def fictional_name(i: int) -> str:
 
 
 def location(insee: str) -> tuple[float, float]:
-    row = communes()[insee]
-    lat, lon = row["mairie_lat"] or row["lat"], row["mairie_lon"] or row["lon"]
-    return float(lat), float(lon)
-
-
-def km(a: tuple[float, float], b: tuple[float, float]) -> float:
-    (lat1, lon1), (lat2, lon2) = (tuple(map(math.radians, p)) for p in (a, b))
-    h = math.sin((lat2 - lat1) / 2) ** 2 + math.cos(lat1) * math.cos(lat2) * math.sin((lon2 - lon1) / 2) ** 2
-    return 6371 * 2 * math.asin(math.sqrt(h))
+    place = communes()[insee].location
+    if place is None:
+        raise LookupError(f"commune {insee} has no known location")
+    return place
 
 
 @dataclass
@@ -76,13 +70,13 @@ class Scenario:
 
 
 def structure(kind: str, label: str, insee: str) -> dict[str, Any]:
-    row = communes()[insee]
+    commune = communes()[insee]
     lat, lon = location(insee)
     return {
-        "name": f"{label} {row['nom']}" if not label.endswith("'") else f"{label}{row['nom']}",
+        "name": f"{label} {commune.name}" if not label.endswith("'") else f"{label}{commune.name}",
         "kind": kind,
         "commune": insee,
-        "address": row["mairie_adresse"],
+        "address": commune.mairie_address or "",
         "latitude": lat,
         "longitude": lon,
     }
@@ -96,7 +90,7 @@ def room(
         "name": name,
         "kind": kind,
         "commune": insee,
-        "address": communes()[insee]["mairie_adresse"],
+        "address": communes()[insee].mairie_address or "",
         "latitude": lat,
         "longitude": lon,
         "capacity": capacity,
@@ -123,8 +117,8 @@ def mortagne() -> Scenario:
 def thionville() -> Scenario:
     """Three conseillers, three employers, thirteen communes around Thionville (Moselle: its own holidays)."""
     centre = location("57672")
-    epci = [insee for insee, row in communes().items() if row["epci_siren"] == "992367730"]
-    nearest = sorted(epci, key=lambda insee: km(centre, location(insee)))[:13]
+    epci = [insee for insee, c in communes().items() if c.epci_siren == "992367730"]
+    nearest = sorted(epci, key=lambda insee: great_circle_km(centre, location(insee)))[:13]
     mediatheque = structure("mediatheque", "Médiathèque de", "57672")
     return Scenario(
         code="custom:thionville-nord",
@@ -146,10 +140,10 @@ def thionville() -> Scenario:
 def gard() -> Scenario:
     """About fifty conseillers, at structures of the Gard's most populous communes."""
     ranked = sorted(
-        (insee for insee, row in communes().items() if row["departement"] == "30"),
-        key=lambda insee: -int(communes()[insee]["population"]),
+        (insee for insee, c in communes().items() if c.departement == "30"),
+        key=lambda insee: -communes()[insee].population,
     )[:30]
-    weights = [math.sqrt(int(communes()[insee]["population"])) for insee in ranked]
+    weights = [math.sqrt(communes()[insee].population) for insee in ranked]
     seats = [max(1, round(50 * w / sum(weights))) for w in weights]
     kinds = (("france_services", "France Services de"), ("mediatheque", "Médiathèque de"), ("ccas", "CCAS de"))
     posts = []

@@ -12,7 +12,6 @@ Tournées' own exports, a lieu's UUID) updates that lieu; any other row opens a 
 
 from __future__ import annotations
 
-import math
 import re
 import uuid
 from collections.abc import Sequence
@@ -26,6 +25,7 @@ from services.registry.domain.places import Lieu, Structure
 from services.registry.service_layer import access
 from services.registry.service_layer.unit_of_work import RegistryUnitOfWork
 from shared.auth import Principal, Role
+from shared.geo import great_circle_km
 
 MAX_DISTANCE_KM = 150
 """From the commune's centre: wide enough for the largest communes (Guyane), far below a swap."""
@@ -211,20 +211,12 @@ def _check_distance(latitude: float, longitude: float, commune: Commune) -> None
         centre = commune.location
     else:
         return
-    distance = _km(latitude, longitude, *centre)
+    distance = great_circle_km((latitude, longitude), centre)
     if distance > MAX_DISTANCE_KM:
         raise mn.InvalidRow(
             [("latitude", f"{latitude}, {longitude} is {distance:.0f} km from {commune.name}: "
                           "latitude and longitude swapped, or the wrong commune?")]
         )  # fmt: skip
-
-
-def _km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
-    """Great-circle distance (haversine)."""
-    p1, p2 = math.radians(lat1), math.radians(lat2)
-    dp, dl = p2 - p1, math.radians(lon2 - lon1)
-    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
-    return 6371.0 * 2 * math.asin(math.sqrt(a))
 
 
 # --- export ---------------------------------------------------------------------------------

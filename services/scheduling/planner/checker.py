@@ -33,7 +33,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from services.scheduling.planner.instance import Conseiller, HalfDay, Instance, Lieu, Permanence
-from services.scheduling.planner.travel import CrowFlies, Point, TravelTimes
+from services.scheduling.planner.travel import CrowFlies, TravelTimes
+from shared.geo import Point
 
 WINDOW: dict[str, tuple[dt.time, dt.time]] = {
     "am": (dt.time(8, 30), dt.time(12, 30)),

@@ -29,7 +29,8 @@ from dataclasses import dataclass, field
 from services.scheduling.planner.blocks import Block, candidate_blocks, home, works
 from services.scheduling.planner.instance import HALVES, Conseiller, HalfDay, Instance, Permanence
 from services.scheduling.planner.result import TENTHS, PlanResult, demand_tenths, evaluate
-from services.scheduling.planner.travel import CrowFlies, Point, TravelTimes, great_circle_km
+from services.scheduling.planner.travel import CrowFlies, TravelTimes
+from shared.geo import Point, great_circle_km
 
 
 def monday_of(date: dt.date) -> dt.date:

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Literal
 
-from services.scheduling.planner.travel import great_circle_km
+from shared.geo import great_circle_km
 
 HalfDay = Literal["am", "pm"]
 HALVES: tuple[HalfDay, HalfDay] = ("am", "pm")

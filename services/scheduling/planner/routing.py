@@ -57,7 +57,8 @@ from services.scheduling.planner.blocks import WINDOWS, Block, candidate_blocks,
 from services.scheduling.planner.greedy import monday_of, tenths, weekly_bounds
 from services.scheduling.planner.instance import Conseiller, HalfDay, Instance, Permanence
 from services.scheduling.planner.result import TENTHS, PlanResult, demand_tenths, evaluate
-from services.scheduling.planner.travel import CrowFlies, Point, TravelTimes, great_circle_km
+from services.scheduling.planner.travel import CrowFlies, TravelTimes
+from shared.geo import Point, great_circle_km
 
 BIG = 100_000
 """Travel minutes set aside per day in the "travel" dimension: more than any day's limit."""

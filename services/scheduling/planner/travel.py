@@ -6,22 +6,14 @@ The offline default. A road-routing provider (OSRM, Valhalla) implements the sam
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from typing import Protocol
 
-EARTH_RADIUS_KM = 6371.0088
+from shared.geo import Point, great_circle_km
+
 DETOUR = 1.3
 """Roads are longer than the crow flies: ~1.3 in rural France."""
 SPEED_KMH = {"car": 50.0, "public_transport": 25.0, "bike": 15.0, "walk": 4.5}
-
-Point = tuple[float, float]
-
-
-def great_circle_km(a: Point, b: Point) -> float:
-    lat1, lon1, lat2, lon2 = map(math.radians, (*a, *b))
-    h = math.sin((lat2 - lat1) / 2) ** 2 + math.cos(lat1) * math.cos(lat2) * math.sin((lon2 - lon1) / 2) ** 2
-    return 2 * EARTH_RADIUS_KM * math.asin(min(1.0, math.sqrt(h)))
 
 
 class TravelTimes(Protocol):
