@@ -19,6 +19,8 @@ WINDOWS: dict[HalfDay, tuple[dt.time, dt.time]] = {
     "am": (dt.time(8, 30), dt.time(12, 30)),
     "pm": (dt.time(13, 30), dt.time(17, 30)),
 }
+MIDDAY = dt.time(13)
+"""Where the morning ends and the afternoon begins, to tell which half-day a time falls in."""
 MIN_BLOCK_HOURS = 2.0
 NEAREST_LIEUX = 8
 """Each conseiller is offered only the lieux nearest their home (the measured sweet spot)."""
@@ -35,6 +37,10 @@ class Block:
     @property
     def hours(self) -> float:
         return (dt.datetime.combine(self.date, self.end) - dt.datetime.combine(self.date, self.start)).seconds / 3600
+
+
+def half_of(moment: dt.time) -> HalfDay:
+    return "am" if moment < MIDDAY else "pm"
 
 
 def lieu_block(lieu: Lieu, date: dt.date, half: HalfDay) -> Block | None:

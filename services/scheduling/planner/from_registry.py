@@ -12,6 +12,7 @@ import datetime as dt
 from collections.abc import Iterable, Sequence
 
 from services.scheduling.domain import registry_copy as copy
+from services.scheduling.planner.blocks import MIDDAY
 from services.scheduling.planner.instance import Absence, Commune, Conseiller, HalfDay, Instance, Lieu
 from services.scheduling.planner.scenario import holidays_in
 from shared.opening_hours import OpeningHours
@@ -19,8 +20,8 @@ from shared.opening_hours import OpeningHours
 FACE_TO_FACE_MIN = 0.5
 FACE_TO_FACE_MAX = 0.85
 HALF_DAY_BOUNDS: dict[HalfDay, tuple[dt.time, dt.time]] = {
-    "am": (dt.time(0), dt.time(13)),
-    "pm": (dt.time(13), dt.time.max),
+    "am": (dt.time(0), MIDDAY),
+    "pm": (MIDDAY, dt.time.max),
 }
 
 

@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 import holidays as holiday_calendars
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator
 
+from services.scheduling.planner.blocks import half_of
 from services.scheduling.planner.instance import (
     Absence,
     Commune,
@@ -221,8 +222,7 @@ def _instance(s: ScenarioIn) -> Instance:
         holidays=frozenset(s.holidays if s.holidays is not None else holidays_in(s.holiday_calendar, dates)),
         pins=tuple(Pin(p.conseiller, p.lieu, p.date, p.half) for p in s.pins),
         previous_plan=tuple(
-            Permanence(p.conseiller, p.lieu, p.date, "am" if p.start < dt.time(13) else "pm", p.start, p.end, p.kind)
-            for p in s.previous_plan
+            Permanence(p.conseiller, p.lieu, p.date, half_of(p.start), p.start, p.end, p.kind) for p in s.previous_plan
         ),
         reach_km=s.reach_km,
         weights=Weights(**s.weights.model_dump()),

@@ -20,6 +20,7 @@ from services.scheduling.domain.registry_copy import (
     Structure,
     Territory,
 )
+from services.scheduling.planner.blocks import half_of
 from services.scheduling.service_layer.unit_of_work import SchedulingUnitOfWork
 from shared.events import (
     AbsenceDeclared,
@@ -188,7 +189,7 @@ async def _absence_declared(event: AbsenceDeclared, uow: SchedulingUnitOfWork) -
 
 def _during(absence: Absence, permanence: Permanence, zone: str) -> bool:
     local = permanence.starts_at.astimezone(ZoneInfo(zone))
-    return absence.covers(local.date(), "am" if local.time() < dt.time(13) else "pm")
+    return absence.covers(local.date(), half_of(local.time()))
 
 
 def _when(day: dt.date, half: str) -> str:

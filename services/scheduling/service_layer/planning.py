@@ -17,6 +17,7 @@ from services.scheduling.domain import registry_copy as copy
 from services.scheduling.domain.model import Permanence, Plan, PlanError, PlanStatus
 from services.scheduling.planner import cpsat
 from services.scheduling.planner import instance as planner
+from services.scheduling.planner.blocks import half_of
 from services.scheduling.planner.from_registry import FACE_TO_FACE_MAX, FACE_TO_FACE_MIN, instance_for
 from services.scheduling.service_layer.handlers import PlanNotFound, TerritoryNotFound
 from services.scheduling.service_layer.unit_of_work import SchedulingUnitOfWork
@@ -220,7 +221,6 @@ def _pin(p: planner.Permanence) -> planner.Pin:
 
 def _planned(p: Permanence, zone: ZoneInfo) -> planner.Permanence:
     starts, ends = p.starts_at.astimezone(zone), p.ends_at.astimezone(zone)
-    half: planner.HalfDay = "am" if starts.time() < dt.time(13) else "pm"
     return planner.Permanence(
-        str(p.conseiller_id), str(p.lieu_id), starts.date(), half, starts.time(), ends.time(), p.kind
+        str(p.conseiller_id), str(p.lieu_id), starts.date(), half_of(starts.time()), starts.time(), ends.time(), p.kind
     )
