@@ -99,20 +99,24 @@ def _build(instance: Instance, travel: TravelTimes) -> _Model:
 
     by_slot: dict[tuple[str, dt.date, str], list[cp_model.IntVar]] = defaultdict(list)
     by_room: dict[tuple[str, dt.date, str], list[cp_model.IntVar]] = defaultdict(list)
+    by_conseiller: dict[str, list[tuple[Block, cp_model.IntVar]]] = defaultdict(list)
+    index: dict[tuple[str, str, dt.date, str], cp_model.IntVar] = {}  # (conseiller, lieu, date, half)
     for (who, block), var in x.items():
         by_slot[(who, block.date, block.half)].append(var)
         by_room[(block.lieu, block.date, block.half)].append(var)
+        by_conseiller[who].append((block, var))
+        index[(who, block.lieu, block.date, block.half)] = var
     for choices in by_slot.values():
         model.add_at_most_one(choices)
     for (lieu_id, _, _), holders in by_room.items():
         model.add(sum(holders) <= instance.lieu(lieu_id).rooms)
 
-    _pins(instance, model, x, notes)
+    _pins(instance, model, index, notes)
     for conseiller in instance.conseillers:
-        _weekly_hours(instance, conseiller, model, x)
+        _weekly_hours(instance, conseiller, model, by_conseiller[conseiller.id])
     travel_terms, longest = _travel(instance, model, x, travel)
     uncovered = _coverage(instance, model, x)
-    moves = _moves(instance, model, x)
+    moves = _moves(instance, model, index)
 
     objective = cp_model.LinearExpr.weighted_sum(
         [cp_model.LinearExpr.sum(travel_terms), uncovered, longest, moves],
@@ -128,17 +132,11 @@ def _build(instance: Instance, travel: TravelTimes) -> _Model:
 
 
 def _pins(
-    instance: Instance, model: cp_model.CpModel, x: dict[tuple[str, Block], cp_model.IntVar], notes: list[str]
-) -> None:
+    instance: Instance, model: cp_model.CpModel, index: dict[tuple[str, str, dt.date, str], cp_model.IntVar],
+    notes: list[str],
+) -> None:  # fmt: skip
     for pin in instance.pins:
-        var = next(
-            (
-                v
-                for (who, b), v in x.items()
-                if (who, b.lieu, b.date, b.half) == (pin.conseiller, pin.lieu, pin.date, pin.half)
-            ),
-            None,
-        )
+        var = index.get((pin.conseiller, pin.lieu, pin.date, pin.half))
         where = f"pin {pin.conseiller} at {pin.lieu} on {pin.date} {pin.half}"
         if var is None and pin.unless_impossible:
             notes.append(f"{where} dropped: it can no longer hold")
@@ -150,11 +148,10 @@ def _pins(
 
 
 def _weekly_hours(
-    instance: Instance, conseiller: Conseiller, model: cp_model.CpModel, x: dict[tuple[str, Block], cp_model.IntVar]
+    instance: Instance, conseiller: Conseiller, model: cp_model.CpModel, mine: list[tuple[Block, cp_model.IntVar]]
 ) -> None:
     """Contract hours per week, scaled to the half-days the conseiller can work in it (holidays,
     absences and a horizon cut mid-week count less), and never more than the blocks allow."""
-    mine = [(block, var) for (who, block), var in x.items() if who == conseiller.id]
     weeks: dict[dt.date, list[tuple[Block, cp_model.IntVar]]] = defaultdict(list)
     for block, var in mine:
         weeks[block.date - dt.timedelta(days=block.date.weekday())].append((block, var))
@@ -182,11 +179,10 @@ def _travel(
     days: dict[tuple[str, dt.date], dict[str, dict[str, cp_model.IntVar]]] = defaultdict(lambda: {"am": {}, "pm": {}})
     for (who, block), var in x.items():
         days[(who, block.date)][block.half][block.lieu] = var
-    conseillers = {c.id: c for c in instance.conseillers}
     terms: list[cp_model.LinearExprT] = []
     longest = model.new_int_var(0, 24 * 60, "longest_day")
     for (who, date), halves in days.items():
-        c = conseillers[who]
+        c = instance.conseiller(who)
         start = home(instance, c)
 
         def minutes(a: tuple[float, float], b: tuple[float, float], mode: str = c.travel_mode) -> int:
@@ -249,10 +245,9 @@ def _coverage(
 
 
 def _moves(
-    instance: Instance, model: cp_model.CpModel, x: dict[tuple[str, Block], cp_model.IntVar]
+    instance: Instance, model: cp_model.CpModel, index: dict[tuple[str, str, dt.date, str], cp_model.IntVar]
 ) -> cp_model.LinearExprT:
     """Permanences of the previous plan that do not stay; the previous plan is also the hint."""
-    index = {(who, b.lieu, b.date, b.half): var for (who, b), var in x.items()}
     impossible = 0  # previous permanences no longer possible at all (an absence, a closed lieu)
     stays: list[cp_model.IntVar] = []
     for p in instance.previous_plan:

@@ -136,9 +136,16 @@ class Instance:
     def lieu(self, lieu_id: str) -> Lieu:
         return self._lieux[lieu_id]
 
+    def conseiller(self, conseiller_id: str) -> Conseiller:
+        return self._conseillers[conseiller_id]
+
     @cached_property
     def _lieux(self) -> dict[str, Lieu]:
         return {lieu.id: lieu for lieu in self.lieux}
+
+    @cached_property
+    def _conseillers(self) -> dict[str, Conseiller]:
+        return {c.id: c for c in self.conseillers}
 
     @cached_property
     def communes_in_reach(self) -> dict[str, tuple[str, ...]]:

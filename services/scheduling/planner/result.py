@@ -82,8 +82,7 @@ class PlanResult:
 
 def daily_route(instance: Instance, conseiller_id: str, day: list[Permanence]) -> list[tuple[float, float]]:
     """Home, the day's lieux in order, home."""
-    conseiller = next(c for c in instance.conseillers if c.id == conseiller_id)
-    home = instance.lieu(conseiller.home_lieu)
+    home = instance.lieu(instance.conseiller(conseiller_id).home_lieu)
     stops = [(home.latitude, home.longitude)]
     for p in sorted(day, key=lambda p: p.start):
         lieu = instance.lieu(p.lieu)
