@@ -248,3 +248,14 @@ def test_a_scenario_needs_at_least_one_town_hall_with_hours():
     with pytest.raises(LookupError, match="no town hall there publishes opening hours"):
         build(departement="75")
     assert build(epci="200036069", conseillers=1)["lieux"]
+
+
+def test_a_solve_reports_its_progress_as_it_finds_better_plans():
+    seen: list[cpsat.Progress] = []
+    result = cpsat.solve(scenario.parse(base()), time_limit_s=5, on_progress=seen.append)
+    assert result.status == "OPTIMAL"
+    solutions = [p for p in seen if p.solutions]
+    assert solutions, "no progress reported"
+    assert [p.solutions for p in solutions] == sorted(p.solutions for p in solutions)
+    assert solutions[-1].objective == pytest.approx(result.objective)
+    assert all(p.bound is None or p.objective is None or p.bound <= p.objective + 1e-6 for p in seen)

@@ -16,6 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import time
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from ortools.sat.python import cp_model
@@ -35,6 +36,47 @@ STATUS = {
 SCALE = TENTHS  # the objective is kept in integers: ten times the weighted minutes
 
 
+@dataclass(frozen=True)
+class Progress:
+    """Where a running solve stands: the best plan found so far and the proven bound."""
+
+    elapsed_s: float
+    solutions: int
+    objective: float | None
+    bound: float | None
+
+    @property
+    def gap(self) -> float | None:
+        if self.objective is None or self.bound is None:
+            return None
+        return 0.0 if self.objective == 0 else max(0.0, (self.objective - self.bound) / abs(self.objective))
+
+
+class _Watcher(cp_model.CpSolverSolutionCallback):
+    """Reports each better plan and each better bound (called from the solver's threads)."""
+
+    def __init__(self, report: Callable[[Progress], None]) -> None:
+        super().__init__()
+        self._report = report
+        self._started = time.perf_counter()
+        self.solutions = 0
+        self.objective: float | None = None
+        self.bound: float | None = None
+
+    def on_solution_callback(self) -> None:
+        self.solutions += 1
+        self.objective = self.objective_value / SCALE
+        self.bound = self.best_objective_bound / SCALE
+        self._send()
+
+    def on_bound(self, bound: float) -> None:
+        self.bound = bound / SCALE
+        self._send()
+
+    def _send(self) -> None:
+        self._report(Progress(time.perf_counter() - self._started, self.solutions, self.objective, self.bound))
+
+
 @dataclass
 class _Model:
     model: cp_model.CpModel
@@ -50,7 +92,9 @@ def solve(
     workers: int = 2,
     travel: TravelTimes | None = None,
     log: bool = False,
+    on_progress: Callable[[Progress], None] | None = None,
 ) -> PlanResult:
+    """``on_progress`` is called from the solver's threads at each better plan or bound."""
     travel = travel or CrowFlies()
     started = time.perf_counter()
     built = _build(instance, travel)
@@ -58,7 +102,10 @@ def solve(
     solver.parameters.max_time_in_seconds = time_limit_s
     solver.parameters.num_workers = max(2, workers)
     solver.parameters.log_search_progress = log
-    status = solver.solve(built.model)
+    watcher = _Watcher(on_progress) if on_progress else None
+    if watcher is not None:
+        solver.best_bound_callback = watcher.on_bound
+    status = solver.solve(built.model, watcher)
     elapsed = time.perf_counter() - started
     if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         return PlanResult(
