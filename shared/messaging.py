@@ -115,7 +115,7 @@ async def deliver(
     try:
         envelope, event = parse_envelope(raw.subject, raw.data)
     except InvalidEvent as exc:
-        await _dead_letter(message, consumer, f"invalid: {exc}", delivered)
+        await dead_letter(message, consumer, f"invalid: {exc}", delivered)
         return
     if not isinstance(event, event_types):
         await message.ack()  # a valid event this consumer has no use for
@@ -126,7 +126,7 @@ async def deliver(
         reason = f"{type(exc).__name__}: {exc}"
         if delivered >= policy.max_deliver:
             log.error("%s gave up on %s %s after %d attempts", consumer, raw.subject, envelope.event_id, delivered)
-            await _dead_letter(message, consumer, f"failed after {delivered} attempts: {reason}", delivered)
+            await dead_letter(message, consumer, f"failed after {delivered} attempts: {reason}", delivered)
             return
         delay = policy.backoff(delivered)
         log.warning(
@@ -143,7 +143,8 @@ async def deliver(
     await message.ack()
 
 
-async def _dead_letter(message: NatsMessage, consumer: str, reason: str, delivered: int) -> None:
+async def dead_letter(message: NatsMessage, consumer: str, reason: str, delivered: int) -> None:
+    """Publish ``message`` to its dead-letter subject with ``reason``, then acknowledge it."""
     raw = message.raw_message
     js = raw._client.jetstream()  # nats-py's Msg keeps its client private
     meta = raw.metadata

@@ -1,5 +1,7 @@
 """Composition root of scheduling: settings, database, broker, unit of work, routes, subscribers."""
 
+import os
+import socket
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -7,8 +9,8 @@ from pathlib import Path
 from fastapi import FastAPI
 
 from services.scheduling.adapters import orm
-from services.scheduling.entrypoints import api, consumers
-from services.scheduling.service_layer import replanning
+from services.scheduling.entrypoints import api, consumers, solver_queue
+from services.scheduling.service_layer.solver import Solver, SolverSettings
 from services.scheduling.service_layer.unit_of_work import SchedulingUnitOfWork
 from services.scheduling.settings import SchedulingSettings
 from shared.auth import authenticator, feed_authenticator
@@ -32,7 +34,18 @@ def bootstrap(settings: SchedulingSettings | None = None) -> Scheduling:
         return SchedulingUnitOfWork(runtime.sessions, on_commit=runtime.wake_relay)
 
     runtime.include(consumers.router(uow, runtime.consumer_policy))
-    runtime.add_worker(lambda stop: replanning.run(uow, stop))
+    if settings.solver_enabled:
+        solver = Solver(
+            uow,
+            SolverSettings(
+                holder=settings.solver_name or f"{socket.gethostname()}:{os.getpid()}",
+                workers=settings.solver_threads,
+                lease_s=settings.solver_lease_s,
+                heartbeat_s=settings.solver_heartbeat_s,
+                max_attempts=settings.solver_max_attempts,
+            ),
+        )
+        runtime.include(solver_queue.router(solver, runtime.consumer_policy))
     app = runtime.http_app(
         api.router(uow, authenticator(settings.auth_secret), feed_authenticator(settings.auth_secret)),
         title="Tournées — scheduling",

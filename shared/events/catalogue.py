@@ -220,6 +220,19 @@ class PermanenceCancelled(Event):
     reason: str = Field(max_length=500)
 
 
+# --- the solver's work queue (scheduling to its own replicas) --------------------------------
+
+
+class SolveRequested(Event):
+    """A solve waits in the work queue; the request itself (what to solve) is in scheduling's database."""
+
+    subject = "solver.solve.requested.v1"
+
+    request_id: uuid.UUID
+    territory: str = Field(pattern=TERRITORY_CODE_PATTERN)
+    kind: Literal["plan", "replan", "what_if"]
+
+
 CATALOGUE: dict[str, type[Event]] = {
     event_type.subject: event_type
     for event_type in (
@@ -237,5 +250,6 @@ CATALOGUE: dict[str, type[Event]] = {
         PlanPublished,
         PermanenceMoved,
         PermanenceCancelled,
+        SolveRequested,
     )
 }

@@ -1,4 +1,4 @@
-"""The JetStream streams, declared once: one per context, plus the dead letters."""
+"""The JetStream streams, declared once: one per context, the solver's work queue, the dead letters."""
 
 from __future__ import annotations
 
@@ -18,6 +18,8 @@ class StreamSpec:
     subjects: tuple[str, ...]
     max_age_days: float
     max_bytes: int
+    work_queue: bool = False
+    """A work queue keeps a message until one consumer acknowledges it, then deletes it."""
 
 
 STREAMS: tuple[StreamSpec, ...] = (
@@ -25,6 +27,8 @@ STREAMS: tuple[StreamSpec, ...] = (
     StreamSpec("REGISTRY", ("registry.>",), max_age_days=0, max_bytes=4 * 1024**3),
     StreamSpec("SCHEDULING", ("scheduling.>",), max_age_days=30, max_bytes=2 * 1024**3),
     StreamSpec("NOTIFICATIONS", ("notifications.>",), max_age_days=30, max_bytes=2 * 1024**3),
+    # Solve requests, shared by the scheduling replicas: each is taken by one of them at a time.
+    StreamSpec("SOLVER", ("solver.>",), max_age_days=7, max_bytes=256 * 1024**2, work_queue=True),
     StreamSpec("DEADLETTER", (f"{DEAD_LETTER_PREFIX}.>",), max_age_days=90, max_bytes=1024**3),
 )
 
@@ -52,7 +56,7 @@ async def ensure_streams(js: JetStreamContext, *, replicas: int = 1, duplicate_w
         config = StreamConfig(
             name=spec.name,
             subjects=list(spec.subjects),
-            retention=RetentionPolicy.LIMITS,
+            retention=RetentionPolicy.WORK_QUEUE if spec.work_queue else RetentionPolicy.LIMITS,
             storage=StorageType.FILE,
             discard=DiscardPolicy.OLD,
             max_age=spec.max_age_days * DAY,  # 0: no limit

@@ -157,7 +157,7 @@ def test_up_runs_the_flow_across_the_three_services(
         def copied() -> bool:
             listing = http.get(f"{urls['scheduling']}/conseillers")
             assert listing.status_code == 200, listing.text
-            return any(c["id"] == conseiller_id for c in listing.json())
+            return any(c["id"] == conseiller_id for c in listing.json()["items"])
 
         eventually(copied, "the conseiller reaching scheduling")
 

@@ -81,7 +81,7 @@ async def registered_conseiller(clients) -> str:
     conseiller_id: str = setup["conseiller"]["id"]
 
     async def copied():
-        listing = (await clients["scheduling"].get("/conseillers", headers=ADMIN)).json()
+        listing = (await clients["scheduling"].get("/conseillers", headers=ADMIN)).json()["items"]
         return any(c["id"] == conseiller_id for c in listing)
 
     await eventually(copied)
@@ -90,3 +90,22 @@ async def registered_conseiller(clients) -> str:
 
 async def _ok(request) -> bool:
     return (await request).status_code == 200
+
+
+async def finished(client: httpx.AsyncClient, response: httpx.Response, headers: dict[str, str]) -> dict[str, Any]:
+    """The solve request ``response`` answered with (202), once the solver has finished it."""
+    assert response.status_code == 202, response.text
+    location = response.headers["location"]
+    for _ in range(6):
+        request: dict[str, Any] = (await client.get(location, params={"wait": 30}, headers=headers)).json()
+        if request["status"] in ("done", "failed"):
+            return request
+    raise AssertionError(f"solve {location} still {request['status']} after 3 minutes")
+
+
+async def solved_plan(client: httpx.AsyncClient, body: dict[str, Any], headers: dict[str, str]) -> dict[str, Any]:
+    """Ask for a plan, wait for the solver, and read the draft."""
+    request = await finished(client, await client.post("/plans/solve", json=body, headers=headers), headers)
+    assert request["status"] == "done", request
+    plan: dict[str, Any] = (await client.get(f"/plans/{request['plan_id']}", headers=headers)).json()
+    return plan

@@ -8,7 +8,7 @@ import json
 from shared.auth import Role
 from tests.integration.helpers import eventually
 from tests.integration.registry_stack import ADMIN, COORDINATOR, MORTAGNE, OTHER_COORDINATOR, token
-from tests.integration.services_stack import MONDAY, PARIS, _ok, registered_conseiller
+from tests.integration.services_stack import MONDAY, PARIS, _ok, finished, registered_conseiller, solved_plan
 
 
 async def test_the_solver_plans_a_territory_from_the_copy_and_the_plan_reaches_notifications(clients):
@@ -21,8 +21,13 @@ async def test_the_solver_plans_a_territory_from_the_copy_and_the_plan_reaches_n
     body = {"territory": MORTAGNE, "week_start": MONDAY.isoformat(), "days": 5, "time_limit_s": 10}
     assert (await clients["scheduling"].post("/plans/solve", json=body, headers=OTHER_COORDINATOR)).status_code == 403
     response = await clients["scheduling"].post("/plans/solve", json=body, headers=COORDINATOR)
-    assert response.status_code == 201, response.text
-    plan = response.json()
+    asked = response.json()
+    assert (asked["kind"], asked["territory"], asked["status"]) == ("plan", MORTAGNE, "queued")
+    request = await finished(clients["scheduling"], response, COORDINATOR)
+    assert (request["status"], request["plan_id"], request["attempts"]) == ("done", asked["id"], 1)
+    assert request["progress"] is None or request["progress"]["solutions"] >= 1
+    plan = (await clients["scheduling"].get(f"/plans/{request['plan_id']}", headers=COORDINATOR)).json()
+    assert request["result"]["objective"] == plan["figures"]["objective"]
     assert plan["figures"]["status"] == "OPTIMAL"
     assert plan["figures"]["gap"] == 0
     assert plan["permanences"], plan
@@ -62,7 +67,7 @@ async def test_an_absence_replans_a_published_week_moving_only_what_it_must(clie
         lambda: _ok(clients["scheduling"].get(f"/territories/{MORTAGNE}", headers=ADMIN)),
     )
     body = {"territory": MORTAGNE, "week_start": MONDAY.isoformat(), "days": 5, "time_limit_s": 10}
-    first = (await clients["scheduling"].post("/plans/solve", json=body, headers=COORDINATOR)).json()
+    first = await solved_plan(clients["scheduling"], body, COORDINATOR)
     await clients["scheduling"].post(f"/plans/{first['id']}/publish", headers=COORDINATOR)
     tuesday = MONDAY + dt.timedelta(days=1)
     on_tuesday = {p["id"] for p in first["permanences"] if dt.datetime.fromisoformat(p["starts_at"]).date() == tuesday}
@@ -76,8 +81,9 @@ async def test_an_absence_replans_a_published_week_moving_only_what_it_must(clie
         response = await clients["scheduling"].post(
             f"/plans/{first['id']}/replan", json={"reason": "absence mardi"}, headers=COORDINATOR
         )
-        assert response.status_code == 201, response.text
-        draft = response.json()
+        request = await finished(clients["scheduling"], response, COORDINATOR)
+        assert request["status"] == "done", request
+        draft = (await clients["scheduling"].get(f"/plans/{request['plan_id']}", headers=COORDINATOR)).json()
         busy = [p for p in draft["permanences"] if dt.datetime.fromisoformat(p["starts_at"]).date() == tuesday]
         return None if busy else draft
 
@@ -121,7 +127,7 @@ async def test_an_absence_in_the_registry_makes_a_replan_draft_on_its_own(client
     conseiller_id = await registered_conseiller(clients)
     await eventually(lambda: _ok(clients["scheduling"].get(f"/territories/{MORTAGNE}", headers=ADMIN)))
     body = {"territory": MORTAGNE, "week_start": MONDAY.isoformat(), "days": 5, "time_limit_s": 10}
-    first = (await clients["scheduling"].post("/plans/solve", json=body, headers=COORDINATOR)).json()
+    first = await solved_plan(clients["scheduling"], body, COORDINATOR)
     await clients["scheduling"].post(f"/plans/{first['id']}/publish", headers=COORDINATOR)
     held = sorted({dt.datetime.fromisoformat(p["starts_at"]).astimezone(PARIS).date() for p in first["permanences"]})
     day = held[0]
@@ -130,7 +136,7 @@ async def test_an_absence_in_the_registry_makes_a_replan_draft_on_its_own(client
 
     async def drafted():
         listing = await clients["scheduling"].get("/plans", params={"replaces": first["id"]}, headers=COORDINATOR)
-        return listing.json()
+        return listing.json()["items"]
 
     [draft] = await eventually(drafted, timeout_s=30)
     assert draft["status"] == "draft"
@@ -143,14 +149,14 @@ async def test_an_absence_in_the_registry_makes_a_replan_draft_on_its_own(client
     await clients["registry"].post(f"/conseillers/{conseiller_id}/absences", json=quiet, headers=ADMIN)
     await asyncio.sleep(1.5)
     listing = await clients["scheduling"].get("/plans", params={"replaces": first["id"]}, headers=COORDINATOR)
-    assert len(listing.json()) == 1
+    assert listing.json()["total"] == 1
 
 
 async def test_a_coordinator_pins_a_permanence_and_a_replan_keeps_it(clients):
     conseiller_id = await registered_conseiller(clients)
     await eventually(lambda: _ok(clients["scheduling"].get(f"/territories/{MORTAGNE}", headers=ADMIN)))
     body = {"territory": MORTAGNE, "week_start": MONDAY.isoformat(), "days": 5, "time_limit_s": 10}
-    plan = (await clients["scheduling"].post("/plans/solve", json=body, headers=COORDINATOR)).json()
+    plan = await solved_plan(clients["scheduling"], body, COORDINATOR)
     first, last = plan["permanences"][0], plan["permanences"][-1]
     path = f"/plans/{plan['id']}/permanences/{last['id']}/pin"
     assert (await clients["scheduling"].put(path, headers=OTHER_COORDINATOR)).status_code == 403
@@ -165,7 +171,9 @@ async def test_a_coordinator_pins_a_permanence_and_a_replan_keeps_it(clients):
     await clients["registry"].post(f"/conseillers/{conseiller_id}/absences", json=absence, headers=ADMIN)
 
     async def drafted():
-        return (await clients["scheduling"].get("/plans", params={"replaces": plan["id"]}, headers=ADMIN)).json()
+        return (await clients["scheduling"].get("/plans", params={"replaces": plan["id"]}, headers=ADMIN)).json()[
+            "items"
+        ]
 
     [draft] = await eventually(drafted, timeout_s=30)
     [kept] = [p for p in draft["permanences"] if p["id"] == last["id"]]
@@ -182,7 +190,7 @@ async def test_a_conseiller_subscribes_to_their_published_permanences(clients):
     conseiller_id = await registered_conseiller(clients)
     await eventually(lambda: _ok(clients["scheduling"].get(f"/territories/{MORTAGNE}", headers=ADMIN)))
     body = {"territory": MORTAGNE, "week_start": MONDAY.isoformat(), "days": 5, "time_limit_s": 10}
-    plan = (await clients["scheduling"].post("/plans/solve", json=body, headers=COORDINATOR)).json()
+    plan = await solved_plan(clients["scheduling"], body, COORDINATOR)
     path = f"/conseillers/{conseiller_id}/calendar.ics"
     mine = token(Role.CONSEILLER, subject=conseiller_id)["Authorization"].removeprefix("Bearer ")
 
@@ -214,10 +222,14 @@ async def test_the_same_solve_request_gives_the_same_plan(clients):
     body = {"territory": MORTAGNE, "week_start": MONDAY.isoformat(), "time_limit_s": 10, "request_id": request_id}
     first = await clients["scheduling"].post("/plans/solve", json=body, headers=COORDINATOR)
     again = await clients["scheduling"].post("/plans/solve", json=body, headers=COORDINATOR)
-    assert first.status_code == again.status_code == 201
-    assert first.json() == again.json()
-    assert first.json()["id"] == request_id
-    assert len((await clients["scheduling"].get("/plans", headers=ADMIN)).json()) == 1
+    assert first.status_code == again.status_code == 202
+    assert first.json()["id"] == again.json()["id"] == request_id
+    done = await finished(clients["scheduling"], first, COORDINATOR)
+    after = await clients["scheduling"].post("/plans/solve", json=body, headers=COORDINATOR)
+    assert after.json() == done, "asked again once done: the same request, with its plan"
+    assert done["plan_id"] == request_id
+    assert (await clients["scheduling"].get("/plans", headers=ADMIN)).json()["total"] == 1
+    assert (await clients["scheduling"].get("/solves", headers=ADMIN)).json()["total"] == 1
     other_week = {**body, "week_start": (MONDAY + dt.timedelta(days=7)).isoformat()}
     response = await clients["scheduling"].post("/plans/solve", json=other_week, headers=COORDINATOR)
     assert response.status_code == 422
@@ -229,14 +241,15 @@ async def test_what_one_more_conseiller_would_cover(clients):
     # More demand than one conseiller can hold (at most 85 % of 35 h in permanences).
     await clients["registry"].put("/demand/61293", json={"individual_hours": 60, "atelier_hours": 0}, headers=ADMIN)
     await eventually(lambda: _ok(clients["scheduling"].get(f"/territories/{MORTAGNE}", headers=ADMIN)))
-    lieux = (await clients["scheduling"].get("/lieux", params={"territory": MORTAGNE}, headers=ADMIN)).json()
+    lieux = (await clients["scheduling"].get("/lieux", params={"territory": MORTAGNE}, headers=ADMIN)).json()["items"]
     epn = next(lieu for lieu in lieux if lieu["name"] == "EPN de Mortagne-au-Perche")
 
     async def demand_copied():
         body = {"territory": MORTAGNE, "week_start": MONDAY.isoformat(), "lieu_id": epn["id"], "time_limit_s": 10}
-        answer = (
-            await clients["scheduling"].post("/what-if/one-more-conseiller", json=body, headers=COORDINATOR)
-        ).json()
+        response = await clients["scheduling"].post("/what-if/one-more-conseiller", json=body, headers=COORDINATOR)
+        request = await finished(clients["scheduling"], response, COORDINATOR)
+        assert (request["status"], request["plan_id"]) == ("done", None), request
+        answer = request["result"]
         return answer if answer["uncovered_hours_now"] > 10 else None
 
     answer = await eventually(demand_copied)

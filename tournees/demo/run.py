@@ -124,6 +124,18 @@ async def _eventually(check: Callable[[], Awaitable[Any]], what: str, timeout_s:
         await asyncio.sleep(0.1)
 
 
+async def _solved(api: Api, request_id: str, timeout_s: float = 120.0) -> dict[str, Any]:
+    """The solve request once the solver has finished it (the service answers as soon as it is)."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        request: dict[str, Any] = await api("GET", "scheduling", f"/solves/{request_id}", params={"wait": 10})
+        if request["status"] == "done":
+            return request
+        if request["status"] == "failed":
+            raise RuntimeError(f"the solver found no plan: {request['error']}")
+    raise TimeoutError(f"the solve did not finish within {timeout_s:.0f} s")
+
+
 def next_monday(today: dt.date) -> dt.date:
     return today + dt.timedelta(days=7 - today.weekday())
 
@@ -139,16 +151,18 @@ async def run(urls: dict[str, str], token: str, today: dt.date | None = None) ->
         expected = sum(f.conseillers for f in figures)
 
         async def copied() -> list[dict[str, Any]] | None:
-            listing: list[dict[str, Any]] = await api("GET", "scheduling", "/conseillers", params={"limit": 500})
-            return listing if len(listing) == expected else None
+            page: dict[str, Any] = await api("GET", "scheduling", "/conseillers", params={"limit": 500})
+            return page["items"] if page["total"] == expected else None
 
         await _eventually(copied, "every conseiller reaching scheduling")
         await _eventually(lambda: _known(api, "/territories/epci:200036069"), "the territory reaching scheduling")
         week_start = next_monday(today or dt.datetime.now(ZoneInfo(TIME_ZONE)).date())
-        plan = await api(
+        asked = await api(
             "POST", "scheduling", "/plans/solve",
             json={"territory": "epci:200036069", "week_start": week_start.isoformat(), "days": 5, "time_limit_s": 20},
         )  # fmt: skip
+        solved = await _solved(api, asked["id"])
+        plan = await api("GET", "scheduling", f"/plans/{solved['plan_id']}")
         published = await api("POST", "scheduling", f"/plans/{plan['id']}/publish")
         count = len(published["permanences"])
 

@@ -147,22 +147,36 @@ permanences = Table(
     Column("pinned", Boolean, nullable=False, default=False),
 )
 
-replan_requests = Table(
-    "replan_requests",
+solve_requests = Table(
+    "solve_requests",
     metadata,
-    # Written in the same transaction as the registry event that calls for it; solved afterwards.
+    # The id is the plan's a plan or re-plan request makes: asking twice gives the same plan.
     Column("id", Uuid, primary_key=True),
-    Column("plan_id", Uuid, ForeignKey("plans.id", ondelete="CASCADE"), nullable=False),
-    Column("reason", Text, nullable=False),
+    Column("kind", String(20), nullable=False),
+    Column("territory", String(100), nullable=False),
+    Column("parameters", JSON, nullable=False),
     Column("requested_at", UtcDateTime(), nullable=False),
-    Column("done_at", UtcDateTime(), nullable=True),
-    Column("outcome", Text, nullable=True),
+    Column("requested_by", Text, nullable=True),
+    Column("status", String(20), nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("worker", Text, nullable=True),
+    Column("started_at", UtcDateTime(), nullable=True),
+    Column("finished_at", UtcDateTime(), nullable=True),
+    Column("progress", JSON, nullable=True),
+    Column("result", JSON, nullable=True),
+    Column("error", Text, nullable=True),
 )
-Index(
-    "ix_replan_requests_pending",
-    replan_requests.c.requested_at,
-    sqlite_where=replan_requests.c.done_at.is_(None),
-    postgresql_where=replan_requests.c.done_at.is_(None),
+Index("ix_solve_requests_territory_requested_at", solve_requests.c.territory, solve_requests.c.requested_at)
+
+solver_leases = Table(
+    "solver_leases",
+    metadata,
+    # One row per territory being solved: the primary key makes "one solve per territory at a
+    # time" hold across replicas; a replica that dies stops renewing, and the lease expires.
+    Column("territory", String(100), primary_key=True),
+    Column("request_id", Uuid, nullable=False),
+    Column("holder", Text, nullable=False),
+    Column("expires_at", UtcDateTime(), nullable=False),
 )
 
 outbox, inbox = messaging_tables(metadata)

@@ -57,6 +57,30 @@ def _json_contains_any(session: AsyncSession, array: Any, codes: Collection[str]
     return exists(select(literal(1)).select_from(elements).where(elements.c.value.in_(sorted(codes))))
 
 
+def _lieu_filters(
+    territories: Collection[str] | None, commune: str | None, include_closed: bool
+) -> list[ColumnElement[bool]]:
+    where: list[ColumnElement[bool]] = []
+    if territories is not None:
+        where.append(lieux.c.commune.in_(select(communes.c.insee).where(communes.c.code.in_(sorted(territories)))))
+    if commune is not None:
+        where.append(lieux.c.commune == commune)
+    if not include_closed:
+        where.append(lieux.c.closed.is_(False))
+    return where
+
+
+def _conseiller_filters(
+    session: AsyncSession, territories: Collection[str] | None, include_archived: bool
+) -> list[ColumnElement[bool]]:
+    where: list[ColumnElement[bool]] = []
+    if territories is not None:
+        where.append(_json_contains_any(session, conseillers.c.territories, territories))
+    if not include_archived:
+        where.append(conseillers.c.archived.is_(False))
+    return where
+
+
 class TerritoryCopies:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
@@ -166,16 +190,13 @@ class LieuCopies:
         offset: int,
     ) -> list[Lieu]:
         """Lieux in the communes of any of ``territories`` (None: anywhere), ordered by name."""
-        query = select(lieux).order_by(lieux.c.name, lieux.c.lieu_id).limit(limit).offset(offset)
-        if territories is not None:
-            query = query.where(
-                lieux.c.commune.in_(select(communes.c.insee).where(communes.c.code.in_(sorted(territories))))
-            )
-        if commune is not None:
-            query = query.where(lieux.c.commune == commune)
-        if not include_closed:
-            query = query.where(lieux.c.closed.is_(False))
+        where = _lieu_filters(territories, commune, include_closed)
+        query = select(lieux).where(*where).order_by(lieux.c.name, lieux.c.lieu_id).limit(limit).offset(offset)
         return [_lieu(row._mapping) for row in await self.session.execute(query)]
+
+    async def count(self, *, territories: Collection[str] | None, commune: str | None, include_closed: bool) -> int:
+        where = _lieu_filters(territories, commune, include_closed)
+        return int(await self.session.scalar(select(func.count()).select_from(lieux).where(*where)) or 0)
 
 
 class ConseillerCopies:
@@ -206,13 +227,14 @@ class ConseillerCopies:
         self, *, territories: Collection[str] | None, include_archived: bool, limit: int, offset: int
     ) -> list[Conseiller]:
         """Conseillers working in any of ``territories`` (None: anywhere), ordered by name."""
-        query = select(conseillers).order_by(conseillers.c.name, conseillers.c.conseiller_id)
-        if territories is not None:
-            query = query.where(_json_contains_any(self.session, conseillers.c.territories, territories))
-        if not include_archived:
-            query = query.where(conseillers.c.archived.is_(False))
+        where = _conseiller_filters(self.session, territories, include_archived)
+        query = select(conseillers).where(*where).order_by(conseillers.c.name, conseillers.c.conseiller_id)
         rows = await self.session.execute(query.limit(limit).offset(offset))
         return [_conseiller(row._mapping) for row in rows]
+
+    async def count(self, *, territories: Collection[str] | None, include_archived: bool) -> int:
+        where = _conseiller_filters(self.session, territories, include_archived)
+        return int(await self.session.scalar(select(func.count()).select_from(conseillers).where(*where)) or 0)
 
 
 class AbsenceCopies:

@@ -1,12 +1,11 @@
 """The plans repository (the registry copy's repositories are in ``registry_copy``)."""
 
 import uuid
-from datetime import UTC, datetime
 
-from sqlalchemy import RowMapping, insert, select, update
+from sqlalchemy import ColumnElement, RowMapping, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.scheduling.adapters.orm import permanences, plans, replan_requests
+from services.scheduling.adapters.orm import permanences, plans
 from services.scheduling.domain.model import Permanence, Plan, PlanStatus
 
 
@@ -76,17 +75,26 @@ class PlanRepository:
         )
 
     async def ids(
-        self, *, territories: list[str] | None, status: PlanStatus | None, replaces: uuid.UUID | None, limit: int
-    ) -> list[uuid.UUID]:
-        """The newest plans first."""
-        query = select(plans.c.id).order_by(plans.c.week_start.desc(), plans.c.id).limit(limit)
+        self,
+        *,
+        territories: list[str] | None,
+        status: PlanStatus | None,
+        replaces: uuid.UUID | None,
+        limit: int,
+        offset: int,
+    ) -> tuple[list[uuid.UUID], int]:
+        """A page of plan ids, the newest week first, and how many plans match in all."""
+        where: list[ColumnElement[bool]] = []
         if territories is not None:
-            query = query.where(plans.c.territory.in_(territories))
+            where.append(plans.c.territory.in_(territories))
         if status is not None:
-            query = query.where(plans.c.status == status.value)
+            where.append(plans.c.status == status.value)
         if replaces is not None:
-            query = query.where(plans.c.replaces == replaces)
-        return list((await self.session.execute(query)).scalars())
+            where.append(plans.c.replaces == replaces)
+        query = select(plans.c.id).where(*where).order_by(plans.c.week_start.desc(), plans.c.id)
+        ids = list((await self.session.execute(query.limit(limit).offset(offset))).scalars())
+        total = await self.session.scalar(select(func.count()).select_from(plans).where(*where))
+        return ids, int(total or 0)
 
     async def save_status(self, plan: Plan) -> None:
         """Persist a status change, refusing it if another writer changed the plan meanwhile."""
@@ -143,33 +151,3 @@ async def published_permanences(
         query = query.where(permanences.c.lieu_id == lieu_id)
     rows = (await session.execute(query)).mappings()
     return [(row["plan_id"], row["time_zone"], _permanence(row)) for row in rows]
-
-
-class ReplanRequests:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
-
-    async def add(self, plan_id: uuid.UUID, reason: str) -> uuid.UUID:
-        request_id = uuid.uuid4()
-        await self.session.execute(
-            insert(replan_requests).values(
-                id=request_id, plan_id=plan_id, reason=reason, requested_at=datetime.now(UTC)
-            )
-        )
-        return request_id
-
-    async def pending(self, limit: int = 10) -> list[tuple[uuid.UUID, uuid.UUID, str]]:
-        rows = await self.session.execute(
-            select(replan_requests.c.id, replan_requests.c.plan_id, replan_requests.c.reason)
-            .where(replan_requests.c.done_at.is_(None))
-            .order_by(replan_requests.c.requested_at)
-            .limit(limit)
-        )
-        return [(row.id, row.plan_id, row.reason) for row in rows]
-
-    async def finish(self, request_id: uuid.UUID, outcome: str) -> None:
-        await self.session.execute(
-            update(replan_requests)
-            .where(replan_requests.c.id == request_id)
-            .values(done_at=datetime.now(UTC), outcome=outcome[:1000])
-        )

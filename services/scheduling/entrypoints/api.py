@@ -4,9 +4,10 @@ Every route needs a principal (a JWT). Admins see and plan everything; coordinat
 their territories; conseillers have no business here yet.
 """
 
+import asyncio
 import uuid
 from collections.abc import Callable
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Response, status
 from fastapi.exceptions import RequestValidationError
@@ -15,22 +16,27 @@ from services.scheduling.adapters import calendar
 from services.scheduling.adapters.repository import ConcurrentUpdate
 from services.scheduling.domain.commands import DraftPlan, PermanenceRequest, PublishPlan
 from services.scheduling.domain.model import Plan, PlanError, PlanStatus
+from services.scheduling.domain.solves import SolveKind, SolveStatus
 from services.scheduling.entrypoints.schemas import (
     ConseillerOut,
     LieuOut,
+    PageOf,
     PlanIn,
     PlanOut,
     ReplanIn,
     SolveIn,
+    SolveRequestOut,
     TerritoryOut,
     WhatIfIn,
 )
-from services.scheduling.service_layer import handlers, planning
-from services.scheduling.service_layer.planning import SolvePlan
+from services.scheduling.service_layer import handlers, planning, solve_requests
+from services.scheduling.service_layer.errors import ConseillerNotFound, PlanNotFound, SolveNotFound, TerritoryNotFound
+from services.scheduling.service_layer.solve_requests import RequestSolve
 from services.scheduling.service_layer.unit_of_work import SchedulingUnitOfWork
 from shared.auth import Principal, Role, require_role
 from shared.events.catalogue import INSEE_PATTERN, TERRITORY_CODE_PATTERN
 
+WAIT_POLL_S = 0.2
 Limit = Annotated[int, Query(ge=1, le=500)]
 Offset = Annotated[int, Query(ge=0)]
 
@@ -79,7 +85,7 @@ def router(
         given as ``?token=``). For the conseiller themself, or a coordinator of their territories."""
         try:
             conseiller, permanences = await handlers.calendar(conseiller_id, uow())
-        except handlers.ConseillerNotFound as exc:
+        except ConseillerNotFound as exc:
             raise HTTPException(status.HTTP_404_NOT_FOUND, "no such conseiller in scheduling's copy") from exc
         if not (principal.is_conseiller(conseiller_id) or principal.may_act_in(conseiller.territories)):
             raise HTTPException(status.HTTP_403_FORBIDDEN, "not your calendar")
@@ -107,34 +113,89 @@ def router(
         except PlanError as exc:
             raise _unprocessable(exc) from exc
 
-    @api.post("/plans/solve", status_code=status.HTTP_201_CREATED, tags=["plans"])
-    async def solve_plan(body: SolveIn, principal: Caller) -> PlanOut:
-        """Plan the week of a territory with the solver, from scheduling's copy of the registry: a draft,
-        with its figures."""
-        _may_plan_or_read(principal, body.territory)
-        cmd = SolvePlan(body.territory, body.week_start, body.days, body.time_limit_s, plan_id=body.request_id)
+    async def queued(cmd: RequestSolve, response: Response) -> SolveRequestOut:
         try:
-            return PlanOut.of(await planning.solve_plan(cmd, uow()))
-        except handlers.TerritoryNotFound as exc:
+            request = await solve_requests.request_solve(cmd, uow())
+        except TerritoryNotFound as exc:
             raise HTTPException(status.HTTP_404_NOT_FOUND, "no such territory in scheduling's copy") from exc
         except PlanError as exc:
             raise _unprocessable(exc) from exc
-        except planning.NoPlan as exc:
-            raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from exc
+        response.headers["Location"] = f"/solves/{request.id}"
+        return SolveRequestOut.of(request)
 
-    @api.post("/what-if/one-more-conseiller", tags=["plans"])
-    async def one_more_conseiller(body: WhatIfIn, principal: Caller) -> dict[str, Any]:
-        """How much more demand one more conseiller based at a lieu would cover (two solves, nothing stored)."""
+    @api.post("/plans/solve", status_code=status.HTTP_202_ACCEPTED, tags=["solves"])
+    async def solve_plan(body: SolveIn, principal: Caller, response: Response) -> SolveRequestOut:
+        """Ask the solver to plan the week of a territory from scheduling's copy of the registry. The answer is
+        the request (``Location: /solves/{id}``): follow its progress there; once done, ``plan_id`` is the draft
+        (the request id is the plan's id)."""
+        _may_plan_or_read(principal, body.territory)
+        cmd = planning.SolvePlan(body.territory, body.week_start, body.days, body.time_limit_s)
+        return await queued(
+            RequestSolve(SolveKind.PLAN, body.territory, cmd.parameters(), body.request_id, principal.subject),
+            response,
+        )
+
+    @api.post("/what-if/one-more-conseiller", status_code=status.HTTP_202_ACCEPTED, tags=["solves"])
+    async def one_more_conseiller(body: WhatIfIn, principal: Caller, response: Response) -> SolveRequestOut:
+        """How much more demand one more conseiller based at a lieu would cover: two solves, whose answer is the
+        request's ``result`` once done (nothing else is stored)."""
         _may_plan_or_read(principal, body.territory)
         cmd = planning.WhatIf(body.territory, body.week_start, body.lieu_id, body.weekly_hours, 5, body.time_limit_s)
+        return await queued(
+            RequestSolve(SolveKind.WHAT_IF, body.territory, cmd.parameters(), body.request_id, principal.subject),
+            response,
+        )
+
+    @api.post("/plans/{plan_id}/replan", status_code=status.HTTP_202_ACCEPTED, tags=["solves"])
+    async def replan(plan_id: uuid.UUID, body: ReplanIn, principal: Caller, response: Response) -> SolveRequestOut:
+        """Ask for a draft that re-plans a published plan from the registry as it is now (an absence, a closed
+        lieu), moving as little as possible; publishing it tells who is affected, with the reason."""
+        await readable_plan(plan_id, principal)
+        cmd = planning.Replan(plan_id, body.reason, body.time_limit_s)
+        asked = RequestSolve(SolveKind.REPLAN, None, cmd.parameters(), body.request_id, principal.subject)
         try:
-            return await planning.what_if(cmd, uow())
-        except handlers.TerritoryNotFound as exc:
-            raise HTTPException(status.HTTP_404_NOT_FOUND, "no such territory in scheduling's copy") from exc
+            request = await solve_requests.request_solve(asked, uow())
         except PlanError as exc:
-            raise _unprocessable(exc) from exc
-        except planning.NoPlan as exc:
-            raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from exc
+            if exc.field == "request_id":
+                raise _unprocessable(exc) from exc
+            raise HTTPException(status.HTTP_409_CONFLICT, exc.message) from exc
+        response.headers["Location"] = f"/solves/{request.id}"
+        return SolveRequestOut.of(request)
+
+    @api.get("/solves/{request_id}", tags=["solves"])
+    async def get_solve(
+        request_id: uuid.UUID,
+        principal: Caller,
+        wait: Annotated[float, Query(ge=0, le=30, description="wait up to this many seconds for it to finish")] = 0,
+    ) -> SolveRequestOut:
+        """A solve request and its progress (``wait`` saves polling: the answer comes as soon as it finishes)."""
+        _may_plan_or_read(principal)
+        deadline = asyncio.get_running_loop().time() + wait
+        while True:
+            try:
+                request = await solve_requests.get_request(request_id, uow())
+            except SolveNotFound as exc:
+                raise HTTPException(status.HTTP_404_NOT_FOUND, "no such solve request") from exc
+            _may_plan_or_read(principal, request.territory)
+            if request.finished or asyncio.get_running_loop().time() >= deadline:
+                return SolveRequestOut.of(request)
+            await asyncio.sleep(WAIT_POLL_S)
+
+    @api.get("/solves", tags=["solves"])
+    async def list_solves(
+        principal: Caller,
+        territory: TerritoryFilter = None,
+        status: SolveStatus | None = None,
+        limit: Limit = 50,
+        offset: Offset = 0,
+    ) -> PageOf[SolveRequestOut]:
+        """Solve requests of the caller's territories, newest first: what is queued, running, done or failed."""
+        items, total = await solve_requests.list_requests(
+            uow(), territories=_scope(principal, territory), status=status, limit=limit, offset=offset
+        )
+        return PageOf[SolveRequestOut](
+            items=[SolveRequestOut.of(r) for r in items], total=total, limit=limit, offset=offset
+        )
 
     @api.put("/plans/{plan_id}/permanences/{permanence_id}/pin", tags=["plans"])
     async def pin(plan_id: uuid.UUID, permanence_id: uuid.UUID, principal: Caller) -> PlanOut:
@@ -155,23 +216,11 @@ def router(
         except ConcurrentUpdate as exc:
             raise HTTPException(status.HTTP_409_CONFLICT, "the plan changed meanwhile; read it again") from exc
 
-    @api.post("/plans/{plan_id}/replan", status_code=status.HTTP_201_CREATED, tags=["plans"])
-    async def replan(plan_id: uuid.UUID, body: ReplanIn, principal: Caller) -> PlanOut:
-        """A draft that re-plans a published plan from the registry as it is now (an absence, a closed
-        lieu), moving as little as possible; publishing it tells who is affected, with the reason."""
-        await readable_plan(plan_id, principal)
-        try:
-            return PlanOut.of(await planning.replan(planning.Replan(plan_id, body.reason, body.time_limit_s), uow()))
-        except PlanError as exc:
-            raise HTTPException(status.HTTP_409_CONFLICT, exc.message) from exc
-        except planning.NoPlan as exc:
-            raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from exc
-
     async def readable_plan(plan_id: uuid.UUID, principal: Principal) -> Plan:
         _may_plan_or_read(principal)
         try:
             plan = await handlers.get_plan(plan_id, uow())
-        except handlers.PlanNotFound as exc:
+        except PlanNotFound as exc:
             raise HTTPException(status.HTTP_404_NOT_FOUND, "no such plan") from exc
         _may_plan_or_read(principal, plan.territory)
         return plan
@@ -183,12 +232,15 @@ def router(
         status: PlanStatus | None = None,
         replaces: uuid.UUID | None = None,
         limit: Limit = 50,
-    ) -> list[PlanOut]:
+        offset: Offset = 0,
+    ) -> PageOf[PlanOut]:
         """Plans of the caller's territories, newest week first: a re-plan made after an absence is a
         draft that ``replaces`` the published plan."""
         territories = _scope(principal, territory)
-        items = await handlers.list_plans(uow(), territories=territories, status=status, replaces=replaces, limit=limit)
-        return [PlanOut.of(plan) for plan in items]
+        items, total = await handlers.list_plans(
+            uow(), territories=territories, status=status, replaces=replaces, limit=limit, offset=offset
+        )
+        return PageOf[PlanOut](items=[PlanOut.of(plan) for plan in items], total=total, limit=limit, offset=offset)
 
     @api.get("/plans/{plan_id}", tags=["plans"])
     async def get_plan(plan_id: uuid.UUID, principal: Caller) -> PlanOut:
@@ -199,7 +251,7 @@ def router(
         await readable_plan(plan_id, principal)  # a plan never changes territory: checking first is enough
         try:
             return PlanOut.of(await handlers.publish_plan(PublishPlan(plan_id), uow()))
-        except handlers.PlanNotFound as exc:
+        except PlanNotFound as exc:
             raise HTTPException(status.HTTP_404_NOT_FOUND, "no such plan") from exc
         except PlanError as exc:
             raise HTTPException(status.HTTP_409_CONFLICT, exc.message) from exc
@@ -213,16 +265,18 @@ def router(
         include_archived: bool = False,
         limit: Limit = 100,
         offset: Offset = 0,
-    ) -> list[ConseillerOut]:
+    ) -> PageOf[ConseillerOut]:
         """Conseillers as scheduling's copy of the registry knows them, by name."""
-        items = await handlers.list_conseillers(
+        items, total = await handlers.list_conseillers(
             uow(),
             territories=_scope(principal, territory),
             include_archived=include_archived,
             limit=limit,
             offset=offset,
         )
-        return [ConseillerOut.model_validate(c) for c in items]
+        return PageOf[ConseillerOut](
+            items=[ConseillerOut.model_validate(c) for c in items], total=total, limit=limit, offset=offset
+        )
 
     @api.get("/lieux", tags=["registry copy"])
     async def list_lieux(
@@ -232,9 +286,9 @@ def router(
         include_closed: bool = False,
         limit: Limit = 100,
         offset: Offset = 0,
-    ) -> list[LieuOut]:
+    ) -> PageOf[LieuOut]:
         """Lieux in the communes of the territories (as scheduling's copy knows them), by name."""
-        items = await handlers.list_lieux(
+        items, total = await handlers.list_lieux(
             uow(),
             territories=_scope(principal, territory),
             commune=commune,
@@ -242,7 +296,9 @@ def router(
             limit=limit,
             offset=offset,
         )
-        return [LieuOut.model_validate(lieu) for lieu in items]
+        return PageOf[LieuOut](
+            items=[LieuOut.model_validate(lieu) for lieu in items], total=total, limit=limit, offset=offset
+        )
 
     @api.get("/territories/{code}", tags=["registry copy"])
     async def get_territory(
@@ -252,7 +308,7 @@ def router(
         _may_plan_or_read(principal, code)
         try:
             return TerritoryOut.model_validate(await handlers.get_territory(code, uow()))
-        except handlers.TerritoryNotFound as exc:
+        except TerritoryNotFound as exc:
             raise HTTPException(status.HTTP_404_NOT_FOUND, "no such territory") from exc
 
     return api

@@ -2,14 +2,26 @@
 
 import datetime as dt
 import uuid
-from typing import Any
+from typing import Any, Generic, TypeVar
 from zoneinfo import ZoneInfo
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from services.scheduling.domain.model import Kind, Plan
 from services.scheduling.domain.registry_copy import HalfDay
+from services.scheduling.domain.solves import SolveKind, SolveRequest, SolveStatus
 from shared.events.catalogue import INSEE_PATTERN, TERRITORY_CODE_PATTERN
+
+T = TypeVar("T")
+
+REQUEST_ID = "send the same one again (after a timeout, say) to get the same request back, not a second solve"
+
+
+class PageOf(BaseModel, Generic[T]):
+    items: list[T]
+    total: int
+    limit: int
+    offset: int
 
 
 class PermanenceIn(BaseModel):
@@ -39,10 +51,7 @@ class SolveIn(BaseModel):
     week_start: dt.date = Field(description="the Monday the plan starts")
     days: int = Field(default=5, ge=1, le=7, description="how many days from week_start (5: Monday to Friday)")
     time_limit_s: float = Field(default=20, gt=0, le=300, description="the solver's time limit")
-    request_id: uuid.UUID = Field(
-        default_factory=uuid.uuid4,
-        description="send the same one again (after a timeout, say) to get the same plan, not a second solve",
-    )
+    request_id: uuid.UUID = Field(default_factory=uuid.uuid4, description=REQUEST_ID + " (it is the plan's id)")
 
 
 class WhatIfIn(BaseModel):
@@ -53,6 +62,7 @@ class WhatIfIn(BaseModel):
     lieu_id: uuid.UUID = Field(description="where the extra conseiller would be based (a lieu of the territory)")
     weekly_hours: float = Field(default=35, gt=0, le=48)
     time_limit_s: float = Field(default=20, gt=0, le=300)
+    request_id: uuid.UUID = Field(default_factory=uuid.uuid4, description=REQUEST_ID)
 
 
 class ReplanIn(BaseModel):
@@ -60,6 +70,33 @@ class ReplanIn(BaseModel):
 
     reason: str = Field(min_length=1, max_length=500, examples=["absence de Camille mardi"])
     time_limit_s: float = Field(default=10, gt=0, le=300)
+    request_id: uuid.UUID = Field(default_factory=uuid.uuid4, description=REQUEST_ID + " (it is the new plan's id)")
+
+
+class SolveRequestOut(BaseModel):
+    """A solve asked for, and how far it got: follow ``progress`` while it runs."""
+
+    id: uuid.UUID
+    kind: SolveKind
+    territory: str
+    status: SolveStatus = Field(description="queued, running, done or failed")
+    parameters: dict[str, Any]
+    requested_at: dt.datetime
+    attempts: int = Field(description="how many times a solver started it (a replica that died is replaced)")
+    worker: str | None = Field(description="the solver replica that took it last (host:pid)")
+    started_at: dt.datetime | None
+    finished_at: dt.datetime | None
+    progress: dict[str, Any] | None = Field(
+        description="while running: elapsed_s, time_limit_s, solutions found, best objective, bound and gap"
+    )
+    plan_id: uuid.UUID | None = Field(description="once done: the draft plan it made (a plan or a re-plan)")
+    result: dict[str, Any] | None = Field(description="once done: the plan's figures, or a what-if's answer")
+    error: str | None = Field(description="once failed: why")
+
+    @classmethod
+    def of(cls, request: SolveRequest) -> "SolveRequestOut":
+        fields = {k: v for k, v in vars(request).items() if k != "requested_by"}
+        return cls(**fields, plan_id=request.plan_id)
 
 
 class PermanenceOut(BaseModel):

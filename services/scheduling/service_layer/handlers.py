@@ -20,7 +20,11 @@ from services.scheduling.domain.registry_copy import (
     Structure,
     Territory,
 )
+from services.scheduling.domain.solves import SolveKind
 from services.scheduling.planner.blocks import half_of
+from services.scheduling.service_layer.errors import ConseillerNotFound, PlanNotFound, TerritoryNotFound
+from services.scheduling.service_layer.planning import Replan
+from services.scheduling.service_layer.solve_requests import enqueue
 from services.scheduling.service_layer.unit_of_work import SchedulingUnitOfWork
 from shared.events import (
     AbsenceDeclared,
@@ -45,18 +49,6 @@ log = logging.getLogger(__name__)
 
 REGISTRY_CONSUMER = "scheduling-registry"
 """The durable consumer (and inbox name) that feeds the copy from the whole REGISTRY stream."""
-
-
-class PlanNotFound(LookupError):
-    pass
-
-
-class TerritoryNotFound(LookupError):
-    pass
-
-
-class ConseillerNotFound(LookupError):
-    pass
 
 
 # --- the copy of the registry -----------------------------------------------------------------
@@ -139,7 +131,7 @@ async def _lieu_closed(event: LieuClosed, uow: SchedulingUnitOfWork) -> None:
         plan_id for plan_id, _, p in await published_permanences(uow.session, lieu_id=event.lieu_id) if p.ends_at > now
     }
     for plan_id in sorted(touched):
-        await uow.replans.add(plan_id, f"lieu fermé : {lieu.name if lieu else event.lieu_id}")
+        await _ask_replan(uow, plan_id, f"lieu fermé : {lieu.name if lieu else event.lieu_id}")
 
 
 async def _conseiller_snapshot(event: ConseillerFields, uow: SchedulingUnitOfWork) -> None:
@@ -181,10 +173,19 @@ async def _absence_declared(event: AbsenceDeclared, uow: SchedulingUnitOfWork) -
         if _during(absence, p, zone)
     }
     for plan_id in sorted(touched):
-        await uow.replans.add(
+        await _ask_replan(
+            uow,
             plan_id,
             f"absence du {_when(event.start_date, event.start_half)} au {_when(event.end_date, event.end_half)}",
         )
+
+
+async def _ask_replan(uow: SchedulingUnitOfWork, plan_id: uuid.UUID, reason: str) -> None:
+    """In the transaction applying the event: a re-plan request on the solver's queue (its draft is
+    a proposal; a coordinator publishes it)."""
+    plan = await uow.plans.get(plan_id)
+    if plan is not None:
+        await enqueue(uow, SolveKind.REPLAN, plan.territory, Replan(plan_id, reason).parameters())
 
 
 def _during(absence: Absence, permanence: Permanence, zone: str) -> bool:
@@ -237,12 +238,13 @@ async def list_conseillers(
     include_archived: bool = False,
     limit: int,
     offset: int,
-) -> list[Conseiller]:
-    """Conseillers working in any of ``territories`` (None: all)."""
+) -> tuple[list[Conseiller], int]:
+    """A page of the conseillers working in any of ``territories`` (None: all), and how many in all."""
     async with uow:
-        return await uow.conseillers.list(
+        items = await uow.conseillers.list(
             territories=territories, include_archived=include_archived, limit=limit, offset=offset
         )
+        return items, await uow.conseillers.count(territories=territories, include_archived=include_archived)
 
 
 async def list_lieux(
@@ -253,12 +255,14 @@ async def list_lieux(
     include_closed: bool = False,
     limit: int,
     offset: int,
-) -> list[Lieu]:
-    """Lieux in the communes of any of ``territories`` (None: all), optionally of one commune."""
+) -> tuple[list[Lieu], int]:
+    """A page of the lieux in the communes of any of ``territories`` (None: all), optionally of one commune,
+    and how many in all."""
     async with uow:
-        return await uow.lieux.list(
+        items = await uow.lieux.list(
             territories=territories, commune=commune, include_closed=include_closed, limit=limit, offset=offset
         )
+        return items, await uow.lieux.count(territories=territories, commune=commune, include_closed=include_closed)
 
 
 async def get_territory(code: str, uow: SchedulingUnitOfWork) -> Territory:
@@ -333,14 +337,16 @@ async def list_plans(
     status: PlanStatus | None = None,
     replaces: uuid.UUID | None = None,
     limit: int = 50,
-) -> list[Plan]:
+    offset: int = 0,
+) -> tuple[list[Plan], int]:
+    """A page of plans, newest week first, and how many in all."""
     async with uow:
-        ids = await uow.plans.ids(
+        ids, total = await uow.plans.ids(
             territories=None if territories is None else sorted(territories), status=status, replaces=replaces,
-            limit=limit,
+            limit=limit, offset=offset,
         )  # fmt: skip
         found = [await uow.plans.get(plan_id) for plan_id in ids]
-    return [plan for plan in found if plan is not None]
+    return [plan for plan in found if plan is not None], total
 
 
 async def get_plan(plan_id: uuid.UUID, uow: SchedulingUnitOfWork) -> Plan:

@@ -1,7 +1,8 @@
-"""Solving a plan for a territory from scheduling's copy of the registry.
+"""Making plans with the solver from scheduling's copy of the registry.
 
-The solve runs off the event loop (CP-SAT releases the GIL while it searches), with a time
-limit; its figures are kept with the draft it produces.
+These run a solve off the event loop (CP-SAT releases the GIL while it searches), with a time
+limit, reporting progress; they return the draft (or the answer) without storing it: the solver
+worker (``service_layer.solver``) stores it with the request it answers, in one transaction.
 """
 
 from __future__ import annotations
@@ -9,7 +10,8 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import uuid
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -18,11 +20,13 @@ from services.scheduling.domain.model import Permanence, Plan, PlanError, PlanSt
 from services.scheduling.planner import cpsat
 from services.scheduling.planner import instance as planner
 from services.scheduling.planner.blocks import half_of
+from services.scheduling.planner.cpsat import Progress
 from services.scheduling.planner.from_registry import FACE_TO_FACE_MAX, FACE_TO_FACE_MIN, instance_for
-from services.scheduling.service_layer.handlers import PlanNotFound, TerritoryNotFound
+from services.scheduling.service_layer.errors import NoPlan, PlanNotFound, TerritoryNotFound
 from services.scheduling.service_layer.unit_of_work import SchedulingUnitOfWork
 
 EVERYONE = 100_000  # listing limit meaning "all of them"
+OnProgress = Callable[[Progress], None]
 
 
 @dataclass(frozen=True)
@@ -31,12 +35,14 @@ class SolvePlan:
     week_start: dt.date
     days: int = 5
     time_limit_s: float = 20.0
-    workers: int = 2
-    plan_id: uuid.UUID = field(default_factory=uuid.uuid4)
 
+    def parameters(self) -> dict[str, Any]:
+        return {"week_start": self.week_start.isoformat(), "days": self.days, "time_limit_s": self.time_limit_s}
 
-class NoPlan(Exception):
-    """The solver found no plan keeping every rule (or none in the time given)."""
+    @classmethod
+    def of(cls, territory: str, parameters: dict[str, Any]) -> SolvePlan:
+        p = parameters
+        return cls(territory, dt.date.fromisoformat(p["week_start"]), p["days"], p["time_limit_s"])
 
 
 @dataclass(frozen=True)
@@ -46,26 +52,61 @@ class Replan:
     plan_id: uuid.UUID
     reason: str
     time_limit_s: float = 10.0
-    workers: int = 2
-    new_plan_id: uuid.UUID = field(default_factory=uuid.uuid4)
+
+    def parameters(self) -> dict[str, Any]:
+        return {"plan_id": str(self.plan_id), "reason": self.reason, "time_limit_s": self.time_limit_s}
+
+    @classmethod
+    def of(cls, parameters: dict[str, Any]) -> Replan:
+        p = parameters
+        return cls(uuid.UUID(p["plan_id"]), p["reason"], p["time_limit_s"])
 
 
-async def solve_plan(cmd: SolvePlan, uow: SchedulingUnitOfWork) -> Plan:
-    """Idempotent: the plan's id is the request's, so the same request gives back the same plan."""
+@dataclass(frozen=True)
+class WhatIf:
+    """How much more demand would one more conseiller, based at ``lieu_id``, cover?"""
+
+    territory: str
+    week_start: dt.date
+    lieu_id: uuid.UUID
+    weekly_hours: float = 35.0
+    days: int = 5
+    time_limit_s: float = 20.0
+
+    def parameters(self) -> dict[str, Any]:
+        return {
+            "week_start": self.week_start.isoformat(),
+            "lieu_id": str(self.lieu_id),
+            "weekly_hours": self.weekly_hours,
+            "days": self.days,
+            "time_limit_s": self.time_limit_s,
+        }
+
+    @classmethod
+    def of(cls, territory: str, parameters: dict[str, Any]) -> WhatIf:
+        p = parameters
+        return cls(
+            territory, dt.date.fromisoformat(p["week_start"]), uuid.UUID(p["lieu_id"]), p["weekly_hours"], p["days"],
+            p["time_limit_s"],
+        )  # fmt: skip
+
+
+async def make_plan(
+    cmd: SolvePlan, plan_id: uuid.UUID, uow: SchedulingUnitOfWork, *, workers: int = 2, on_progress: OnProgress | None
+) -> Plan:
+    """A draft plan of the territory's week (not stored)."""
     if cmd.week_start.weekday() != 0:
         raise PlanError("week_start", "must be a Monday")
-    async with uow:
-        done = await uow.plans.get(cmd.plan_id)
-    if done is not None:
-        if (done.territory, done.week_start) != (cmd.territory, cmd.week_start):
-            raise PlanError("request_id", "this request id was used for another territory or week")
-        return done
     return await _solve(
-        uow, cmd.plan_id, cmd.territory, cmd.week_start, cmd.days, cmd.time_limit_s, cmd.workers, previous=None
+        uow, plan_id, cmd.territory, cmd.week_start, cmd.days, cmd.time_limit_s, workers, on_progress, previous=None
     )
 
 
-async def replan(cmd: Replan, uow: SchedulingUnitOfWork) -> Plan:
+async def make_replan(
+    cmd: Replan, new_plan_id: uuid.UUID, uow: SchedulingUnitOfWork, *, workers: int = 2,
+    on_progress: OnProgress | None,
+) -> Plan:  # fmt: skip
+    """A draft that replaces a published plan (not stored)."""
     async with uow:
         previous = await uow.plans.get(cmd.plan_id)
     if previous is None:
@@ -76,7 +117,7 @@ async def replan(cmd: Replan, uow: SchedulingUnitOfWork) -> Plan:
     last = max((p.starts_at.astimezone(zone).date() for p in previous.permanences), default=previous.week_start)
     days = max(5, (last - previous.week_start).days + 1)
     return await _solve(
-        uow, cmd.new_plan_id, previous.territory, previous.week_start, days, cmd.time_limit_s, cmd.workers,
+        uow, new_plan_id, previous.territory, previous.week_start, days, cmd.time_limit_s, workers, on_progress,
         previous=previous, reason=cmd.reason,
     )  # fmt: skip
 
@@ -115,6 +156,7 @@ async def _solve(
     days: int,
     time_limit_s: float,
     workers: int,
+    on_progress: OnProgress | None,
     *,
     previous: Plan | None,
     reason: str | None = None,
@@ -129,7 +171,9 @@ async def _solve(
             previous_plan=tuple(_planned(p, zone) for p in placed),
             pins=tuple(_pin(_planned(p, zone)) for p in placed if p.pinned),
         )
-    result = await asyncio.to_thread(cpsat.solve, instance, time_limit_s=time_limit_s, workers=workers)
+    result = await asyncio.to_thread(
+        cpsat.solve, instance, time_limit_s=time_limit_s, workers=workers, on_progress=on_progress
+    )
     if result.status not in ("OPTIMAL", "FEASIBLE"):
         raise NoPlan(f"{result.status}: {'; '.join(result.notes) or 'no plan within the time limit'}")
     by_id = {str(lieu.id): lieu for lieu in lieux}
@@ -154,37 +198,23 @@ async def _solve(
                 pinned=kept.pinned if kept else False,
             )
         )
-    async with uow:
-        plan = Plan.draft(
-            id=plan_id,
-            territory=code,
-            week_start=week_start,
-            time_zone=territory.time_zone,
-            permanences=permanences,
-            conseillers={c.id: c for c in conseillers},
-            figures={k: v for k, v in result.to_json().items() if k != "permanences"},
-            replaces=previous,
-            reason=reason,
-        )
-        await uow.plans.add(plan)
-        await uow.commit()
-    return plan
+    return Plan.draft(
+        id=plan_id,
+        territory=code,
+        week_start=week_start,
+        time_zone=territory.time_zone,
+        permanences=permanences,
+        conseillers={c.id: c for c in conseillers},
+        figures={k: v for k, v in result.to_json().items() if k != "permanences"},
+        replaces=previous,
+        reason=reason,
+    )
 
 
-@dataclass(frozen=True)
-class WhatIf:
-    """How much more demand would one more conseiller, based at ``lieu_id``, cover?"""
-
-    territory: str
-    week_start: dt.date
-    lieu_id: uuid.UUID
-    weekly_hours: float = 35.0
-    days: int = 5
-    time_limit_s: float = 20.0
-    workers: int = 2
-
-
-async def what_if(cmd: WhatIf, uow: SchedulingUnitOfWork) -> dict[str, Any]:
+async def what_if(
+    cmd: WhatIf, uow: SchedulingUnitOfWork, *, workers: int = 2, on_progress: OnProgress | None
+) -> dict[str, Any]:
+    """Two solves, without and with the extra conseiller; the answer is not stored as a plan."""
     if cmd.week_start.weekday() != 0:
         raise PlanError("week_start", "must be a Monday")
     loaded = await _load(uow, cmd.territory, cmd.week_start, cmd.days)
@@ -198,9 +228,13 @@ async def what_if(cmd: WhatIf, uow: SchedulingUnitOfWork) -> dict[str, Any]:
         availability={day: frozenset(("am", "pm")) for day in range(5)},
         max_travel_minutes_per_day=180,
     )
-    now = await asyncio.to_thread(cpsat.solve, loaded.instance, time_limit_s=cmd.time_limit_s, workers=cmd.workers)
+    now = await asyncio.to_thread(
+        cpsat.solve, loaded.instance, time_limit_s=cmd.time_limit_s, workers=workers, on_progress=on_progress
+    )
     more = replace(loaded.instance, conseillers=(*loaded.instance.conseillers, extra))
-    then = await asyncio.to_thread(cpsat.solve, more, time_limit_s=cmd.time_limit_s, workers=cmd.workers)
+    then = await asyncio.to_thread(
+        cpsat.solve, more, time_limit_s=cmd.time_limit_s, workers=workers, on_progress=on_progress
+    )
     if "UNKNOWN" in (now.status, then.status) or "INFEASIBLE" in (now.status, then.status):
         raise NoPlan(f"no answer: {now.status} without, {then.status} with the extra conseiller")
     return {

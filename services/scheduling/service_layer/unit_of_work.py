@@ -11,7 +11,8 @@ from services.scheduling.adapters.registry_copy import (
     StructureCopies,
     TerritoryCopies,
 )
-from services.scheduling.adapters.repository import PlanRepository, ReplanRequests
+from services.scheduling.adapters.repository import PlanRepository
+from services.scheduling.adapters.solves import SolveRequests, SolverLeases
 from shared.events import Event
 from shared.unit_of_work import SqlAlchemyUnitOfWork
 
@@ -26,7 +27,8 @@ class SchedulingUnitOfWork(SqlAlchemyUnitOfWork):
     demand: DemandCopies
     # scheduling's own
     plans: PlanRepository
-    replans: ReplanRequests
+    solves: SolveRequests
+    leases: SolverLeases
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession], on_commit: Callable[[], None] | None = None) -> None:
         super().__init__(sessions, producer="scheduling", outbox=orm.outbox, inbox=orm.inbox, on_commit=on_commit)
@@ -39,7 +41,8 @@ class SchedulingUnitOfWork(SqlAlchemyUnitOfWork):
         self.absences = AbsenceCopies(session)
         self.demand = DemandCopies(session)
         self.plans = PlanRepository(session)
-        self.replans = ReplanRequests(session)
+        self.solves = SolveRequests(session)
+        self.leases = SolverLeases(session)
 
     def _collect_aggregate_events(self) -> Iterator[Event]:
         for plan in self.plans.seen:
