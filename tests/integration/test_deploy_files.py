@@ -138,9 +138,13 @@ def test_kubernetes_overlay_runs_locked_down_pods_with_secrets_from_outside(
         assert set(container["resources"]) == {"requests", "limits"}
         assert container["readinessProbe"]["httpGet"]["path"] == "/readyz"
         assert container["livenessProbe"]["httpGet"]["path"] == "/healthz"
-        secrets = {env["name"]: env["valueFrom"]["secretKeyRef"] for env in container["env"] if "valueFrom" in env}
+        refs = {env["name"]: env["valueFrom"] for env in container["env"] if "valueFrom" in env}
+        secrets = {key: ref["secretKeyRef"] for key, ref in refs.items() if "secretKeyRef" in ref}
         assert secrets == {
             "DATABASE_URL": {"name": f"{name}-database", "key": "url"},
             "AUTH_SECRET": {"name": "tournees-auth", "key": "secret"},
         }
+        others = {key: ref for key, ref in refs.items() if key not in secrets}
+        expected = {"SOLVER_NAME": {"fieldRef": {"fieldPath": "metadata.name"}}} if name == "scheduling" else {}
+        assert others == expected
         assert container["envFrom"] == [{"configMapRef": {"name": config["metadata"]["name"]}}]
