@@ -1,115 +1,37 @@
-"""Lieux to and from the *standard de la médiation numérique*: pure conversions, no I/O.
-
-The standard is the « Schéma de données des lieux de médiation numérique », version 1.0.1,
-published by La MedNum and the ANCT (now La Coop de la médiation numérique) as a Frictionless
-Table Schema: https://github.com/LaMednum/standard-mediation-num (``schema.json``), documented at
-https://schema.data.gouv.fr/LaMednum/standard-mediation-num/1.0.1/documentation.html, and used by
-the cartographie nationale and data·inclusion. Licence Ouverte 2.0. Field names, order and
-separators were checked against the repository's ``schema.json`` and change log, and against the
-cartographie nationale's own writer (``@gouvfr-anct/lieux-de-mediation-numerique``, which joins
-list values with ``|``; the repository's README still says ``;``, the 0.x rule). Conventions:
-
-* columns: ``FIELDS``, in the schema's order; required: ``REQUIRED``; one lieu per row;
-* CSV: UTF-8, comma between columns, point as decimal separator, a cell holding a comma, a quote
-  or a line break is quoted (RFC 4180), dates ISO 8601 (``date_maj``: YYYY-MM-DD);
-* several values in one cell (``typologie``, ``services``, ``itinerance``…) are separated by
-  ``|`` (1.0.x). Reading also accepts ``;`` (the 0.x separator) and, in the cells Tournées reads,
-  ``,`` (seen in published files);
-* ``horaires``: OpenStreetMap ``opening_hours`` syntax, read with ``OpeningHours.parse`` (the
-  subset Tournées plans with: a cell outside it makes the row invalid rather than guessed);
-* JSON: a list of objects with the same field names; ``latitude``/``longitude`` numbers, the
-  other values text (lists also accepted as JSON arrays).
-
-The repository's change log also announces a 2.0.0 (``structure_parente`` dropped, ``pivot`` and
-``date_maj`` optional). Reading accepts such files (Tournées needs none of those three);
-writing follows 1.0.1, whose ``pivot`` is required: without a known SIRET it carries
-``PIVOT_UNKNOWN``, the placeholder the national files use for « unknown ».
-
-Mapping (standard → Tournées on import, the reverse on export):
-
-=============================  ==============================================================
-``id``                         ``external_id`` (export: ``external_id``, else the lieu's UUID)
-``nom``                        ``name``
-``code_insee``                 ``commune`` (if empty: found from ``commune``/``code_postal``
-                               by the import service)
-``adresse``,                   ``address`` = ``adresse, complement_adresse, code_postal
-``complement_adresse``,        commune`` (export splits ``"…, NNNNN Commune"`` back; an
-``code_postal``, ``commune``   address without that tail goes whole into ``adresse``)
-``latitude``, ``longitude``    ``latitude``, ``longitude``
-``horaires``                   ``opening_hours``
-``typologie``, ``itinerance``  ``kind``: typologie exactly ``MUNI`` → ``mairie``;
-                               itinerance ``Itinérant`` without ``Fixe`` → ``bus``; otherwise
-                               ``structure`` for a new lieu, while an existing one keeps its
-                               kind (unless it was a mairie or bus the row no longer says)
-``services``                   ``has_computers`` ⇔ « Accès internet et matériel informatique »
-``prise_en_charge_specifique`` ``accessible`` := True when « Handicaps moteurs » (import only)
-``structure_parente``          export only: the name of the lieu's structure
-``pivot``                      export only: the structure's SIRET, else ``PIVOT_UNKNOWN``
-``date_maj``, ``source``       export only: the export's date, ``"Tournées"``
-=============================  ==============================================================
-
-What the standard cannot carry: ``capacity``, ``accessible`` (it has no such field; the
-acceslibre link is not a yes/no), the kinds ``salle_communale``, ``pied_immeuble``,
-``partenaire`` and ``autre``, and ``structure_id``. Re-importing a row onto an existing lieu keeps
-them; a new lieu gets capacity 0, not accessible, no structure. The schema declares no extension
-mechanism, so a strictly valid export has none of them; ``EXTENSION_FIELDS`` are optional extra
-columns (opt-in on export, always read on import) that carry kind, capacity, has_computers and
-accessible losslessly between Tournées instances, at the price of a file that a strict
-validator flags for its extra columns.
-"""
+"""One row of the standard to a lieu's data, and a lieu to one row."""
 
 from __future__ import annotations
 
-import csv
-import io
-import json
 import math
 import re
 import unicodedata
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from services.registry.adapters.mediation_numerique.standard import (
+    FIELDS,
+    FIXE,
+    HANDICAPS_MOTEURS,
+    IMPLIED_KINDS,
+    ITINERANT,
+    LIST_SEPARATOR,
+    MAX_ADDRESS,
+    MAX_HOURS,
+    MAX_ID,
+    PIVOT_UNKNOWN,
+    SERVICE_MATERIEL,
+    SERVICE_OUTILS,
+    SOURCE,
+    TYPOLOGIE_MAIRIE,
+    InvalidRow,
+    StandardRow,
+)
 from services.registry.domain.errors import RuleBroken
 from services.registry.domain.geography import check_insee
 from services.registry.domain.places import LIEU_KINDS, MAX_CAPACITY, Lieu
 from shared.opening_hours import InvalidOpeningHours, OpeningHours
-
-SCHEMA_VERSION = "1.0.1"
-SCHEMA_URL = "https://schema.data.gouv.fr/LaMednum/standard-mediation-num/1.0.1/documentation.html"
-
-FIELDS: tuple[str, ...] = (
-    "id", "pivot", "nom", "commune", "code_postal", "code_insee", "adresse", "complement_adresse", "latitude",
-    "longitude", "typologie", "telephone", "courriels", "site_web", "horaires", "presentation_resume",
-    "presentation_detail", "source", "itinerance", "structure_parente", "date_maj", "services",
-    "publics_specifiquement_adresses", "prise_en_charge_specifique", "frais_a_charge",
-    "dispositif_programmes_nationaux", "formations_labels", "autres_formations_labels", "modalites_acces",
-    "modalites_accompagnement", "fiche_acces_libre", "prise_rdv",
-)  # fmt: skip
-REQUIRED: tuple[str, ...] = ("id", "pivot", "nom", "commune", "code_postal", "adresse", "date_maj", "services")
-EXTENSION_FIELDS: tuple[str, ...] = (
-    "tournees_kind",
-    "tournees_capacity",
-    "tournees_has_computers",
-    "tournees_accessible",
-)
-
-LIST_SEPARATOR = "|"
-PIVOT_UNKNOWN = "00000000000000"
-SOURCE = "Tournées"
-TYPOLOGIE_MAIRIE = "MUNI"
-ITINERANT, FIXE = "Itinérant", "Fixe"
-SERVICE_MATERIEL = "Accès internet et matériel informatique"
-SERVICE_OUTILS = "Maîtrise des outils numériques du quotidien"
-"""Written for every lieu: what any permanence or atelier of a conseiller numérique offers."""
-HANDICAPS_MOTEURS = "Handicaps moteurs"
-IMPLIED_KINDS = ("mairie", "bus")
-"""The kinds the standard expresses (through ``typologie`` and ``itinerance``)."""
-
-MAX_ID = 200
-MAX_ADDRESS = 300
-MAX_HOURS = 2000
 
 _TOURNEES_TO_STANDARD = {
     "name": "nom",
@@ -130,128 +52,6 @@ _SPLIT = re.compile(r"^(?:(?P<street>.*), )?(?P<postcode>\d{5}) (?P<city>[^\d\s,
 _TAIL = re.compile(r"(?:^|[\s,])(?P<postcode>\d{5}) (?P<city>[^\d\s,][^,]*)$")
 _LIST = re.compile(r"[|;,]")
 _TRUE, _FALSE = ("true", "1", "oui", "yes", "vrai"), ("false", "0", "non", "no", "faux")
-
-Value = str | float | int | bool
-StandardRow = dict[str, Value]
-"""One lieu in the standard, typed (numbers and booleans as such); the writers render it."""
-
-
-class UnreadableDocument(ValueError):
-    """The body is not a CSV or JSON document of the standard at all (as opposed to invalid rows)."""
-
-
-class InvalidRow(ValueError):
-    """A row that cannot become a lieu; ``problems`` are (standard field, reason) pairs."""
-
-    def __init__(self, problems: Sequence[tuple[str, str]]) -> None:
-        super().__init__("; ".join(f"{field}: {reason}" for field, reason in problems))
-        self.problems = list(problems)
-
-
-@dataclass(frozen=True)
-class SourceRow:
-    """One row of an imported document: its line (CSV: physical line where the record starts,
-    the header being line 1; JSON: index + 1), its cells by lower-case field name, and any
-    problem found while reading it."""
-
-    line: int
-    values: dict[str, str]
-    problems: tuple[tuple[str, str], ...] = ()
-
-
-# --- reading documents ----------------------------------------------------------------------
-
-
-def parse_csv(text: str) -> list[SourceRow]:
-    """The rows of a CSV document; UnreadableDocument when it cannot be read as one.
-
-    The header names columns (case and surrounding spaces ignored, unknown columns ignored). A
-    header with more semicolons than commas is read as semicolon-separated (spreadsheets in
-    French locales write that). Blank lines are skipped but counted.
-    """
-    text = text.removeprefix("\ufeff")
-    if not text.strip():
-        raise UnreadableDocument("the file is empty: expected a header line naming the standard's columns")
-    first_line = text.lstrip().split("\n", 1)[0]
-    delimiter = ";" if first_line.count(";") > first_line.count(",") else ","
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
-    rows: list[SourceRow] = []
-    header: list[str] | None = None
-    consumed = 0
-    try:
-        for record in reader:
-            start, consumed = consumed + 1, reader.line_num
-            if not any(cell.strip() for cell in record):
-                continue
-            if header is None:
-                header = _header(record)
-                continue
-            rows.append(_csv_row(start, header, record))
-    except csv.Error as error:
-        raise UnreadableDocument(f"unreadable CSV from line {consumed + 1}: {error} (a quote left open?)") from None
-    if header is None:
-        raise UnreadableDocument("the file is empty: expected a header line naming the standard's columns")
-    return rows
-
-
-def _header(record: list[str]) -> list[str]:
-    names = [cell.strip().lower() for cell in record]
-    repeated = sorted({name for name in names if name and names.count(name) > 1})
-    if repeated:
-        raise UnreadableDocument(f"the header names these columns twice: {', '.join(repeated)}")
-    if not {"id", "nom"} <= set(names):
-        found = ", ".join(repr(n) for n in names[:8] if n) or "none"
-        raise UnreadableDocument(
-            f"not a file of the standard de la médiation numérique: its header has no 'id' and 'nom' columns "
-            f"(found {found})"
-        )
-    return names
-
-
-def _csv_row(line: int, header: list[str], record: list[str]) -> SourceRow:
-    if len(record) < len(header) or any(cell.strip() for cell in record[len(header) :]):
-        problem = ("", f"{len(record)} cells where the header has {len(header)} columns")
-        return SourceRow(line, {}, (problem,))
-    return SourceRow(line, {name: cell for name, cell in zip(header, record, strict=False) if name})
-
-
-def parse_json(text: str) -> list[SourceRow]:
-    """The rows of a JSON document: a list of objects with the standard's field names."""
-    try:
-        document = json.loads(text)
-    except (ValueError, RecursionError) as error:
-        raise UnreadableDocument(f"invalid JSON: {error}") from None
-    if not isinstance(document, list):
-        raise UnreadableDocument("expected a JSON list of lieux (objects with the standard's fields)")
-    rows: list[SourceRow] = []
-    for line, item in enumerate(document, start=1):
-        if not isinstance(item, dict):
-            rows.append(SourceRow(line, {}, (("", "expected an object with the standard's fields"),)))
-            continue
-        values: dict[str, str] = {}
-        problems: list[tuple[str, str]] = []
-        for key, value in item.items():
-            name = str(key).strip().lower()
-            try:
-                values[name] = _json_cell(value)
-            except ValueError as error:
-                problems.append((name, str(error)))
-        rows.append(SourceRow(line, values, tuple(problems)))
-    return rows
-
-
-def _json_cell(value: Any, nested: bool = False) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int | float):
-        return repr(value)
-    if isinstance(value, str):
-        return value
-    if isinstance(value, list) and not nested:
-        return LIST_SEPARATOR.join(_json_cell(v, nested=True) for v in value)
-    raise ValueError(f"expected text, a number or a list of them, not {type(value).__name__}")
 
 
 # --- one row to a lieu ----------------------------------------------------------------------
@@ -552,32 +352,3 @@ def lieu_to_row(
             tournees_accessible=lieu.accessible,
         )
     return row
-
-
-def write_csv(rows: Iterable[StandardRow], *, extensions: bool = False) -> str:
-    """CSV text: a header with every field of the standard in order (then the extensions, if asked)."""
-    columns = FIELDS + (EXTENSION_FIELDS if extensions else ())
-    out = io.StringIO(newline="")
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(columns)
-    for row in rows:
-        writer.writerow(_csv_cell(row.get(column, "")) for column in columns)
-    return out.getvalue()
-
-
-def _csv_cell(value: Value) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, float):
-        return repr(value)
-    return str(value)
-
-
-def write_json(rows: Iterable[StandardRow], *, extensions: bool = False) -> str:
-    """A JSON list of objects: required fields always, optional ones only when not empty."""
-    columns = FIELDS + (EXTENSION_FIELDS if extensions else ())
-    objects = [
-        {column: row[column] for column in columns if column in row and (row[column] != "" or column in REQUIRED)}
-        for row in rows
-    ]
-    return json.dumps(objects, ensure_ascii=False)
