@@ -27,6 +27,7 @@ StructureKind = Literal[
 ]
 LieuKind = Literal["structure", "salle_communale", "mairie", "pied_immeuble", "bus", "partenaire", "autre"]
 AbsenceKind = Literal["conge", "formation", "autre"]
+RecurrenceKind = Literal["permanence", "atelier"]
 
 
 class _Snapshot(BaseModel):
@@ -74,6 +75,38 @@ class StructureUpdated(StructureFields, Event):
     subject = "registry.structure.updated.v1"
 
 
+def check_anchor(weekday: int, every_weeks: int, from_date: dt.date | None, what: str = "slot") -> None:
+    """The rule of everything recurring on a weekday: every N weeks needs its first occurrence,
+    ``from_date``, and that date falls on the weekday. ValueError otherwise."""
+    if every_weeks > 1 and from_date is None:
+        raise ValueError(f"a {what} every N weeks needs the from_date of its first occurrence")
+    if from_date is not None and from_date.weekday() != weekday:
+        raise ValueError(f"from_date {from_date} is not on weekday {weekday}")
+
+
+class RecurrenceFields(_Snapshot):
+    """A coordinator's standing request at a lieu: a ``kind`` on ``weekday`` (0 is Monday) from
+    ``start`` to ``end`` (local time of the lieu), every ``every_weeks`` weeks counted from
+    ``from_date`` (its first occurrence; none before it), to be held by one conseiller."""
+
+    recurrence_id: uuid.UUID
+    weekday: int = Field(ge=0, le=6)
+    start: dt.time
+    end: dt.time
+    every_weeks: int = Field(default=1, ge=1, le=4)
+    from_date: dt.date | None = None
+    kind: RecurrenceKind
+    skill: str | None = None
+    """A skill the conseiller needs (as in ``ConseillerFields.skills``), if any."""
+    seats: int = Field(default=0, ge=0)
+    needs_computers: bool = False
+
+    @model_validator(mode="after")
+    def _anchored(self) -> RecurrenceFields:
+        check_anchor(self.weekday, self.every_weeks, self.from_date, "recurrence")
+        return self
+
+
 class LieuFields(_Snapshot):
     lieu_id: uuid.UUID
     name: str
@@ -87,6 +120,8 @@ class LieuFields(_Snapshot):
     accessible: bool
     opening_hours: str
     """OSM ``opening_hours`` syntax, local time of the lieu's territory."""
+    recurrences: list[RecurrenceFields] = Field(default_factory=list)
+    """What must happen there regularly; empty in events from before recurrences existed."""
 
 
 class LieuOpened(LieuFields, Event):
@@ -114,10 +149,7 @@ class AvailabilitySlot(_Snapshot):
 
     @model_validator(mode="after")
     def _anchored(self) -> AvailabilitySlot:
-        if self.every_weeks > 1 and self.from_date is None:
-            raise ValueError("a slot every N weeks needs the from_date of its first occurrence")
-        if self.from_date is not None and self.from_date.weekday() != self.weekday:
-            raise ValueError(f"from_date {self.from_date} is not on weekday {self.weekday}")
+        check_anchor(self.weekday, self.every_weeks, self.from_date)
         return self
 
 

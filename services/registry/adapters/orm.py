@@ -95,6 +95,7 @@ lieux = Table(
     Column("has_computers", Boolean, nullable=False),
     Column("accessible", Boolean, nullable=False),
     Column("opening_hours", Text, nullable=False),
+    Column("recurrences", JSON, nullable=False, server_default="[]"),
     Column("external_id", String(200), nullable=True, unique=True),
     Column("closed", Boolean, nullable=False),
     Column("version", Integer, nullable=False),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from collections.abc import Iterable, Sequence
 from typing import Any, Generic, TypeVar
@@ -25,6 +26,7 @@ from services.registry.domain.demand import Demand
 from services.registry.domain.errors import Conflict
 from services.registry.domain.geography import Commune, Territory
 from services.registry.domain.places import Lieu, Structure
+from services.registry.domain.recurrences import Recurrence
 from shared.events import AvailabilitySlot
 from shared.opening_hours import OpeningHours
 
@@ -213,7 +215,13 @@ class LieuRepository(_Tracking[Lieu]):
 
 
 def _lieu(row: RowMapping) -> Lieu:
-    return Lieu(**{**row, "opening_hours": OpeningHours.parse(row["opening_hours"])})
+    return Lieu(
+        **{
+            **row,
+            "opening_hours": OpeningHours.parse(row["opening_hours"]),
+            "recurrences": tuple(_recurrence(item) for item in row["recurrences"]),
+        }
+    )
 
 
 def _lieu_row(lieu: Lieu) -> dict[str, Any]:
@@ -221,9 +229,27 @@ def _lieu_row(lieu: Lieu) -> dict[str, Any]:
         "name": lieu.name, "kind": lieu.kind, "structure_id": lieu.structure_id, "commune": lieu.commune,
         "address": lieu.address, "latitude": lieu.latitude, "longitude": lieu.longitude, "capacity": lieu.capacity,
         "has_computers": lieu.has_computers, "accessible": lieu.accessible,
-        "opening_hours": lieu.opening_hours.to_osm(), "external_id": lieu.external_id, "closed": lieu.closed,
-        "version": lieu.version,
+        "opening_hours": lieu.opening_hours.to_osm(), "recurrences": [_recurrence_json(r) for r in lieu.recurrences],
+        "external_id": lieu.external_id, "closed": lieu.closed, "version": lieu.version,
     }  # fmt: skip
+
+
+def _recurrence_json(r: Recurrence) -> dict[str, Any]:
+    return {
+        "id": str(r.id), "weekday": r.weekday, "start": r.start.isoformat("minutes"), "end": r.end.isoformat("minutes"),
+        "every_weeks": r.every_weeks, "from_date": r.from_date.isoformat() if r.from_date else None, "kind": r.kind,
+        "skill": r.skill, "seats": r.seats, "needs_computers": r.needs_computers,
+    }  # fmt: skip
+
+
+def _recurrence(item: dict[str, Any]) -> Recurrence:
+    from_date = item["from_date"]
+    return Recurrence(
+        id=uuid.UUID(item["id"]), weekday=item["weekday"], start=dt.time.fromisoformat(item["start"]),
+        end=dt.time.fromisoformat(item["end"]), every_weeks=item["every_weeks"],
+        from_date=dt.date.fromisoformat(from_date) if from_date else None, kind=item["kind"], skill=item["skill"],
+        seats=item["seats"], needs_computers=item["needs_computers"],
+    )  # fmt: skip
 
 
 class ConseillerRepository(_Tracking[Conseiller]):

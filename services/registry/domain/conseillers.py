@@ -12,6 +12,7 @@ from pydantic import ValidationError
 
 from services.registry.domain.errors import Conflict, NotFound, RuleBroken
 from services.registry.domain.places import check_version
+from services.registry.domain.skills import SKILL, SKILL_RULE, normalized
 from shared.events import (
     AbsenceDeclared,
     AbsenceKind,
@@ -26,7 +27,6 @@ from shared.events import (
 
 TRAVEL_MODES: tuple[str, ...] = get_args(TravelMode)
 ABSENCE_KINDS: tuple[str, ...] = get_args(AbsenceKind)
-SKILL = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 MAX_WEEKLY_HOURS = 48.0  # the legal weekly maximum in France
 MAX_TRAVEL_MINUTES = 8 * 60
@@ -176,10 +176,10 @@ def _conseiller_fields(data: dict[str, Any]) -> dict[str, Any]:
     max_travel = int(data["max_travel_minutes_per_day"])
     if not 0 < max_travel <= MAX_TRAVEL_MINUTES:
         raise RuleBroken("max_travel_minutes_per_day", f"between 1 and {MAX_TRAVEL_MINUTES}")
-    skills = tuple(sorted({str(s).strip().lower() for s in data["skills"]}))
+    skills = tuple(sorted({normalized(s) for s in data["skills"]}))
     bad = [s for s in skills if not SKILL.match(s)]
     if bad:
-        raise RuleBroken("skills", f"lowercase words (a-z, 0-9, - and _): not {bad[0]!r}")
+        raise RuleBroken("skills", f"{SKILL_RULE}: not {bad[0]!r}")
     territories = tuple(sorted(set(data["territories"])))
     if not territories:
         raise RuleBroken("territories", "a conseiller serves at least one territory")

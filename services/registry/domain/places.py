@@ -8,6 +8,7 @@ from typing import Any, get_args
 
 from services.registry.domain.errors import Conflict, RuleBroken
 from services.registry.domain.geography import Commune, check_insee
+from services.registry.domain.recurrences import Recurrence, parse_recurrences
 from shared.events import (
     Event,
     LieuChanged,
@@ -135,6 +136,8 @@ class Lieu:
     has_computers: bool
     accessible: bool
     opening_hours: OpeningHours
+    recurrences: tuple[Recurrence, ...] = ()
+    """What a coordinator wants held there regularly (see ``recurrences``)."""
     external_id: str | None = None
     """The lieu's id in the standard de la médiation numérique, when imported from it."""
     closed: bool = False
@@ -178,7 +181,7 @@ class Lieu:
             raise Conflict("this lieu is closed")
         keys = (
             "name", "kind", "structure_id", "commune", "address", "latitude", "longitude",
-            "capacity", "has_computers", "accessible", "opening_hours", "external_id",
+            "capacity", "has_computers", "accessible", "opening_hours", "recurrences", "external_id",
         )  # fmt: skip
         updated = _lieu_fields({**{k: getattr(self, k) for k in keys}, **changes})
         if all(getattr(self, k) == v for k, v in updated.items()):
@@ -209,6 +212,7 @@ class Lieu:
             "has_computers": self.has_computers,
             "accessible": self.accessible,
             "opening_hours": self.opening_hours.to_osm(),
+            "recurrences": [r.snapshot() for r in self.recurrences],
         }
 
 
@@ -227,6 +231,10 @@ def _lieu_fields(data: dict[str, Any]) -> dict[str, Any]:
             hours = OpeningHours.parse(hours)
         except InvalidOpeningHours as exc:
             raise RuleBroken("opening_hours", str(exc)) from exc
+    has_computers = bool(data["has_computers"])
+    recurrences = parse_recurrences(
+        data.get("recurrences") or (), hours=hours, capacity=capacity, has_computers=has_computers
+    )
     return {
         "name": _name(data["name"]),
         "kind": data["kind"],
@@ -236,8 +244,9 @@ def _lieu_fields(data: dict[str, Any]) -> dict[str, Any]:
         "latitude": latitude,
         "longitude": longitude,
         "capacity": capacity,
-        "has_computers": bool(data["has_computers"]),
+        "has_computers": has_computers,
         "accessible": bool(data["accessible"]),
         "opening_hours": hours,
+        "recurrences": recurrences,
         "external_id": data.get("external_id"),
     }

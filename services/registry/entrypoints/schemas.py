@@ -12,7 +12,8 @@ from services.registry.domain.conseillers import Conseiller
 from services.registry.domain.demand import Demand
 from services.registry.domain.geography import Commune, Territory
 from services.registry.domain.places import Lieu, Structure
-from shared.events import AbsenceKind, AvailabilitySlot, HalfDay, LieuKind, StructureKind, TravelMode
+from services.registry.domain.recurrences import MAX_EVERY_WEEKS, MAX_RECURRENCES, Recurrence
+from shared.events import AbsenceKind, AvailabilitySlot, HalfDay, LieuKind, RecurrenceKind, StructureKind, TravelMode
 from shared.events.catalogue import INSEE_PATTERN, TERRITORY_CODE_PATTERN
 
 T = TypeVar("T")
@@ -21,6 +22,7 @@ TerritoryCode = Annotated[str, Field(pattern=TERRITORY_CODE_PATTERN, examples=["
 Name = Annotated[str, Field(min_length=1, max_length=200)]
 Latitude = Annotated[float, Field(ge=-90, le=90)]
 Longitude = Annotated[float, Field(ge=-180, le=180)]
+Clock = Annotated[str, Field(pattern=r"^([01]\d|2[0-3]):[0-5]\d$", description="HH:MM, local time", examples=["16:00"])]
 
 
 class _In(BaseModel):
@@ -128,6 +130,40 @@ class StructureOut(BaseModel):
         return cls(**{k: v for k, v in vars(s).items() if k != "events"})
 
 
+class RecurrenceIn(_In):
+    """Something to hold at the lieu regularly, by one conseiller each time."""
+
+    id: uuid.UUID | None = Field(default=None, description="keep it when editing; the registry gives new ones an id")
+    weekday: int = Field(ge=0, le=6, description="0 is Monday")
+    start: Clock
+    end: Clock
+    every_weeks: int = Field(default=1, ge=1, le=MAX_EVERY_WEEKS)
+    from_date: dt.date | None = Field(
+        default=None, description="the first occurrence, on weekday; required when every_weeks > 1"
+    )
+    kind: RecurrenceKind
+    skill: str | None = Field(default=None, max_length=40, description="a skill the conseiller needs")
+    seats: int = Field(default=0, ge=0, le=500, description="at most the lieu's capacity")
+    needs_computers: bool = False
+
+
+class RecurrenceOut(BaseModel):
+    id: uuid.UUID
+    weekday: int
+    start: str
+    end: str
+    every_weeks: int
+    from_date: dt.date | None
+    kind: str
+    skill: str | None
+    seats: int
+    needs_computers: bool
+
+    @classmethod
+    def of(cls, r: Recurrence) -> RecurrenceOut:
+        return cls(**{**vars(r), "start": r.start.isoformat("minutes"), "end": r.end.isoformat("minutes")})
+
+
 class LieuIn(_In):
     name: Name
     kind: LieuKind
@@ -142,6 +178,7 @@ class LieuIn(_In):
     opening_hours: str = Field(
         max_length=2000, description="OSM opening_hours syntax", examples=["Mo-Fr 09:00-12:00,14:00-17:00; PH off"]
     )
+    recurrences: list[RecurrenceIn] = Field(default=[], max_length=MAX_RECURRENCES)
 
 
 class LieuPatch(Versioned):
@@ -156,6 +193,9 @@ class LieuPatch(Versioned):
     has_computers: bool | None = None
     accessible: bool | None = None
     opening_hours: str | None = Field(default=None, max_length=2000)
+    recurrences: list[RecurrenceIn] | None = Field(
+        default=None, max_length=MAX_RECURRENCES, description="the whole list: it replaces the current one"
+    )
 
 
 class TownHallIn(_In):
@@ -176,6 +216,7 @@ class LieuOut(BaseModel):
     has_computers: bool
     accessible: bool
     opening_hours: str
+    recurrences: list[RecurrenceOut]
     external_id: str | None
     closed: bool
     version: int
@@ -183,7 +224,8 @@ class LieuOut(BaseModel):
     @classmethod
     def of(cls, lieu: Lieu) -> LieuOut:
         values: dict[str, Any] = {k: v for k, v in vars(lieu).items() if k != "events"}
-        return cls(**{**values, "opening_hours": lieu.opening_hours.to_osm()})
+        recurrences = [RecurrenceOut.of(r) for r in lieu.recurrences]
+        return cls(**{**values, "opening_hours": lieu.opening_hours.to_osm(), "recurrences": recurrences})
 
 
 # --- conseillers ----------------------------------------------------------------------------

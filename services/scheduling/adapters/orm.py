@@ -76,6 +76,7 @@ lieux = Table(
     Column("accessible", Boolean, nullable=False),
     Column("opening_hours", Text, nullable=False),
     Column("closed", Boolean, nullable=False),
+    Column("recurrences", JSON, nullable=False, server_default="[]"),
 )
 
 conseillers = Table(

@@ -24,6 +24,7 @@ from services.scheduling.domain.registry_copy import (
     Conseiller,
     Demand,
     Lieu,
+    Recurrence,
     Structure,
     Territory,
 )
@@ -305,6 +306,7 @@ def _lieu_values(lieu: Lieu) -> dict[str, Any]:
         "accessible": lieu.accessible,
         "opening_hours": lieu.opening_hours,
         "closed": lieu.closed,
+        "recurrences": [_recurrence_json(r) for r in lieu.recurrences],
     }
 
 
@@ -322,6 +324,38 @@ def _lieu(m: RowMapping) -> Lieu:
         accessible=m["accessible"],
         opening_hours=m["opening_hours"],
         closed=m["closed"],
+        recurrences=tuple(_recurrence(item) for item in m["recurrences"]),
+    )
+
+
+def _recurrence_json(r: Recurrence) -> dict[str, Any]:
+    return {
+        "id": str(r.id),
+        "weekday": r.weekday,
+        "start": r.start.isoformat("minutes"),
+        "end": r.end.isoformat("minutes"),
+        "every_weeks": r.every_weeks,
+        "from_date": r.from_date.isoformat() if r.from_date else None,
+        "kind": r.kind,
+        "skill": r.skill,
+        "seats": r.seats,
+        "needs_computers": r.needs_computers,
+    }
+
+
+def _recurrence(item: dict[str, Any]) -> Recurrence:
+    from_date = item["from_date"]
+    return Recurrence(
+        id=uuid.UUID(item["id"]),
+        weekday=item["weekday"],
+        start=dt.time.fromisoformat(item["start"]),
+        end=dt.time.fromisoformat(item["end"]),
+        every_weeks=item["every_weeks"],
+        from_date=dt.date.fromisoformat(from_date) if from_date else None,
+        kind=item["kind"],
+        skill=item["skill"],
+        seats=item["seats"],
+        needs_computers=item["needs_computers"],
     )
 
 

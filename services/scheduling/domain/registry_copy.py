@@ -14,10 +14,24 @@ from typing import Literal
 
 HalfDay = Literal["am", "pm"]
 HALF_DAYS: tuple[HalfDay, ...] = ("am", "pm")
+RecurrenceKind = Literal["permanence", "atelier"]
 
 
 def _half_index(half: HalfDay) -> int:
     return HALF_DAYS.index(half)
+
+
+def _occurs_on(day: dt.date, weekday: int, every_weeks: int, from_date: dt.date | None) -> bool:
+    """Whether something on ``weekday`` every ``every_weeks`` weeks from ``from_date`` happens on ``day``."""
+    if day.weekday() != weekday:
+        return False
+    if from_date is None:
+        first = dt.date.min + dt.timedelta(days=weekday)  # 0001-01-01 is a Monday
+    else:
+        first = from_date + dt.timedelta(days=(weekday - from_date.weekday()) % 7)
+    if day < first:
+        return False
+    return ((day - first).days // 7) % every_weeks == 0
 
 
 @dataclass(frozen=True)
@@ -57,6 +71,33 @@ class Structure:
     archived: bool = False
 
 
+@dataclass(frozen=True, kw_only=True)
+class Recurrence:
+    """A coordinator's standing request at a lieu: a ``kind`` on ``weekday`` (0 is Monday) from
+    ``start`` to ``end``, local time of the lieu, every ``every_weeks`` weeks (1 to 4) counted from
+    ``from_date``, as an ``AvailabilitySlot`` (none before it; without it, weekly and always running).
+
+    Each occurrence is to be held by exactly one conseiller, who has ``skill`` if one is given;
+    an atelier has ``seats`` places, and ``needs_computers`` the lieu's computers (the registry
+    checked that the slot lies in the lieu's weekly hours, ``seats`` within its capacity, and
+    computers only where it has them).
+    """
+
+    id: uuid.UUID
+    weekday: int
+    start: dt.time
+    end: dt.time
+    every_weeks: int = 1
+    from_date: dt.date | None = None
+    kind: RecurrenceKind
+    skill: str | None = None
+    seats: int = 0
+    needs_computers: bool = False
+
+    def occurs_on(self, day: dt.date) -> bool:
+        return _occurs_on(day, self.weekday, self.every_weeks, self.from_date)
+
+
 @dataclass(frozen=True)
 class Lieu:
     """A place where permanences and ateliers can be held."""
@@ -74,6 +115,8 @@ class Lieu:
     opening_hours: str
     """OSM ``opening_hours`` syntax, in the local time of the lieu's territory."""
     closed: bool = False
+    recurrences: tuple[Recurrence, ...] = ()
+    """What must be held there regularly, each occurrence by one conseiller."""
 
 
 @dataclass(frozen=True)
@@ -92,15 +135,7 @@ class AvailabilitySlot:
     from_date: dt.date | None = None
 
     def occurs_on(self, day: dt.date) -> bool:
-        if day.weekday() != self.weekday:
-            return False
-        if self.from_date is None:
-            first = dt.date.min + dt.timedelta(days=self.weekday)  # 0001-01-01 is a Monday
-        else:
-            first = self.from_date + dt.timedelta(days=(self.weekday - self.from_date.weekday()) % 7)
-        if day < first:
-            return False
-        return ((day - first).days // 7) % self.every_weeks == 0
+        return _occurs_on(day, self.weekday, self.every_weeks, self.from_date)
 
 
 @dataclass(frozen=True)

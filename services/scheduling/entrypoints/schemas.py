@@ -2,13 +2,13 @@
 
 import datetime as dt
 import uuid
-from typing import Any, Generic, TypeVar
+from typing import Annotated, Any, Generic, TypeVar
 from zoneinfo import ZoneInfo
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, PlainSerializer
 
 from services.scheduling.domain.model import Kind, Plan
-from services.scheduling.domain.registry_copy import HalfDay
+from services.scheduling.domain.registry_copy import HalfDay, RecurrenceKind
 from services.scheduling.domain.solves import SolveKind, SolveRequest, SolveStatus
 from shared.events.catalogue import INSEE_PATTERN, TERRITORY_CODE_PATTERN
 
@@ -180,6 +180,23 @@ class ConseillerOut(_FromDomain):
     archived: bool
 
 
+Clock = Annotated[dt.time, PlainSerializer(lambda t: t.isoformat("minutes"), return_type=str)]
+"""HH:MM, local time of the lieu (as the registry's API writes it)."""
+
+
+class RecurrenceOut(_FromDomain):
+    id: uuid.UUID
+    weekday: int = Field(description="0 is Monday")
+    start: Clock
+    end: Clock
+    every_weeks: int
+    from_date: dt.date | None = Field(description="the first occurrence; the weeks are counted from it")
+    kind: RecurrenceKind
+    skill: str | None
+    seats: int
+    needs_computers: bool
+
+
 class LieuOut(_FromDomain):
     id: uuid.UUID
     name: str
@@ -193,6 +210,7 @@ class LieuOut(_FromDomain):
     accessible: bool
     opening_hours: str
     closed: bool
+    recurrences: list[RecurrenceOut]
 
 
 class CommuneOut(_FromDomain):

@@ -17,6 +17,7 @@ from services.scheduling.domain.registry_copy import (
     Conseiller,
     Demand,
     Lieu,
+    Recurrence,
     Structure,
     Territory,
 )
@@ -110,6 +111,21 @@ def _lieu(event: LieuFields) -> Lieu:
         has_computers=event.has_computers,
         accessible=event.accessible,
         opening_hours=event.opening_hours,
+        recurrences=tuple(
+            Recurrence(
+                id=r.recurrence_id,
+                weekday=r.weekday,
+                start=r.start,
+                end=r.end,
+                every_weeks=r.every_weeks,
+                from_date=r.from_date,
+                kind=r.kind,
+                skill=r.skill,
+                seats=r.seats,
+                needs_computers=r.needs_computers,
+            )
+            for r in event.recurrences
+        ),
     )
 
 
