@@ -16,7 +16,7 @@ from services.registry.domain.places import Structure
 from services.registry.service_layer.unit_of_work import RegistryUnitOfWork
 from services.scheduling.adapters import orm as scheduling_orm
 from services.scheduling.bootstrap import MIGRATIONS as SCHEDULING_MIGRATIONS
-from services.scheduling.service_layer.handlers import REGISTRY_CONSUMER, apply_registry_event
+from services.scheduling.service_layer.registry_copy import REGISTRY_CONSUMER, apply_registry_event
 from services.scheduling.service_layer.unit_of_work import SchedulingUnitOfWork
 from shared.db import session_factory
 from shared.events import DemandChanged, Envelope, StructureRegistered

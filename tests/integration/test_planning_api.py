@@ -263,3 +263,30 @@ async def test_what_one_more_conseiller_would_cover(clients):
     stranger = {**body, "lieu_id": "00000000-0000-4000-8000-000000000000"}
     response = await clients["scheduling"].post("/what-if/one-more-conseiller", json=stranger, headers=COORDINATOR)
     assert (response.status_code, response.json()["detail"][0]["loc"]) == (422, ["body", "lieu_id"])
+
+
+async def test_a_closed_lieu_in_a_published_week_asks_for_a_replan_that_avoids_it(clients):
+    await registered_conseiller(clients)
+    await eventually(lambda: _ok(clients["scheduling"].get(f"/territories/{MORTAGNE}", headers=ADMIN)))
+    body = {"territory": MORTAGNE, "week_start": MONDAY.isoformat(), "days": 5, "time_limit_s": 10}
+    plan = await solved_plan(clients["scheduling"], body, COORDINATOR)
+    await clients["scheduling"].post(f"/plans/{plan['id']}/publish", headers=COORDINATOR)
+    used = {p["lieu_id"] for p in plan["permanences"]}
+    lieu = (await clients["registry"].get(f"/lieux/{sorted(used)[0]}", headers=ADMIN)).json()
+    closed = await clients["registry"].delete(
+        f"/lieux/{lieu['id']}", params={"version": lieu["version"]}, headers=ADMIN
+    )
+    assert closed.status_code == 200, closed.text
+
+    async def drafted():
+        return (await clients["scheduling"].get("/plans", params={"replaces": plan["id"]}, headers=ADMIN)).json()[
+            "items"
+        ]
+
+    [draft] = await eventually(drafted, timeout_s=30)
+    assert draft["reason"] == f"lieu fermé : {lieu['name']}"
+    assert lieu["id"] not in {p["lieu_id"] for p in draft["permanences"]}
+    [request] = (await clients["scheduling"].get("/solves", params={"status": "done"}, headers=ADMIN)).json()["items"][
+        :1
+    ]
+    assert (request["kind"], request["plan_id"]) == ("replan", draft["id"])

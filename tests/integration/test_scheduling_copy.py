@@ -21,7 +21,7 @@ from services.scheduling.adapters import orm
 from services.scheduling.bootstrap import MIGRATIONS, bootstrap
 from services.scheduling.domain.registry_copy import AvailabilitySlot as Slot
 from services.scheduling.entrypoints import consumers
-from services.scheduling.service_layer.handlers import REGISTRY_CONSUMER, apply_registry_event
+from services.scheduling.service_layer.registry_copy import REGISTRY_CONSUMER, apply_registry_event
 from services.scheduling.service_layer.unit_of_work import SchedulingUnitOfWork
 from services.scheduling.settings import SchedulingSettings
 from shared.auth import Role, issue_token

@@ -18,7 +18,7 @@ from services.scheduling.domain.registry_copy import (
     Conseiller,
     Territory,
 )
-from services.scheduling.service_layer.handlers import REGISTRY_EVENTS
+from services.scheduling.service_layer.registry_copy import REGISTRY_EVENTS
 from shared.events import CATALOGUE, PlanPublished
 
 REUNION = ZoneInfo("Indian/Reunion")

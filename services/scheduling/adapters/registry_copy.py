@@ -172,10 +172,13 @@ class LieuCopies:
         values = _lieu_values(lieu)
         await upsert_row(self.session, lieux, values, keep=() if reopen else ("closed",))
 
-    async def close(self, lieu_id: uuid.UUID) -> bool:
-        """Mark the lieu closed; False when it is not in the copy."""
-        result = await self.session.execute(update(lieux).where(lieux.c.lieu_id == lieu_id).values(closed=True))
-        return bool(result.rowcount)  # type: ignore[attr-defined]
+    async def close(self, lieu_id: uuid.UUID) -> Lieu | None:
+        """Mark the lieu closed and return it; None when it is not in the copy."""
+        result = await self.session.execute(
+            update(lieux).where(lieux.c.lieu_id == lieu_id).values(closed=True).returning(*lieux.c)
+        )
+        row = result.first()
+        return None if row is None else _lieu(row._mapping)
 
     async def get(self, lieu_id: uuid.UUID) -> Lieu | None:
         row = (await self.session.execute(select(lieux).where(lieux.c.lieu_id == lieu_id))).first()

@@ -1,7 +1,7 @@
 """Scheduling's copy of the registry: the facts the planner plans from. Pure Python, no I/O.
 
 Every object here is a frozen snapshot, written only by registry events (see
-``service_layer/handlers.apply_registry_event``); scheduling never edits them itself.
+``service_layer/registry_copy.apply_registry_event``); scheduling never edits them itself.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Scheduling HTTP API: thin routes that call the handlers.
+"""Scheduling HTTP API: thin routes that call the service layer.
 
 Every route needs a principal (a JWT). Admins see and plan everything; coordinators only
 their territories; conseillers have no business here yet.
@@ -29,7 +29,7 @@ from services.scheduling.entrypoints.schemas import (
     TerritoryOut,
     WhatIfIn,
 )
-from services.scheduling.service_layer import handlers, planning, solve_requests
+from services.scheduling.service_layer import planning, plans, registry_copy, solve_requests
 from services.scheduling.service_layer.errors import ConseillerNotFound, PlanNotFound, SolveNotFound, TerritoryNotFound
 from services.scheduling.service_layer.solve_requests import RequestSolve
 from services.scheduling.service_layer.unit_of_work import SchedulingUnitOfWork
@@ -84,7 +84,7 @@ def router(
         """A conseiller's published permanences, to subscribe to in a calendar app (the token may be
         given as ``?token=``). For the conseiller themself, or a coordinator of their territories."""
         try:
-            conseiller, permanences = await handlers.calendar(conseiller_id, uow())
+            conseiller, permanences = await plans.calendar(conseiller_id, uow())
         except ConseillerNotFound as exc:
             raise HTTPException(status.HTTP_404_NOT_FOUND, "no such conseiller in scheduling's copy") from exc
         if not (principal.is_conseiller(conseiller_id) or principal.may_act_in(conseiller.territories)):
@@ -109,7 +109,7 @@ def router(
             permanences=[PermanenceRequest(**p.model_dump()) for p in body.permanences],
         )
         try:
-            return PlanOut.of(await handlers.draft_plan(cmd, uow()))
+            return PlanOut.of(await plans.draft_plan(cmd, uow()))
         except PlanError as exc:
             raise _unprocessable(exc) from exc
 
@@ -209,7 +209,7 @@ def router(
     async def pinning(plan_id: uuid.UUID, permanence_id: uuid.UUID, pinned: bool, principal: Principal) -> PlanOut:
         await readable_plan(plan_id, principal)
         try:
-            return PlanOut.of(await handlers.pin_permanence(plan_id, permanence_id, pinned, uow()))
+            return PlanOut.of(await plans.pin_permanence(plan_id, permanence_id, pinned, uow()))
         except PlanError as exc:
             code = status.HTTP_404_NOT_FOUND if exc.field == "permanence_id" else status.HTTP_409_CONFLICT
             raise HTTPException(code, exc.message) from exc
@@ -219,7 +219,7 @@ def router(
     async def readable_plan(plan_id: uuid.UUID, principal: Principal) -> Plan:
         _may_plan_or_read(principal)
         try:
-            plan = await handlers.get_plan(plan_id, uow())
+            plan = await plans.get_plan(plan_id, uow())
         except PlanNotFound as exc:
             raise HTTPException(status.HTTP_404_NOT_FOUND, "no such plan") from exc
         _may_plan_or_read(principal, plan.territory)
@@ -237,7 +237,7 @@ def router(
         """Plans of the caller's territories, newest week first: a re-plan made after an absence is a
         draft that ``replaces`` the published plan."""
         territories = _scope(principal, territory)
-        items, total = await handlers.list_plans(
+        items, total = await plans.list_plans(
             uow(), territories=territories, status=status, replaces=replaces, limit=limit, offset=offset
         )
         return PageOf[PlanOut](items=[PlanOut.of(plan) for plan in items], total=total, limit=limit, offset=offset)
@@ -250,7 +250,7 @@ def router(
     async def publish_plan(plan_id: uuid.UUID, principal: Caller) -> PlanOut:
         await readable_plan(plan_id, principal)  # a plan never changes territory: checking first is enough
         try:
-            return PlanOut.of(await handlers.publish_plan(PublishPlan(plan_id), uow()))
+            return PlanOut.of(await plans.publish_plan(PublishPlan(plan_id), uow()))
         except PlanNotFound as exc:
             raise HTTPException(status.HTTP_404_NOT_FOUND, "no such plan") from exc
         except PlanError as exc:
@@ -267,7 +267,7 @@ def router(
         offset: Offset = 0,
     ) -> PageOf[ConseillerOut]:
         """Conseillers as scheduling's copy of the registry knows them, by name."""
-        items, total = await handlers.list_conseillers(
+        items, total = await registry_copy.list_conseillers(
             uow(),
             territories=_scope(principal, territory),
             include_archived=include_archived,
@@ -288,7 +288,7 @@ def router(
         offset: Offset = 0,
     ) -> PageOf[LieuOut]:
         """Lieux in the communes of the territories (as scheduling's copy knows them), by name."""
-        items, total = await handlers.list_lieux(
+        items, total = await registry_copy.list_lieux(
             uow(),
             territories=_scope(principal, territory),
             commune=commune,
@@ -307,7 +307,7 @@ def router(
         """A territory and its communes."""
         _may_plan_or_read(principal, code)
         try:
-            return TerritoryOut.model_validate(await handlers.get_territory(code, uow()))
+            return TerritoryOut.model_validate(await registry_copy.get_territory(code, uow()))
         except TerritoryNotFound as exc:
             raise HTTPException(status.HTTP_404_NOT_FOUND, "no such territory") from exc
 

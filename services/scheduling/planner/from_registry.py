@@ -64,6 +64,8 @@ def instance_for(
 def _lieu(lieu: copy.Lieu, dates: list[dt.date]) -> Lieu:
     hours = OpeningHours.parse(lieu.opening_hours)
     closed = frozenset(d for d in dates if hours.weekly[d.weekday()] and not hours.intervals_on(d))
+    if lieu.closed:  # still a conseiller's home (where their days start), but nothing is held there
+        closed = frozenset(dates)
     return Lieu(
         id=str(lieu.id),
         insee=lieu.commune,

@@ -1,4 +1,5 @@
-"""Scheduling use cases: keeping the copy of the registry, reading it, and plans."""
+"""Scheduling's copy of the registry: applying registry events to it (and asking for the re-plans they
+call for), and reading it."""
 
 import datetime as dt
 import logging
@@ -8,8 +9,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from services.scheduling.adapters.repository import published_permanences
-from services.scheduling.domain.commands import DraftPlan, PublishPlan
-from services.scheduling.domain.model import Permanence, Plan, PlanStatus
+from services.scheduling.domain.model import Permanence
 from services.scheduling.domain.registry_copy import (
     Absence,
     AvailabilitySlot,
@@ -23,7 +23,7 @@ from services.scheduling.domain.registry_copy import (
 )
 from services.scheduling.domain.solves import SolveKind
 from services.scheduling.planner.blocks import half_of
-from services.scheduling.service_layer.errors import ConseillerNotFound, PlanNotFound, TerritoryNotFound
+from services.scheduling.service_layer.errors import TerritoryNotFound
 from services.scheduling.service_layer.planning import Replan
 from services.scheduling.service_layer.solve_requests import enqueue
 from services.scheduling.service_layer.unit_of_work import SchedulingUnitOfWork
@@ -138,16 +138,16 @@ async def _lieu_changed(event: LieuChanged, uow: SchedulingUnitOfWork) -> None:
 
 
 async def _lieu_closed(event: LieuClosed, uow: SchedulingUnitOfWork) -> None:
-    if not await uow.lieux.close(event.lieu_id):
+    lieu = await uow.lieux.close(event.lieu_id)
+    if lieu is None:
         log.warning("lieu %s closed but not in the copy", event.lieu_id)
         return
-    lieu = await uow.lieux.get(event.lieu_id)
     now = dt.datetime.now(dt.UTC)
     touched = {
         plan_id for plan_id, _, p in await published_permanences(uow.session, lieu_id=event.lieu_id) if p.ends_at > now
     }
     for plan_id in sorted(touched):
-        await _ask_replan(uow, plan_id, f"lieu fermé : {lieu.name if lieu else event.lieu_id}")
+        await _ask_replan(uow, plan_id, f"lieu fermé : {lieu.name}")
 
 
 async def _conseiller_snapshot(event: ConseillerFields, uow: SchedulingUnitOfWork) -> None:
@@ -287,87 +287,3 @@ async def get_territory(code: str, uow: SchedulingUnitOfWork) -> Territory:
     if territory is None:
         raise TerritoryNotFound(code)
     return territory
-
-
-# --- plans ------------------------------------------------------------------------------------
-
-
-async def draft_plan(cmd: DraftPlan, uow: SchedulingUnitOfWork) -> Plan:
-    async with uow:
-        known = await uow.conseillers.by_ids(p.conseiller_id for p in cmd.permanences)
-        plan = Plan.draft(
-            id=cmd.plan_id,
-            territory=cmd.territory,
-            week_start=cmd.week_start,
-            time_zone=cmd.time_zone,
-            permanences=[
-                Permanence(uuid.uuid4(), p.conseiller_id, p.commune, p.lieu, p.kind, p.starts_at, p.ends_at)
-                for p in cmd.permanences
-            ],
-            conseillers=known,
-        )
-        await uow.plans.add(plan)
-        await uow.commit()
-    return plan
-
-
-async def publish_plan(cmd: PublishPlan, uow: SchedulingUnitOfWork) -> Plan:
-    async with uow:
-        plan = await uow.plans.get(cmd.plan_id)
-        if plan is None:
-            raise PlanNotFound(cmd.plan_id)
-        replaced = await uow.plans.get(plan.replaces) if plan.replaces else None
-        plan.publish(replacing=replaced)
-        await uow.plans.save_status(plan)
-        if replaced is not None:
-            await uow.plans.save_status(replaced)
-        await uow.commit()
-    return plan
-
-
-async def pin_permanence(plan_id: uuid.UUID, permanence_id: uuid.UUID, pinned: bool, uow: SchedulingUnitOfWork) -> Plan:
-    async with uow:
-        plan = await uow.plans.get(plan_id)
-        if plan is None:
-            raise PlanNotFound(plan_id)
-        permanence = plan.pin(permanence_id, pinned)
-        await uow.plans.save_pin(plan, permanence)
-        await uow.commit()
-    return plan
-
-
-async def calendar(conseiller_id: uuid.UUID, uow: SchedulingUnitOfWork) -> tuple[Conseiller, list[Permanence]]:
-    """The conseiller and their permanences in published plans (a replaced plan's are gone)."""
-    async with uow:
-        found = (await uow.conseillers.by_ids([conseiller_id])).get(conseiller_id)
-        if found is None:
-            raise ConseillerNotFound(conseiller_id)
-        items = await published_permanences(uow.session, conseiller_id=conseiller_id)
-    return found, [p for _, _, p in items]
-
-
-async def list_plans(
-    uow: SchedulingUnitOfWork,
-    *,
-    territories: Collection[str] | None,
-    status: PlanStatus | None = None,
-    replaces: uuid.UUID | None = None,
-    limit: int = 50,
-    offset: int = 0,
-) -> tuple[list[Plan], int]:
-    """A page of plans, newest week first, and how many in all."""
-    async with uow:
-        ids, total = await uow.plans.ids(
-            territories=None if territories is None else sorted(territories), status=status, replaces=replaces,
-            limit=limit, offset=offset,
-        )  # fmt: skip
-        found = [await uow.plans.get(plan_id) for plan_id in ids]
-    return [plan for plan in found if plan is not None], total
-
-
-async def get_plan(plan_id: uuid.UUID, uow: SchedulingUnitOfWork) -> Plan:
-    async with uow:
-        plan = await uow.plans.get(plan_id)
-    if plan is None:
-        raise PlanNotFound(plan_id)
-    return plan

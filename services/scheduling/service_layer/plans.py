@@ -1,0 +1,92 @@
+"""Plans made by hand, published, pinned, read; a conseiller's calendar."""
+
+import uuid
+from collections.abc import Collection
+
+from services.scheduling.adapters.repository import published_permanences
+from services.scheduling.domain.commands import DraftPlan, PublishPlan
+from services.scheduling.domain.model import Permanence, Plan, PlanStatus
+from services.scheduling.domain.registry_copy import Conseiller
+from services.scheduling.service_layer.errors import ConseillerNotFound, PlanNotFound
+from services.scheduling.service_layer.unit_of_work import SchedulingUnitOfWork
+
+
+async def draft_plan(cmd: DraftPlan, uow: SchedulingUnitOfWork) -> Plan:
+    async with uow:
+        known = await uow.conseillers.by_ids(p.conseiller_id for p in cmd.permanences)
+        plan = Plan.draft(
+            id=cmd.plan_id,
+            territory=cmd.territory,
+            week_start=cmd.week_start,
+            time_zone=cmd.time_zone,
+            permanences=[
+                Permanence(uuid.uuid4(), p.conseiller_id, p.commune, p.lieu, p.kind, p.starts_at, p.ends_at)
+                for p in cmd.permanences
+            ],
+            conseillers=known,
+        )
+        await uow.plans.add(plan)
+        await uow.commit()
+    return plan
+
+
+async def publish_plan(cmd: PublishPlan, uow: SchedulingUnitOfWork) -> Plan:
+    async with uow:
+        plan = await uow.plans.get(cmd.plan_id)
+        if plan is None:
+            raise PlanNotFound(cmd.plan_id)
+        replaced = await uow.plans.get(plan.replaces) if plan.replaces else None
+        plan.publish(replacing=replaced)
+        await uow.plans.save_status(plan)
+        if replaced is not None:
+            await uow.plans.save_status(replaced)
+        await uow.commit()
+    return plan
+
+
+async def pin_permanence(plan_id: uuid.UUID, permanence_id: uuid.UUID, pinned: bool, uow: SchedulingUnitOfWork) -> Plan:
+    async with uow:
+        plan = await uow.plans.get(plan_id)
+        if plan is None:
+            raise PlanNotFound(plan_id)
+        permanence = plan.pin(permanence_id, pinned)
+        await uow.plans.save_pin(plan, permanence)
+        await uow.commit()
+    return plan
+
+
+async def calendar(conseiller_id: uuid.UUID, uow: SchedulingUnitOfWork) -> tuple[Conseiller, list[Permanence]]:
+    """The conseiller and their permanences in published plans (a replaced plan's are gone)."""
+    async with uow:
+        found = (await uow.conseillers.by_ids([conseiller_id])).get(conseiller_id)
+        if found is None:
+            raise ConseillerNotFound(conseiller_id)
+        items = await published_permanences(uow.session, conseiller_id=conseiller_id)
+    return found, [p for _, _, p in items]
+
+
+async def list_plans(
+    uow: SchedulingUnitOfWork,
+    *,
+    territories: Collection[str] | None,
+    status: PlanStatus | None = None,
+    replaces: uuid.UUID | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> tuple[list[Plan], int]:
+    """A page of plans, newest week first, and how many in all."""
+    async with uow:
+        ids, total = await uow.plans.ids(
+            territories=None if territories is None else sorted(territories), status=status, replaces=replaces,
+            limit=limit, offset=offset,
+        )  # fmt: skip
+        found = [await uow.plans.get(plan_id) for plan_id in ids]
+    return [plan for plan in found if plan is not None], total
+
+
+async def get_plan(plan_id: uuid.UUID, uow: SchedulingUnitOfWork) -> Plan:
+    async with uow:
+        plan = await uow.plans.get(plan_id)
+    if plan is None:
+        raise PlanNotFound(plan_id)
+    return plan
