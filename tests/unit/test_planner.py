@@ -259,3 +259,17 @@ def test_a_solve_reports_its_progress_as_it_finds_better_plans():
     assert [p.solutions for p in solutions] == sorted(p.solutions for p in solutions)
     assert solutions[-1].objective == pytest.approx(result.objective)
     assert all(p.bound is None or p.objective is None or p.bound <= p.objective + 1e-6 for p in seen)
+
+
+def test_two_conseillers_for_one_room_fall_short_of_their_minimum_instead_of_no_plan():
+    # One single-room lieu, open 16 h over the two days; each conseiller's minimum is 12 h.
+    first = {**base()["conseillers"][0], "weekly_hours_min": 12}
+    second = {**first, "id": "c2"}
+    result = solve(base(lieux=[lieu("home", 48.52, 0.547)], conseillers=[first, second]))
+    assert result.status == "OPTIMAL"
+    assert sum(p.hours for p in result.permanences) == 16
+    short = result.figures.short_hours_by_conseiller
+    assert sum(short.values()) == pytest.approx(8)  # 24 h due, 16 h to share
+    assert result.to_json()["short_hours_by_conseiller"] == short
+    assert {note.split()[0] for note in result.notes} == set(short)
+    assert all("short of their weekly minimum" in note for note in result.notes)

@@ -19,7 +19,14 @@ from hypothesis import HealthCheck, assume, event, given, settings
 from hypothesis import strategies as st
 
 from services.scheduling.planner import cpsat
-from services.scheduling.planner.checker import day_travel, holdable_opening, lieu_opening, violations, weekly_minimum
+from services.scheduling.planner.checker import (
+    day_travel,
+    holdable_opening,
+    lieu_opening,
+    short_hours,
+    violations,
+    weekly_minimum,
+)
 from services.scheduling.planner.instance import (
     HALVES,
     Absence,
@@ -247,7 +254,10 @@ def test_every_returned_plan_keeps_every_hard_rule(instance: Instance) -> None:
         event("INFEASIBLE: " + ("pinned" if instance.pins else "weekly minimum, rooms or travel"))
         return
     assert result.status in ("OPTIMAL", "FEASIBLE")
-    assert violations(instance, result.permanences, TRAVEL) == []
+    found = violations(
+        instance, result.permanences, TRAVEL, reported_short_hours=result.figures.short_hours_by_conseiller
+    )
+    assert found == []
     for feature in _features(instance, result.permanences):
         event(feature)
 
@@ -287,20 +297,28 @@ class _Schedule:
     permanences: tuple[Permanence, ...]
     travel: int
     longest: int
+    short: int
+    """Tenths of an hour below the weekly minimums."""
 
 
 def objective(instance: Instance, plan: tuple[Permanence, ...]) -> float:
-    """The model's objective, recomputed: travel, uncovered demand, longest day, moves (in weighted minutes)."""
+    """The model's objective, recomputed: travel, uncovered demand, longest day, moves, hours short (weighted minutes)."""
     days: dict[tuple[str, dt.date], list[Permanence]] = defaultdict(list)
     for p in plan:
         days[(p.conseiller, p.date)].append(p)
     conseillers = {c.id: c for c in instance.conseillers}
     minutes = [day_travel(instance, conseillers[who], day, TRAVEL)[0] for (who, _), day in days.items()]
-    return _objective(instance, plan, sum(minutes), max(minutes, default=0), {})
+    short = round(sum(short_hours(instance, plan, TRAVEL).values()) * 10)
+    return _objective(instance, plan, sum(minutes), max(minutes, default=0), short, {})
 
 
 def _objective(
-    instance: Instance, plan: tuple[Permanence, ...], travel: int, longest: int, memo: dict[tuple[object, ...], int]
+    instance: Instance,
+    plan: tuple[Permanence, ...],
+    travel: int,
+    longest: int,
+    short: int,
+    memo: dict[tuple[object, ...], int],
 ) -> float:
     w = instance.weights
     offered: dict[str, int] = defaultdict(int)
@@ -314,7 +332,7 @@ def _objective(
     held = {p.key for p in plan}
     moves = sum(1 for p in instance.previous_plan if p.key not in held)
     scaled = 10 * (w.travel_per_minute * travel + w.fairness_per_minute * longest + w.move_per_permanence * moves)
-    return (scaled + w.uncovered_per_hour * uncovered) / 10
+    return (scaled + w.uncovered_per_hour * uncovered + w.short_hours_per_hour * short) / 10
 
 
 def _schedules(instance: Instance, conseiller: Conseiller) -> list[_Schedule]:
@@ -340,7 +358,8 @@ def _schedules(instance: Instance, conseiller: Conseiller) -> list[_Schedule]:
             day_travel(instance, conseiller, [p for p in plan if p.date == date], TRAVEL)[0]
             for date in sorted({p.date for p in plan})
         ]
-        found.append(_Schedule(plan, sum(minutes), max(minutes, default=0)))
+        short = round(sum(short_hours(alone, plan, TRAVEL).values()) * 10)
+        found.append(_Schedule(plan, sum(minutes), max(minutes, default=0), short))
     return found
 
 
@@ -356,6 +375,7 @@ def brute_force(instance: Instance) -> tuple[float, tuple[Permanence, ...]] | No
             plan,
             sum(s.travel for s in combination),
             max((s.longest for s in combination), default=0),
+            sum(s.short for s in combination),
             memo,
         )
         if (best is None or value < best[0] - 1e-9) and not violations(instance, plan, TRAVEL):
@@ -502,7 +522,7 @@ def test_checker_allows_as_many_conseillers_as_rooms() -> None:
     ]
 
 
-def test_checker_catches_too_many_and_too_few_weekly_hours() -> None:
+def test_checker_catches_too_many_weekly_hours_and_a_misreported_shortfall() -> None:
     week = [
         _p("c1", "A", date, half, *(("08:30", "12:30") if half == "am" else ("13:30", "17:30")))
         for date in (MONDAY, TUESDAY, WEDNESDAY)
@@ -510,8 +530,12 @@ def test_checker_catches_too_many_and_too_few_weekly_hours() -> None:
     ]
     found = violations(_base(), week)
     assert any("c1 works 24 h in the week of 2025-03-03, above the contract's 20 h" in s for s in found), found
-    found = violations(_base(), week[:1])
-    assert any("c1 works 4 h in the week of 2025-03-03, below the 7 h due" in s for s in found), found
+    # The minimum is soft: a plan below it keeps the rules, and must report the hours short.
+    assert violations(_base(), week[:1]) == []
+    assert short_hours(_base(), week[:1]) == {"c1": 3.0}  # 4 h of the 7 h due
+    found = violations(_base(), week[:1], reported_short_hours={})
+    assert found == ["c1 is 3 h short of their minimum, but the plan reports 0 h."], found
+    assert violations(_base(), week[:1], reported_short_hours={"c1": 3.0}) == []
 
 
 def test_checker_catches_too_much_travel() -> None:

@@ -13,9 +13,10 @@ The rules, as the issue states them:
   opening intervals of that weekday, within the half-day's window (morning 08:30–12:30,
   afternoon 13:30–17:30) and lasts at least two hours;
 * one permanence per conseiller per half-day; at most ``rooms`` permanences per lieu per half-day;
-* weekly hours (Monday-based weeks) at most the contract's maximum, and at least its minimum
-  scaled to the share of the conseiller's nominal half-days of that week that are workable,
-  and never more than the blocks they could hold allow;
+* weekly hours (Monday-based weeks) at most the contract's maximum; the minimum is soft: the
+  hours below it (the contract's minimum scaled to the share of the conseiller's nominal
+  half-days of that week that are workable, and never more than the blocks they could hold
+  allow) must be those the plan reports (``short_hours``);
 * daily travel, home → morning lieu → afternoon lieu → home, each leg rounded to the minute,
   within the conseiller's limit;
 * every pin of the coordinator is in the plan.
@@ -29,7 +30,7 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from services.scheduling.planner.instance import Conseiller, HalfDay, Instance, Lieu, Permanence
@@ -57,8 +58,15 @@ class Opening:
         return _tenths(self.start, self.end)
 
 
-def violations(instance: Instance, permanences: Iterable[Permanence], travel: TravelTimes | None = None) -> list[str]:
-    """Every hard rule the plan breaks, one readable sentence each; ``[]`` when it keeps them all."""
+def violations(
+    instance: Instance,
+    permanences: Iterable[Permanence],
+    travel: TravelTimes | None = None,
+    *,
+    reported_short_hours: Mapping[str, float] | None = None,
+) -> list[str]:
+    """Every hard rule the plan breaks, one readable sentence each; ``[]`` when it keeps them all.
+    With ``reported_short_hours`` (the plan's figures), also each shortfall misreported."""
     travel = travel or CrowFlies()
     plan = list(permanences)
     conseillers = {c.id: c for c in instance.conseillers}
@@ -75,8 +83,10 @@ def violations(instance: Instance, permanences: Iterable[Permanence], travel: Tr
     for conseiller in instance.conseillers:
         mine = [p for p in known if p.conseiller == conseiller.id]
         found.extend(_daily_travel(instance, conseiller, mine, travel))
-        found.extend(_weekly_hours(instance, conseiller, mine, travel))
+        found.extend(_weekly_maximum(conseiller, mine))
     found.extend(_pins(instance, plan))
+    if reported_short_hours is not None:
+        found.extend(_misreported(short_hours(instance, known, travel), reported_short_hours))
     return found
 
 
@@ -212,26 +222,43 @@ def day_travel(
     return minutes, ["home", *route[1:-1], "home"]
 
 
-def _weekly_hours(instance: Instance, conseiller: Conseiller, plan: list[Permanence], travel: TravelTimes) -> list[str]:
+def _weekly_maximum(conseiller: Conseiller, plan: list[Permanence]) -> list[str]:
     weeks: dict[dt.date, int] = defaultdict(int)
     for p in plan:
         weeks[_monday(p.date)] += _tenths(p.start, p.end)
-    found: list[str] = []
     high = round(conseiller.weekly_hours_max * 10)
-    for monday in sorted({_monday(d) for d in instance.dates}):
-        worked = weeks.get(monday, 0)
-        if worked > high:
-            found.append(
-                f"{conseiller.id} works {worked / 10:g} h in the week of {monday}, "
-                f"above the contract's {conseiller.weekly_hours_max:g} h."
-            )
-        low, why = weekly_minimum(instance, conseiller, monday, travel)
-        if worked < low:
-            found.append(
-                f"{conseiller.id} works {worked / 10:g} h in the week of {monday}, "
-                f"below the {low / 10:g} h due ({why})."
-            )
-    return found
+    return [
+        f"{conseiller.id} works {worked / 10:g} h in the week of {monday}, "
+        f"above the contract's {conseiller.weekly_hours_max:g} h."
+        for monday, worked in sorted(weeks.items())
+        if worked > high
+    ]
+
+
+def short_hours(
+    instance: Instance, permanences: Iterable[Permanence], travel: TravelTimes | None = None
+) -> dict[str, float]:
+    """Conseiller → hours below their weekly minimums (``weekly_minimum``), only those short."""
+    weeks: dict[tuple[str, dt.date], int] = defaultdict(int)
+    for p in permanences:
+        weeks[(p.conseiller, _monday(p.date))] += _tenths(p.start, p.end)
+    short: dict[str, float] = {}
+    for conseiller in instance.conseillers:
+        missing = 0
+        for monday in sorted({_monday(d) for d in instance.dates}):
+            low, _ = weekly_minimum(instance, conseiller, monday, travel)
+            missing += max(0, low - weeks[(conseiller.id, monday)])
+        if missing:
+            short[conseiller.id] = missing / 10
+    return short
+
+
+def _misreported(real: Mapping[str, float], reported: Mapping[str, float]) -> list[str]:
+    return [
+        f"{who} is {real.get(who, 0):g} h short of their minimum, but the plan reports {reported.get(who, 0):g} h."
+        for who in sorted(set(real) | set(reported))
+        if abs(real.get(who, 0) - reported.get(who, 0)) > 1e-6
+    ]
 
 
 def weekly_minimum(

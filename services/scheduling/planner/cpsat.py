@@ -5,10 +5,10 @@ conseiller and day, a boolean per (morning lieu, afternoon lieu) pair, for the t
 them; per (lieu, commune in reach), the tenths of an hour of the lieu's permanences that serve
 that commune.
 
-Hard rules: one place per half-day; the lieu's rooms; weekly hours between the contract's
-bounds (scaled to the half-days the conseiller can work that week); the daily travel limit;
-pins. Objective (weights in ``Weights``): travel, uncovered demand, the longest day's travel
-(fairness), and on re-planning each permanence that moves.
+Hard rules: one place per half-day; the lieu's rooms; the contract's weekly maximum; the daily
+travel limit; pins. Objective (weights in ``Weights``): travel, uncovered demand, the longest
+day's travel (fairness), hours short of the weekly minimum (scaled to the half-days the
+conseiller can work that week, ``contract``), and on re-planning each permanence that moves.
 """
 
 from __future__ import annotations
@@ -21,9 +21,11 @@ from dataclasses import dataclass
 
 from ortools.sat.python import cp_model
 
-from services.scheduling.planner.blocks import Block, candidate_blocks, home, works
-from services.scheduling.planner.instance import HALVES, Conseiller, Instance, Permanence
-from services.scheduling.planner.result import TENTHS, PlanResult, demand_tenths, evaluate
+from services.scheduling.planner.blocks import Block, candidate_blocks, home
+from services.scheduling.planner.contract import TENTHS, week_bounds
+from services.scheduling.planner.instance import HALVES, Instance, Permanence
+from services.scheduling.planner.model_hours import weekly_hours
+from services.scheduling.planner.result import PlanResult, demand_tenths, evaluate, short_notes
 from services.scheduling.planner.travel import CrowFlies, TravelTimes
 
 STATUS = {
@@ -123,15 +125,16 @@ def solve(
         if solver.boolean_value(var)
     )
     previous = {p.key for p in instance.previous_plan}
+    figures = evaluate(instance, chosen, travel)
     return PlanResult(
         status=STATUS[status],
         objective=solver.objective_value / SCALE,
         bound=solver.best_objective_bound / SCALE,
         solve_seconds=elapsed,
         permanences=chosen,
-        figures=evaluate(instance, chosen, travel),
+        figures=figures,
         moved=len(previous - {p.key for p in chosen}),
-        notes=tuple(built.notes),
+        notes=(*built.notes, *short_notes(figures)),
     )
 
 
@@ -159,19 +162,23 @@ def _build(instance: Instance, travel: TravelTimes) -> _Model:
         model.add(sum(holders) <= instance.lieu(lieu_id).rooms)
 
     _pins(instance, model, index, notes)
+    short: list[cp_model.IntVar] = []
     for conseiller in instance.conseillers:
-        _weekly_hours(instance, conseiller, model, by_conseiller[conseiller.id])
+        mine = by_conseiller[conseiller.id]
+        bounds = week_bounds(instance, conseiller, (block for block, _ in mine))
+        short += weekly_hours(model, conseiller.id, mine, bounds, soft_minimum=w.short_hours_per_hour > 0)
     travel_terms, longest = _travel(instance, model, x, travel)
     uncovered = _coverage(instance, model, x)
     moves = _moves(instance, model, index)
 
     objective = cp_model.LinearExpr.weighted_sum(
-        [cp_model.LinearExpr.sum(travel_terms), uncovered, longest, moves],
+        [cp_model.LinearExpr.sum(travel_terms), uncovered, longest, moves, cp_model.LinearExpr.sum(short)],
         [
             SCALE * w.travel_per_minute,
             w.uncovered_per_hour,  # uncovered is in tenths of an hour already
             SCALE * w.fairness_per_minute,
             SCALE * w.move_per_permanence,
+            w.short_hours_per_hour,  # so is the shortfall
         ],
     )
     model.minimize(objective)
@@ -192,31 +199,6 @@ def _pins(
             model.add_bool_or([])  # no plan can keep it: the solve answers INFEASIBLE
         else:
             model.add(var == 1)
-
-
-def _weekly_hours(
-    instance: Instance, conseiller: Conseiller, model: cp_model.CpModel, mine: list[tuple[Block, cp_model.IntVar]]
-) -> None:
-    """Contract hours per week, scaled to the half-days the conseiller can work in it (holidays,
-    absences and a horizon cut mid-week count less), and never more than the blocks allow."""
-    weeks: dict[dt.date, list[tuple[Block, cp_model.IntVar]]] = defaultdict(list)
-    for block, var in mine:
-        weeks[block.date - dt.timedelta(days=block.date.weekday())].append((block, var))
-    for monday in {d - dt.timedelta(days=d.weekday()) for d in instance.dates}:
-        items = weeks.get(monday, [])
-        nominal = sum(1 for i in range(7) for half in HALVES if works(conseiller, monday + dt.timedelta(days=i), half))
-        workable = {(b.date, b.half) for b, _ in items}
-        share = len(workable) / nominal if nominal else 0.0
-        best: dict[tuple[dt.date, str], int] = defaultdict(int)
-        for block, _ in items:
-            best[(block.date, block.half)] = max(best[(block.date, block.half)], round(block.hours * TENTHS))
-        reachable = sum(best.values())
-        low = min(round(conseiller.weekly_hours_min * TENTHS * share), reachable)
-        high = round(conseiller.weekly_hours_max * TENTHS)
-        total = sum(round(block.hours * TENTHS) * var for block, var in items)
-        model.add(total <= high)
-        if low > 0:
-            model.add(total >= low)
 
 
 def _travel(

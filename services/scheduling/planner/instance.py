@@ -103,7 +103,8 @@ class Pin:
 
 @dataclass(frozen=True)
 class Weights:
-    """The objective's weights; a coordinator may change them. All in "minutes of travel"."""
+    """The objective's weights; a coordinator may change them. All in "minutes of travel": each
+    weight is what one unit of its term costs, as that many minutes of driving would."""
 
     travel_per_minute: int = 1
     uncovered_per_hour: int = 60
@@ -112,6 +113,10 @@ class Weights:
     """Per minute of the longest daily travel of any conseiller (spreads the long days)."""
     move_per_permanence: int = 120
     """On re-planning: each permanence of the previous plan that does not stay where it was."""
+    short_hours_per_hour: int = 240
+    """Per hour a conseiller works below their weekly minimum (scaled, see ``contract``). An hour
+    short costs four hours of driving, four times an uncovered hour: a contract is met whenever
+    the lieux let it be, and falls short only where rooms or hours make it impossible."""
 
 
 @dataclass(frozen=True)

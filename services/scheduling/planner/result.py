@@ -10,10 +10,11 @@ from typing import Any
 
 from ortools.graph.python import max_flow
 
+from services.scheduling.planner.blocks import candidate_blocks
+from services.scheduling.planner.contract import TENTHS as TENTHS
+from services.scheduling.planner.contract import monday_of, short_tenths, tenths_of, week_bounds
 from services.scheduling.planner.instance import Instance, Permanence
 from services.scheduling.planner.travel import CrowFlies, TravelTimes
-
-TENTHS = 10  # coverage is computed in tenths of an hour
 
 
 @dataclass(frozen=True)
@@ -26,6 +27,8 @@ class Figures:
     covered_hours_by_commune: dict[str, float]
     demand_hours: float
     uncovered_demand_hours: float
+    short_hours_by_conseiller: dict[str, float]
+    """Conseiller → hours below their weekly minimums (scaled as the model scales them); only those short."""
 
 
 @dataclass(frozen=True)
@@ -64,6 +67,7 @@ class PlanResult:
             "covered_hours_by_commune": {k: round(v, 1) for k, v in sorted(f.covered_hours_by_commune.items())},
             "demand_hours": round(f.demand_hours, 1),
             "uncovered_demand_hours": round(f.uncovered_demand_hours, 1),
+            "short_hours_by_conseiller": dict(sorted(f.short_hours_by_conseiller.items())),
             "moved": self.moved,
             "notes": list(self.notes),
             "permanences": [
@@ -120,7 +124,27 @@ def evaluate(instance: Instance, permanences: tuple[Permanence, ...], travel: Tr
         covered_hours_by_commune=covered,
         demand_hours=demand,
         uncovered_demand_hours=round(uncovered, 6),
+        short_hours_by_conseiller=short_hours(instance, permanences, travel),
     )
+
+
+def short_hours(instance: Instance, permanences: tuple[Permanence, ...], travel: TravelTimes) -> dict[str, float]:
+    worked: dict[str, dict[dt.date, int]] = {c.id: defaultdict(int) for c in instance.conseillers}
+    for p in permanences:
+        worked[p.conseiller][monday_of(p.date)] += tenths_of(p.hours)
+    short = {}
+    for c in instance.conseillers:
+        bounds = week_bounds(instance, c, candidate_blocks(instance, c, travel))
+        if missing := short_tenths(bounds, worked[c.id]):
+            short[c.id] = missing / TENTHS
+    return short
+
+
+def short_notes(figures: Figures) -> list[str]:
+    return [
+        f"{who} is {hours:g} h short of their weekly minimum"
+        for who, hours in sorted(figures.short_hours_by_conseiller.items())
+    ]
 
 
 def coverage(instance: Instance, permanences: tuple[Permanence, ...]) -> dict[str, float]:
