@@ -137,8 +137,11 @@ def test_every_other_saturday_is_planned_only_on_its_weeks():
 
 
 def test_a_room_holds_one_conseiller_at_a_time_unless_it_has_more():
-    second = {**base()["conseillers"][0], "id": "c2"}
-    raw = base(conseillers=[*base()["conseillers"], second], weights={"uncovered_per_hour": 600})
+    # Both work Monday mornings only; home needs far more than one morning (16 h over the two days).
+    town = {"insee": "61293", "lat": 48.52, "lon": 0.547, "population": 3818, "demand_hours": 56}
+    first = {**base()["conseillers"][0], "availability": {"mo": ["am"]}}
+    second = {**first, "id": "c2"}
+    raw = base(communes=[town], conseillers=[first, second], weights={"uncovered_per_hour": 600})
     result = solve(raw)
     held = [(p.lieu, p.date, p.half) for p in result.permanences]
     assert len(held) == len(set(held))
@@ -273,3 +276,17 @@ def test_two_conseillers_for_one_room_fall_short_of_their_minimum_instead_of_no_
     assert result.to_json()["short_hours_by_conseiller"] == short
     assert {note.split()[0] for note in result.notes} == set(short)
     assert all("short of their weekly minimum" in note for note in result.notes)
+
+
+def test_with_equal_demand_two_identical_conseillers_get_equal_hours():
+    # 16 h of demand at home over the two days (4 half-day blocks), two rooms: no travel either way,
+    # so only the fairness of hours tells 2 + 2 from 3 + 1 or 4 + 0.
+    town = {"insee": "61293", "lat": 48.52, "lon": 0.547, "population": 3818, "demand_hours": 56}
+    second = {**base()["conseillers"][0], "id": "c2"}
+    raw = base(
+        communes=[town], lieux=[lieu("home", 48.52, 0.547, rooms=2)], conseillers=[*base()["conseillers"], second]
+    )
+    result = solve(raw)
+    assert result.figures.uncovered_demand_hours == pytest.approx(0)
+    assert result.figures.hours_by_conseiller == {"c1": 8, "c2": 8}
+    assert result.to_json()["hours_share_spread"] == 0

@@ -21,7 +21,9 @@ from hypothesis import strategies as st
 from services.scheduling.planner import cpsat
 from services.scheduling.planner.checker import (
     day_travel,
+    full_week,
     holdable_opening,
+    hours_share_spread,
     lieu_opening,
     short_hours,
     violations,
@@ -299,6 +301,8 @@ class _Schedule:
     longest: int
     short: int
     """Tenths of an hour below the weekly minimums."""
+    points: int | None
+    """Hours as a share of a full horizon (``checker.full_week``), in points; None if they cannot work."""
 
 
 def objective(instance: Instance, plan: tuple[Permanence, ...]) -> float:
@@ -309,7 +313,8 @@ def objective(instance: Instance, plan: tuple[Permanence, ...]) -> float:
     conseillers = {c.id: c for c in instance.conseillers}
     minutes = [day_travel(instance, conseillers[who], day, TRAVEL)[0] for (who, _), day in days.items()]
     short = round(sum(short_hours(instance, plan, TRAVEL).values()) * 10)
-    return _objective(instance, plan, sum(minutes), max(minutes, default=0), short, {})
+    spread = hours_share_spread(instance, plan, TRAVEL)
+    return _objective(instance, plan, sum(minutes), max(minutes, default=0), short, spread, {})
 
 
 def _objective(
@@ -318,6 +323,7 @@ def _objective(
     travel: int,
     longest: int,
     short: int,
+    spread: int,
     memo: dict[tuple[object, ...], int],
 ) -> float:
     w = instance.weights
@@ -331,7 +337,12 @@ def _objective(
     uncovered = demand - memo[key]
     held = {p.key for p in plan}
     moves = sum(1 for p in instance.previous_plan if p.key not in held)
-    scaled = 10 * (w.travel_per_minute * travel + w.fairness_per_minute * longest + w.move_per_permanence * moves)
+    scaled = 10 * (
+        w.travel_per_minute * travel
+        + w.fairness_per_minute * longest
+        + w.move_per_permanence * moves
+        + w.hours_fairness_per_point * spread
+    )
     return (scaled + w.uncovered_per_hour * uncovered + w.short_hours_per_hour * short) / 10
 
 
@@ -339,6 +350,9 @@ def _schedules(instance: Instance, conseiller: Conseiller) -> list[_Schedule]:
     """Every plan of one conseiller alone (each half-day: one lieu's block, or nothing) that the checker accepts."""
     alone = dataclasses.replace(
         instance, conseillers=(conseiller,), pins=tuple(p for p in instance.pins if p.conseiller == conseiller.id)
+    )
+    full = sum(
+        full_week(instance, conseiller, d, TRAVEL) for d in {d - dt.timedelta(days=d.weekday()) for d in instance.dates}
     )
     options: list[list[Permanence | None]] = []
     for date in instance.dates:
@@ -359,8 +373,13 @@ def _schedules(instance: Instance, conseiller: Conseiller) -> list[_Schedule]:
             for date in sorted({p.date for p in plan})
         ]
         short = round(sum(short_hours(alone, plan, TRAVEL).values()) * 10)
-        found.append(_Schedule(plan, sum(minutes), max(minutes, default=0), short))
+        points = 100 * sum(round(p.hours * 10) for p in plan) // full if full else None
+        found.append(_Schedule(plan, sum(minutes), max(minutes, default=0), short, points))
     return found
+
+
+def _spread(points: list[int]) -> int:
+    return max(points) - min(points) if len(points) > 1 else 0
 
 
 def brute_force(instance: Instance) -> tuple[float, tuple[Permanence, ...]] | None:
@@ -376,6 +395,7 @@ def brute_force(instance: Instance) -> tuple[float, tuple[Permanence, ...]] | No
             sum(s.travel for s in combination),
             max((s.longest for s in combination), default=0),
             sum(s.short for s in combination),
+            _spread([s.points for s in combination if s.points is not None]),
             memo,
         )
         if (best is None or value < best[0] - 1e-9) and not violations(instance, plan, TRAVEL):

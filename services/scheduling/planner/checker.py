@@ -271,7 +271,29 @@ def weekly_minimum(
     a lieu open long enough that they are not absent for and can go to and back from home within
     their daily travel limit), capped by the hours of the longest such block of each of those
     half-days."""
-    travel = travel or CrowFlies()
+    nominal, best = _workable(instance, conseiller, monday, travel or CrowFlies())
+    if not nominal:
+        return 0, "no nominal half-day that week"
+    share = len(best) / nominal
+    scaled = round(conseiller.weekly_hours_min * 10 * share)
+    cap = sum(best.values())
+    why = (
+        f"the {conseiller.weekly_hours_min:g} h minimum for {len(best)} of {nominal} nominal half-days "
+        f"workable, at most {cap / 10:g} h possible"
+    )
+    return min(scaled, cap), why
+
+
+def full_week(instance: Instance, conseiller: Conseiller, monday: dt.date, travel: TravelTimes | None = None) -> int:
+    """A full week, in tenths of an hour: the contract's maximum times the share of workable half-days."""
+    nominal, best = _workable(instance, conseiller, monday, travel or CrowFlies())
+    return round(conseiller.weekly_hours_max * 10 * len(best) / nominal) if nominal else 0
+
+
+def _workable(
+    instance: Instance, conseiller: Conseiller, monday: dt.date, travel: TravelTimes
+) -> tuple[int, dict[tuple[dt.date, str], int]]:
+    """How many half-days the conseiller nominally works that week, and the longest block of each workable one."""
     week = [monday + dt.timedelta(days=i) for i in range(7)]
     nominal = [(d, half) for d in week for half in WINDOW if _works(conseiller, d, half)]
     best: dict[tuple[dt.date, str], int] = {}
@@ -283,16 +305,22 @@ def weekly_minimum(
         ]
         if holdable:
             best[(d, half)] = max(holdable)
-    if not nominal:
-        return 0, "no nominal half-day that week"
-    share = len(best) / len(nominal)
-    scaled = round(conseiller.weekly_hours_min * 10 * share)
-    cap = sum(best.values())
-    why = (
-        f"the {conseiller.weekly_hours_min:g} h minimum for {len(best)} of {len(nominal)} nominal half-days "
-        f"workable, at most {cap / 10:g} h possible"
-    )
-    return min(scaled, cap), why
+    return len(nominal), best
+
+
+def hours_share_spread(instance: Instance, permanences: Iterable[Permanence], travel: TravelTimes | None = None) -> int:
+    """Percentage points (each share rounded down) between the highest and the lowest share of a
+    full horizon (``full_week``, summed) that the conseillers who can work at all work."""
+    worked: dict[str, int] = defaultdict(int)
+    for p in permanences:
+        worked[p.conseiller] += _tenths(p.start, p.end)
+    mondays = sorted({_monday(d) for d in instance.dates})
+    points = []
+    for conseiller in instance.conseillers:
+        full = sum(full_week(instance, conseiller, monday, travel) for monday in mondays)
+        if full:
+            points.append(100 * worked[conseiller.id] // full)
+    return max(points) - min(points) if len(points) > 1 else 0
 
 
 def holdable_opening(

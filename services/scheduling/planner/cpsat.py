@@ -8,7 +8,8 @@ that commune.
 Hard rules: one place per half-day; the lieu's rooms; the contract's weekly maximum; the daily
 travel limit; pins. Objective (weights in ``Weights``): travel, uncovered demand, the longest
 day's travel (fairness), hours short of the weekly minimum (scaled to the half-days the
-conseiller can work that week, ``contract``), and on re-planning each permanence that moves.
+conseiller can work that week, ``contract``), the spread of the conseillers' hours as shares of
+their contracts (fairness), and on re-planning each permanence that moves.
 """
 
 from __future__ import annotations
@@ -22,9 +23,9 @@ from dataclasses import dataclass
 from ortools.sat.python import cp_model
 
 from services.scheduling.planner.blocks import Block, candidate_blocks, home
-from services.scheduling.planner.contract import TENTHS, week_bounds
+from services.scheduling.planner.contract import TENTHS, WeekBounds, week_bounds
 from services.scheduling.planner.instance import HALVES, Instance, Permanence
-from services.scheduling.planner.model_hours import weekly_hours
+from services.scheduling.planner.model_hours import Held, hours_spread, weekly_hours
 from services.scheduling.planner.result import PlanResult, demand_tenths, evaluate, short_notes
 from services.scheduling.planner.travel import CrowFlies, TravelTimes
 
@@ -163,22 +164,33 @@ def _build(instance: Instance, travel: TravelTimes) -> _Model:
 
     _pins(instance, model, index, notes)
     short: list[cp_model.IntVar] = []
+    held: dict[str, tuple[Held, dict[dt.date, WeekBounds]]] = {}
     for conseiller in instance.conseillers:
         mine = by_conseiller[conseiller.id]
         bounds = week_bounds(instance, conseiller, (block for block, _ in mine))
         short += weekly_hours(model, conseiller.id, mine, bounds, soft_minimum=w.short_hours_per_hour > 0)
+        held[conseiller.id] = (mine, bounds)
+    spread = hours_spread(model, held) if w.hours_fairness_per_point > 0 else None
     travel_terms, longest = _travel(instance, model, x, travel)
     uncovered = _coverage(instance, model, x)
     moves = _moves(instance, model, index)
 
     objective = cp_model.LinearExpr.weighted_sum(
-        [cp_model.LinearExpr.sum(travel_terms), uncovered, longest, moves, cp_model.LinearExpr.sum(short)],
+        [
+            cp_model.LinearExpr.sum(travel_terms),
+            uncovered,
+            longest,
+            moves,
+            cp_model.LinearExpr.sum(short),
+            spread if spread is not None else 0,
+        ],
         [
             SCALE * w.travel_per_minute,
             w.uncovered_per_hour,  # uncovered is in tenths of an hour already
             SCALE * w.fairness_per_minute,
             SCALE * w.move_per_permanence,
             w.short_hours_per_hour,  # so is the shortfall
+            SCALE * w.hours_fairness_per_point,
         ],
     )
     model.minimize(objective)

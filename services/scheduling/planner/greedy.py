@@ -49,7 +49,7 @@ def weekly_bounds(
 def plan_objective(instance: Instance, result: PlanResult) -> float:
     """The CP-SAT objective (weighted minutes) of any plan, from its evaluated figures: travel,
     uncovered demand (in the same tenths of an hour as the model), the longest day, moves, hours
-    short of the weekly minimums."""
+    short of the weekly minimums, the spread of the shares of the contracts."""
     w, f = instance.weights, result.figures
     demand = sum(demand_tenths(instance, c.demand_hours) for c in instance.communes)
     covered = round(sum(f.covered_hours_by_commune.values()) * TENTHS)
@@ -60,6 +60,7 @@ def plan_objective(instance: Instance, result: PlanResult) -> float:
         + w.fairness_per_minute * f.longest_day_minutes
         + w.move_per_permanence * result.moved
         + w.short_hours_per_hour * short / TENTHS
+        + w.hours_fairness_per_point * f.hours_share_spread
     )
 
 

@@ -117,6 +117,12 @@ class Weights:
     """Per hour a conseiller works below their weekly minimum (scaled, see ``contract``). An hour
     short costs four hours of driving, four times an uncovered hour: a contract is met whenever
     the lieux let it be, and falls short only where rooms or hours make it impossible."""
+    hours_fairness_per_point: int = 1
+    """Per percentage point between the highest and the lowest share of their contract any two
+    conseillers work over the horizon (``contract.share_points``: hours ÷ the weekly maximum
+    scaled to the half-days each can work). Modest: evening out ten points (3.5 h of a 35 h
+    contract) is worth ten minutes of driving, far less than the hour of demand it could cover;
+    it breaks ties between plans, it does not cost coverage."""
 
 
 @dataclass(frozen=True)

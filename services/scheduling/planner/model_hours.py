@@ -9,7 +9,7 @@ from collections import defaultdict
 from ortools.sat.python import cp_model
 
 from services.scheduling.planner.blocks import Block
-from services.scheduling.planner.contract import WeekBounds, monday_of, tenths_of
+from services.scheduling.planner.contract import WeekBounds, full_tenths, monday_of, tenths_of
 
 Held = list[tuple[Block, cp_model.IntVar]]
 
@@ -40,3 +40,30 @@ def weekly_hours(
             model.add(below >= week.minimum - (total if total is not None else 0))
             short.append(below)
     return short
+
+
+def hours_spread(
+    model: cp_model.CpModel, held: dict[str, tuple[Held, dict[dt.date, WeekBounds]]]
+) -> cp_model.IntVar | None:
+    """The spread, in percentage points, of the conseillers' hours as a share of a full horizon
+    (``contract.share_points``: rounded down, exactly); None when fewer than two can work."""
+    working = {who: (mine, full) for who, (mine, bounds) in held.items() if (full := full_tenths(bounds)) > 0}
+    if len(working) < 2:
+        return None
+    points, top = [], 0
+    for who, (mine, full) in working.items():
+        hours = cp_model.LinearExpr.weighted_sum([var for _, var in mine], [tenths_of(b.hours) for b, _ in mine])
+        most = 100 * sum(tenths_of(b.hours) for b, _ in mine) // full
+        share = model.new_int_var(0, most, f"share[{who}]")
+        model.add(full * share <= 100 * hours)
+        model.add(100 * hours <= full * share + full - 1)
+        points.append(share)
+        top = max(top, most)
+    highest = model.new_int_var(0, top, "highest_share")
+    lowest = model.new_int_var(0, top, "lowest_share")
+    for share in points:
+        model.add(highest >= share)
+        model.add(lowest <= share)
+    spread = model.new_int_var(0, top, "hours_spread")
+    model.add(spread == highest - lowest)
+    return spread

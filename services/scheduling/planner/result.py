@@ -12,7 +12,14 @@ from ortools.graph.python import max_flow
 
 from services.scheduling.planner.blocks import candidate_blocks
 from services.scheduling.planner.contract import TENTHS as TENTHS
-from services.scheduling.planner.contract import monday_of, short_tenths, tenths_of, week_bounds
+from services.scheduling.planner.contract import (
+    full_tenths,
+    monday_of,
+    share_points,
+    short_tenths,
+    tenths_of,
+    week_bounds,
+)
 from services.scheduling.planner.instance import Instance, Permanence
 from services.scheduling.planner.travel import CrowFlies, TravelTimes
 
@@ -29,6 +36,8 @@ class Figures:
     uncovered_demand_hours: float
     short_hours_by_conseiller: dict[str, float]
     """Conseiller → hours below their weekly minimums (scaled as the model scales them); only those short."""
+    hours_share_spread: int
+    """Percentage points between the highest and the lowest share of their contract the conseillers work."""
 
 
 @dataclass(frozen=True)
@@ -68,6 +77,7 @@ class PlanResult:
             "demand_hours": round(f.demand_hours, 1),
             "uncovered_demand_hours": round(f.uncovered_demand_hours, 1),
             "short_hours_by_conseiller": dict(sorted(f.short_hours_by_conseiller.items())),
+            "hours_share_spread": f.hours_share_spread,
             "moved": self.moved,
             "notes": list(self.notes),
             "permanences": [
@@ -115,6 +125,7 @@ def evaluate(instance: Instance, permanences: tuple[Permanence, ...], travel: Tr
     # Counted per commune, in the same tenths the flow uses: each commune's shortfall adds up.
     demand = sum(demand_tenths(instance, c.demand_hours) for c in instance.communes) / TENTHS
     uncovered = sum(demand_tenths(instance, c.demand_hours) / TENTHS - covered[c.insee] for c in instance.communes)
+    short, spread = _contract_figures(instance, permanences, travel)
     return Figures(
         travel_km=sum(km_by.values()),
         travel_minutes=minutes,
@@ -124,20 +135,27 @@ def evaluate(instance: Instance, permanences: tuple[Permanence, ...], travel: Tr
         covered_hours_by_commune=covered,
         demand_hours=demand,
         uncovered_demand_hours=round(uncovered, 6),
-        short_hours_by_conseiller=short_hours(instance, permanences, travel),
+        short_hours_by_conseiller=short,
+        hours_share_spread=spread,
     )
 
 
-def short_hours(instance: Instance, permanences: tuple[Permanence, ...], travel: TravelTimes) -> dict[str, float]:
+def _contract_figures(
+    instance: Instance, permanences: tuple[Permanence, ...], travel: TravelTimes
+) -> tuple[dict[str, float], int]:
+    """The hours short of the weekly minimums, and the spread of the shares of the contracts."""
     worked: dict[str, dict[dt.date, int]] = {c.id: defaultdict(int) for c in instance.conseillers}
     for p in permanences:
         worked[p.conseiller][monday_of(p.date)] += tenths_of(p.hours)
-    short = {}
+    short, points = {}, []
     for c in instance.conseillers:
         bounds = week_bounds(instance, c, candidate_blocks(instance, c, travel))
         if missing := short_tenths(bounds, worked[c.id]):
             short[c.id] = missing / TENTHS
-    return short
+        if full := full_tenths(bounds):
+            points.append(share_points(sum(worked[c.id].values()), full))
+    spread = max(points) - min(points) if len(points) > 1 else 0
+    return short, spread
 
 
 def short_notes(figures: Figures) -> list[str]:

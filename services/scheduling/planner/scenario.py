@@ -129,6 +129,8 @@ class WeightsIn(_Strict):
     uncovered_per_hour: int = Field(default=60, ge=0)
     fairness_per_minute: int = Field(default=1, ge=0)
     move_per_permanence: int = Field(default=120, ge=0)
+    short_hours_per_hour: int = Field(default=240, ge=0)
+    hours_fairness_per_point: int = Field(default=1, ge=0)
 
 
 class ScenarioIn(_Strict):
