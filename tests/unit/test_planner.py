@@ -290,3 +290,36 @@ def test_with_equal_demand_two_identical_conseillers_get_equal_hours():
     assert result.figures.uncovered_demand_hours == pytest.approx(0)
     assert result.figures.hours_by_conseiller == {"c1": 8, "c2": 8}
     assert result.to_json()["hours_share_spread"] == 0
+
+
+def with_ateliers(hours: float, **lieu_overrides: Any) -> dict[str, Any]:
+    """Home asks for ateliers and for no individual help; one conseiller working at most 8 h, no other lieu."""
+    town = {"insee": "61293", "lat": 48.52, "lon": 0.547, "population": 3818, "demand_hours": 0, "atelier_hours": hours}
+    eight_hours = {**base()["conseillers"][0], "weekly_hours_max": 8}
+    return base(communes=[town], lieux=[lieu("home", 48.52, 0.547, **lieu_overrides)], conseillers=[eight_hours])
+
+
+def test_atelier_demand_is_served_by_ateliers_at_a_lieu_with_seats():
+    result = solve(with_ateliers(28))  # 8 h over the two days: two half-days
+    kinds = sorted(p.kind for p in result.permanences)
+    assert kinds.count("atelier") == 2
+    assert result.figures.atelier_demand_hours == 8
+    assert result.figures.uncovered_atelier_hours == pytest.approx(0)
+    assert result.to_json()["covered_atelier_hours_by_commune"] == {"61293": 8}
+    assert result.figures.covered_hours_by_commune == {"61293": 0}  # ateliers are not individual help
+
+
+def test_no_atelier_at_a_lieu_with_too_few_seats():
+    result = solve(with_ateliers(28, capacity=5))
+    assert all(p.kind == "permanence" for p in result.permanences)
+    assert result.to_json()["uncovered_atelier_hours"] == 8
+
+
+def test_individual_demand_is_served_by_permanences_only():
+    town = {"insee": "61293", "lat": 48.52, "lon": 0.547, "population": 3818, "demand_hours": 14, "atelier_hours": 14}
+    eight_hours = {**base()["conseillers"][0], "weekly_hours_max": 8}
+    result = solve(base(communes=[town], lieux=[lieu("home", 48.52, 0.547)], conseillers=[eight_hours]))
+    held = {kind: sum(p.hours for p in result.permanences if p.kind == kind) for kind in ("permanence", "atelier")}
+    assert held == {"permanence": 4, "atelier": 4}  # 4 h of each over the two days
+    assert result.figures.uncovered_demand_hours == pytest.approx(0)
+    assert result.figures.uncovered_atelier_hours == pytest.approx(0)

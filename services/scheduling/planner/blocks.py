@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
-from services.scheduling.planner.instance import HALVES, Conseiller, HalfDay, Instance, Lieu
+from services.scheduling.planner.instance import HALVES, Conseiller, HalfDay, Instance, Kind, Lieu
 from services.scheduling.planner.travel import TravelTimes
 
 WINDOWS: dict[HalfDay, tuple[dt.time, dt.time]] = {
@@ -33,10 +33,19 @@ class Block:
     half: HalfDay
     start: dt.time
     end: dt.time
+    kind: Kind = "permanence"
+    recurrence: str | None = None
+    """The coordinator's standing request it holds, if any."""
 
     @property
     def hours(self) -> float:
         return (dt.datetime.combine(self.date, self.end) - dt.datetime.combine(self.date, self.start)).seconds / 3600
+
+    @property
+    def halves(self) -> set[HalfDay]:
+        """The half-days it takes from its holder (a recurrence across midday takes both)."""
+        last = (dt.datetime.combine(self.date, self.end) - dt.timedelta(minutes=1)).time()
+        return {half_of(self.start), half_of(last)}
 
 
 def half_of(moment: dt.time) -> HalfDay:
@@ -98,7 +107,17 @@ def reachable_lieux(instance: Instance, conseiller: Conseiller, travel: TravelTi
     return chosen
 
 
+def planned_blocks(instance: Instance, conseiller: Conseiller, travel: TravelTimes) -> Iterator[Block]:
+    """The half-day blocks the model may give the conseiller: each as a permanence, and also as
+    an atelier at the lieux where one may be planned (``Instance.atelier_lieux``)."""
+    for block in candidate_blocks(instance, conseiller, travel):
+        yield block
+        if block.lieu in instance.atelier_lieux:
+            yield replace(block, kind="atelier")
+
+
 def candidate_blocks(instance: Instance, conseiller: Conseiller, travel: TravelTimes) -> Iterator[Block]:
+    """The half-day blocks the conseiller may hold, as permanences (the weekly hours count from them)."""
     lieux = reachable_lieux(instance, conseiller, travel)
     for date in instance.dates:
         if date in instance.holidays:

@@ -19,6 +19,8 @@ The rules, as the issue states them:
   allow) must be those the plan reports (``short_hours``);
 * daily travel, home → morning lieu → afternoon lieu → home, each leg rounded to the minute,
   within the conseiller's limit;
+* an atelier (not asked for by a recurrence) is at a lieu of at least six seats, with a commune
+  asking for ateliers within reach;
 * every pin of the coordinator is in the plan.
 
 Hours are counted in tenths of an hour, each permanence to the nearest tenth, as the contract
@@ -35,13 +37,14 @@ from dataclasses import dataclass
 
 from services.scheduling.planner.instance import Conseiller, HalfDay, Instance, Lieu, Permanence
 from services.scheduling.planner.travel import CrowFlies, TravelTimes
-from shared.geo import Point
+from shared.geo import Point, great_circle_km
 
 WINDOW: dict[str, tuple[dt.time, dt.time]] = {
     "am": (dt.time(8, 30), dt.time(12, 30)),
     "pm": (dt.time(13, 30), dt.time(17, 30)),
 }
 SHORTEST = dt.timedelta(hours=2)
+ATELIER_SEATS = 6
 HALF_NAMES = {"am": "morning", "pm": "afternoon"}
 WEEKDAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 
@@ -112,6 +115,8 @@ def _permanence_rules(
         found.extend(_conseiller_rules(conseiller, p, what))
     if lieu is not None:
         found.extend(_lieu_rules(lieu, p, what))
+    if lieu is not None and p.kind == "atelier" and p.recurrence is None:
+        found.extend(_atelier_rules(instance, lieu, what))
     found.extend(_time_rules(p, what))
     return found
 
@@ -145,6 +150,19 @@ def _lieu_rules(lieu: Lieu, p: Permanence, what: str) -> list[str]:
     if not any(opens <= p.start and p.end <= closes for opens, closes in intervals):
         hours = ", ".join(f"{o:%H:%M}–{c:%H:%M}" for o, c in intervals) or "closed all day"
         found.append(f"{what}: {lieu.id} is not open all that time on {WEEKDAY_NAMES[p.date.weekday()]}s ({hours}).")
+    return found
+
+
+def _atelier_rules(instance: Instance, lieu: Lieu, what: str) -> list[str]:
+    found: list[str] = []
+    if lieu.capacity < ATELIER_SEATS:
+        found.append(f"{what}: an atelier needs {ATELIER_SEATS} seats, {lieu.id} has {lieu.capacity}.")
+    place = _point(lieu)
+    if not any(
+        c.atelier_hours > 0 and great_circle_km(place, (c.latitude, c.longitude)) <= instance.reach_km
+        for c in instance.communes
+    ):
+        found.append(f"{what}: no commune within {instance.reach_km:g} km of {lieu.id} asks for ateliers.")
     return found
 
 

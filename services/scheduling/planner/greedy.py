@@ -10,8 +10,9 @@ Pass 2, contract hours: a conseiller still under the week's minimum (scaled as C
 ``contract``) takes, one at a time, the free half-day block that adds the least travel to their
 day, until the minimum is reached (or no block is left: the figures report the shortfall).
 
-Both passes respect the hard rules: one place per half-day, the lieu's rooms, the weekly maximum
-and the daily travel limit; pins are placed first. No search, no bound: status FEASIBLE,
+It plans no atelier (their demand stays uncovered, and is counted so). Both passes respect the
+hard rules: one place per half-day, the lieu's rooms, the weekly maximum and the daily travel
+limit; pins are placed first. No search, no bound: status FEASIBLE,
 ``objective``/``bound`` None; figures from ``result.evaluate`` like every other method.
 ``plan_objective`` recomputes the CP-SAT objective of any plan from its figures, so plans made by
 different methods compare in the same units.
@@ -49,7 +50,7 @@ def weekly_bounds(
 def plan_objective(instance: Instance, result: PlanResult) -> float:
     """The CP-SAT objective (weighted minutes) of any plan, from its evaluated figures: travel,
     uncovered demand (in the same tenths of an hour as the model), the longest day, moves, hours
-    short of the weekly minimums, the spread of the shares of the contracts."""
+    short of the weekly minimums, the spread of the shares of the contracts, uncovered atelier demand."""
     w, f = instance.weights, result.figures
     demand = sum(demand_tenths(instance, c.demand_hours) for c in instance.communes)
     covered = round(sum(f.covered_hours_by_commune.values()) * TENTHS)
@@ -61,6 +62,7 @@ def plan_objective(instance: Instance, result: PlanResult) -> float:
         + w.move_per_permanence * result.moved
         + w.short_hours_per_hour * short / TENTHS
         + w.hours_fairness_per_point * f.hours_share_spread
+        + w.uncovered_atelier_per_hour * round(f.uncovered_atelier_hours * TENTHS) / TENTHS
     )
 
 

@@ -16,6 +16,11 @@ from shared.geo import great_circle_km
 HalfDay = Literal["am", "pm"]
 HALVES: tuple[HalfDay, HalfDay] = ("am", "pm")
 Interval = tuple[dt.time, dt.time]
+Kind = Literal["permanence", "atelier"]
+"""A permanence helps people one at a time; an atelier is a group workshop."""
+KINDS: tuple[Kind, Kind] = ("permanence", "atelier")
+MIN_ATELIER_SEATS = 6
+"""An atelier is a group: fewer seats than this and a lieu hosts none (unless a recurrence asks)."""
 
 
 @dataclass(frozen=True)
@@ -27,6 +32,10 @@ class Commune:
     demand_hours: float
     """Expected weekly hours of individual help."""
     atelier_hours: float = 0.0
+    """Expected weekly hours of ateliers."""
+
+    def demand(self, kind: Kind) -> float:
+        return self.demand_hours if kind == "permanence" else self.atelier_hours
 
 
 @dataclass(frozen=True)
@@ -41,6 +50,7 @@ class Lieu:
     rooms: int = 1
     """How many conseillers may hold a permanence there at once."""
     closed_dates: frozenset[dt.date] = frozenset()
+    has_computers: bool = False
 
 
 @dataclass(frozen=True)
@@ -75,15 +85,19 @@ class Permanence:
     half: HalfDay
     start: dt.time
     end: dt.time
-    kind: Literal["permanence", "atelier"] = "permanence"
+    kind: Kind = "permanence"
+    recurrence: str | None = None
+    """The id of the coordinator's standing request (``Recurrence``) it holds, if any."""
 
     @property
     def hours(self) -> float:
         return (dt.datetime.combine(self.date, self.end) - dt.datetime.combine(self.date, self.start)).seconds / 3600
 
     @property
-    def key(self) -> tuple[str, str, dt.date, HalfDay]:
-        return (self.conseiller, self.lieu, self.date, self.half)
+    def key(self) -> tuple[str, str, dt.date, HalfDay, dt.time, Kind]:
+        """What stays the same when a permanence "stays" on a re-plan: a short block and a
+        half-day block at one lieu and half-day, or an atelier and a permanence, differ."""
+        return (self.conseiller, self.lieu, self.date, self.half, self.start, self.kind)
 
 
 @dataclass(frozen=True)
@@ -123,6 +137,8 @@ class Weights:
     scaled to the half-days each can work). Modest: evening out ten points (3.5 h of a 35 h
     contract) is worth ten minutes of driving, far less than the hour of demand it could cover;
     it breaks ties between plans, it does not cost coverage."""
+    uncovered_atelier_per_hour: int = 60
+    """Per hour of atelier demand left uncovered: as much as an hour of individual help."""
 
 
 @dataclass(frozen=True)
@@ -169,3 +185,13 @@ class Instance:
             )
             for lieu in self.lieux
         }
+
+    @cached_property
+    def atelier_lieux(self) -> frozenset[str]:
+        """The lieux where an atelier may be planned: seats enough, and atelier demand in reach."""
+        wanted = {c.insee for c in self.communes if c.atelier_hours > 0}
+        return frozenset(
+            lieu.id
+            for lieu in self.lieux
+            if lieu.capacity >= MIN_ATELIER_SEATS and wanted.intersection(self.communes_in_reach[lieu.id])
+        )
