@@ -323,3 +323,10 @@ def test_individual_demand_is_served_by_permanences_only():
     assert held == {"permanence": 4, "atelier": 4}  # 4 h of each over the two days
     assert result.figures.uncovered_demand_hours == pytest.approx(0)
     assert result.figures.uncovered_atelier_hours == pytest.approx(0)
+
+
+def test_a_lieu_that_may_host_ateliers_costs_its_travel_to_a_permanence_too():
+    # 1.7 h of help and 0.1 h of ateliers over the two days (~110) do not pay for the trip (~124).
+    village = {"insee": "61029", "lat": 48.52, "lon": 0.82, "population": 861, "demand_hours": 6, "atelier_hours": 0.5}
+    result = solve(base(communes=[base()["communes"][0], village]))
+    assert set(where(result).values()) == {"home"}

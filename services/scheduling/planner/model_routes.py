@@ -16,9 +16,7 @@ def daily_travel(
     instance: Instance, model: cp_model.CpModel, x: dict[tuple[str, Block], cp_model.IntVar], travel: TravelTimes
 ) -> tuple[list[cp_model.LinearExprT], cp_model.IntVar]:
     """Daily travel of each conseiller: home → morning lieu → afternoon lieu → home."""
-    days: dict[tuple[str, dt.date], dict[str, dict[str, cp_model.IntVar]]] = defaultdict(lambda: {"am": {}, "pm": {}})
-    for (who, block), var in x.items():
-        days[(who, block.date)][block.half][block.lieu] = var
+    days = _whereabouts(model, x)
     terms: list[cp_model.LinearExprT] = []
     longest = model.new_int_var(0, 24 * 60, "longest_day")
     for (who, date), halves in days.items():
@@ -53,3 +51,21 @@ def daily_travel(
         model.add(longest >= total)
         terms.append(total)
     return terms, longest
+
+
+def _whereabouts(
+    model: cp_model.CpModel, x: dict[tuple[str, Block], cp_model.IntVar]
+) -> dict[tuple[str, dt.date], dict[str, dict[str, cp_model.IntVar]]]:
+    """(conseiller, date) → half → lieu → "there then": the block's own variable, or when several
+    blocks are held there then (a permanence or an atelier, a recurrence), one for any of them."""
+    blocks: dict[tuple[str, dt.date, str, str], list[cp_model.IntVar]] = defaultdict(list)
+    for (who, block), var in x.items():
+        blocks[(who, block.date, block.half, block.lieu)].append(var)
+    days: dict[tuple[str, dt.date], dict[str, dict[str, cp_model.IntVar]]] = defaultdict(lambda: {"am": {}, "pm": {}})
+    for (who, date, half, lieu_id), held in blocks.items():
+        there = held[0]
+        if len(held) > 1:  # they exclude each other (one block per half-day): "any" is their sum
+            there = model.new_bool_var(f"at[{who},{lieu_id},{date},{half}]")
+            model.add(there == cp_model.LinearExpr.sum(held))
+        days[(who, date)][half][lieu_id] = there
+    return days
