@@ -53,11 +53,9 @@ def half_of(moment: dt.time) -> HalfDay:
 
 
 def lieu_block(lieu: Lieu, date: dt.date, half: HalfDay) -> Block | None:
-    if date in lieu.closed_dates:
-        return None
     window_start, window_end = WINDOWS[half]
     best: tuple[dt.time, dt.time] | None = None
-    for opens, closes in lieu.opening.get(date.weekday(), ()):
+    for opens, closes in lieu.hours_on(date):
         start, end = max(opens, window_start), min(closes, window_end)
         if start < end and (best is None or _length(start, end) > _length(*best)):
             best = (start, end)

@@ -5,7 +5,8 @@ conseiller and day, a boolean per (morning lieu, afternoon lieu) pair, for the t
 them; per (lieu, commune in reach), the tenths of an hour of the lieu's permanences that serve
 that commune.
 
-Hard rules: one place per half-day; the lieu's rooms; the contract's weekly maximum; the daily
+Hard rules: each occurrence of a recurrence held by exactly one conseiller (``recurrences``);
+one place per half-day; the lieu's rooms; the contract's weekly maximum; the daily
 travel limit; pins. Objective (weights in ``Weights``): travel, uncovered demand, the longest
 day's travel (fairness), hours short of the weekly minimum (scaled to the half-days the
 conseiller can work that week, ``contract``), the spread of the conseillers' hours as shares of
@@ -28,6 +29,7 @@ from services.scheduling.planner.instance import Instance, Permanence
 from services.scheduling.planner.model_coverage import uncovered
 from services.scheduling.planner.model_hours import Held, hours_spread, weekly_hours
 from services.scheduling.planner.model_routes import daily_travel
+from services.scheduling.planner.recurrences import recurrence_blocks
 from services.scheduling.planner.result import PlanResult, evaluate, short_notes
 from services.scheduling.planner.travel import CrowFlies, TravelTimes
 
@@ -149,6 +151,7 @@ def _build(instance: Instance, travel: TravelTimes) -> _Model:
     for conseiller in instance.conseillers:
         for block in planned_blocks(instance, conseiller, travel):
             x[(conseiller.id, block)] = _new_var(model, conseiller.id, block)
+    _recurrences(instance, model, x, travel, notes)
     _one_place_at_a_time(model, x)
     _rooms(instance, model, x)
 
@@ -189,6 +192,24 @@ def _build(instance: Instance, travel: TravelTimes) -> _Model:
     )
     model.minimize(objective)
     return _Model(model, x, objective, notes)
+
+
+def _recurrences(
+    instance: Instance,
+    model: cp_model.CpModel,
+    x: dict[tuple[str, Block], cp_model.IntVar],
+    travel: TravelTimes,
+    notes: list[str],
+) -> None:
+    """Each occurrence of a recurrence held by exactly one of the conseillers who could hold it."""
+    held, dropped = recurrence_blocks(instance, travel)
+    notes.extend(dropped)
+    for block, holders in held:
+        choices = []
+        for who in holders:
+            x[(who, block)] = _new_var(model, who, block)
+            choices.append(x[(who, block)])
+        model.add_exactly_one(choices)
 
 
 def _new_var(model: cp_model.CpModel, who: str, block: Block) -> cp_model.IntVar:

@@ -10,7 +10,8 @@ Pass 2, contract hours: a conseiller still under the week's minimum (scaled as C
 ``contract``) takes, one at a time, the free half-day block that adds the least travel to their
 day, until the minimum is reached (or no block is left: the figures report the shortfall).
 
-It plans no atelier (their demand stays uncovered, and is counted so). Both passes respect the
+It plans no atelier (their demand stays uncovered, and is counted so), and refuses an instance
+with recurrences (ValueError). Both passes respect the
 hard rules: one place per half-day, the lieu's rooms, the weekly maximum and the daily travel
 limit; pins are placed first. No search, no bound: status FEASIBLE,
 ``objective``/``bound`` None; figures from ``result.evaluate`` like every other method.
@@ -121,6 +122,9 @@ class _State:
 
 
 def solve_greedy(instance: Instance, travel: TravelTimes | None = None) -> PlanResult:
+    """Raises ValueError on an instance with recurrences: only CP-SAT holds them."""
+    if instance.recurrences:
+        raise ValueError("the greedy baseline does not plan recurrences: use cpsat.solve")
     travel = travel or CrowFlies()
     started = time.perf_counter()
     w = instance.weights

@@ -52,6 +52,12 @@ class Lieu:
     closed_dates: frozenset[dt.date] = frozenset()
     has_computers: bool = False
 
+    def hours_on(self, date: dt.date) -> tuple[Interval, ...]:
+        """Its open intervals that date: none on a closed date, else the weekday's."""
+        if date in self.closed_dates:
+            return ()
+        return self.opening.get(date.weekday(), ())
+
 
 @dataclass(frozen=True)
 class Absence:
@@ -75,6 +81,49 @@ class Conseiller:
     max_travel_minutes_per_day: int = 240
     every_other_week: dict[int, dt.date] = field(default_factory=dict)
     """Weekday → the first date of a fortnightly slot ("every other Saturday")."""
+    skills: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True)
+class Recurrence:
+    """A coordinator's standing request: "an atelier every Friday 16:00–17:00 at the médiathèque",
+    "a permanence every other Saturday morning". Each occurrence in the horizon is held by exactly
+    one conseiller, as a block of exactly ``start``–``end`` (shorter than a half-day if need be)."""
+
+    id: str
+    lieu: str
+    weekday: int
+    """0 = Monday."""
+    start: dt.time
+    end: dt.time
+    every_weeks: int = 1
+    first_date: dt.date | None = None
+    """Weeks are counted from this date's week, and nothing is held before it."""
+    kind: Kind = "permanence"
+    skill: str | None = None
+    """Only a conseiller with this skill holds it."""
+    seats: int = 0
+    """The lieu needs at least this capacity."""
+    needs_computers: bool = False
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.weekday <= 6:
+            raise ValueError(f"recurrence {self.id}: weekday {self.weekday} is not 0 (Monday) to 6")
+        if not self.start < self.end:
+            raise ValueError(f"recurrence {self.id}: it must end after it starts")
+        if self.every_weeks < 1 or (self.every_weeks > 1 and self.first_date is None):
+            raise ValueError(f"recurrence {self.id}: every {self.every_weeks} weeks needs a first date")
+
+    def occurs_on(self, date: dt.date) -> bool:
+        """On its weekday, every ``every_weeks`` weeks from the first date's week (holidays and
+        closures aside)."""
+        if date.weekday() != self.weekday:
+            return False
+        if self.first_date is None:
+            return True
+        first_monday = self.first_date - dt.timedelta(days=self.first_date.weekday())
+        weeks = (date - first_monday).days // 7
+        return date >= self.first_date and weeks % self.every_weeks == 0
 
 
 @dataclass(frozen=True)
@@ -152,6 +201,7 @@ class Instance:
     holidays: frozenset[dt.date] = frozenset()
     pins: tuple[Pin, ...] = ()
     previous_plan: tuple[Permanence, ...] = ()
+    recurrences: tuple[Recurrence, ...] = ()
     reach_km: float = 15.0
     """A commune is served by permanences at lieux within this distance (people do travel ~15 km)."""
     weights: Weights = Weights()
