@@ -10,8 +10,8 @@ The rules, as the issue states them:
 * the conseiller works that half-day: weekly, or fortnightly from a first date (every 14 days
   from it, none before); is not absent at any moment of it; the day is not a public holiday;
 * the lieu is open: not one of its closed dates, and the permanence lies within one of its
-  opening intervals of that weekday, within the half-day's window (morning 08:30–12:30,
-  afternoon 13:30–17:30) and lasts at least two hours;
+  opening intervals of that date (its dated hours if it has some, else the weekday's), within
+  the half-day's window (morning 08:30–12:30, afternoon 13:30–17:30) and lasts at least two hours;
 * one permanence per conseiller per half-day (one across midday takes both); at most ``rooms``
   permanences under way at a lieu at any moment;
 * weekly hours (Monday-based weeks) at most the contract's maximum; the minimum is soft: the

@@ -23,10 +23,11 @@ WEEKDAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturd
 
 
 def open_on(lieu: Lieu, date: dt.date) -> tuple[Interval, ...]:
-    """The lieu's hours that date: closed on its closed dates, else the weekday's."""
+    """The lieu's hours that date: closed on its closed dates, else its hours for that very date
+    if it has some (none: closed), else the weekday's."""
     if date in lieu.closed_dates:
         return ()
-    return lieu.opening.get(date.weekday(), ())
+    return lieu.dated_opening.get(date, lieu.opening.get(date.weekday(), ()))
 
 
 def half_days_taken(p: Permanence) -> set[str]:

@@ -3,7 +3,8 @@
 Contracts count all the conseiller's hours (preparation, training, meetings too): the hours held
 in permanences are taken to lie between ``FACE_TO_FACE_MIN`` and ``FACE_TO_FACE_MAX`` of them.
 An "every N weeks" slot becomes, on the weeks it does not occur, an absence for that half-day.
-A lieu's dated closures are kept; other dated exceptions to its hours are not (yet) planned for.
+A lieu's dated exceptions to its weekly hours (closures included) become its ``dated_opening``.
+Recurrences are not in scheduling's copy of the registry yet: none are planned from it.
 """
 
 from __future__ import annotations
@@ -63,7 +64,6 @@ def instance_for(
 
 def _lieu(lieu: copy.Lieu, dates: list[dt.date]) -> Lieu:
     hours = OpeningHours.parse(lieu.opening_hours)
-    closed = frozenset(d for d in dates if hours.weekly[d.weekday()] and not hours.intervals_on(d))
     return Lieu(
         id=str(lieu.id),
         insee=lieu.commune,
@@ -71,7 +71,8 @@ def _lieu(lieu: copy.Lieu, dates: list[dt.date]) -> Lieu:
         longitude=lieu.longitude,
         capacity=lieu.capacity,
         opening={day: hours.weekly[day] for day in range(7) if hours.weekly[day]},
-        closed_dates=closed,
+        has_computers=lieu.has_computers,
+        dated_opening={d: hours.intervals_on(d) for d in dates if hours.intervals_on(d) != hours.weekly[d.weekday()]},
     )
 
 
@@ -90,6 +91,7 @@ def _conseiller(c: copy.Conseiller, dates: list[dt.date], absences: list[Absence
         absences=tuple(absences + off_weeks),
         travel_mode=c.travel_mode,  # type: ignore[arg-type]  # the registry's contract restricts it
         max_travel_minutes_per_day=c.max_travel_minutes_per_day,
+        skills=frozenset(c.skills),
     )
 
 

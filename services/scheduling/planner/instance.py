@@ -51,11 +51,15 @@ class Lieu:
     """How many conseillers may hold a permanence there at once."""
     closed_dates: frozenset[dt.date] = frozenset()
     has_computers: bool = False
+    dated_opening: dict[dt.date, tuple[Interval, ...]] = field(default_factory=dict)
+    """A date's own hours, overriding the weekday's; an empty tuple: closed that day."""
 
     def hours_on(self, date: dt.date) -> tuple[Interval, ...]:
-        """Its open intervals that date: none on a closed date, else the weekday's."""
+        """Its open intervals that date: none on a closed date, else the date's own, else the weekday's."""
         if date in self.closed_dates:
             return ()
+        if date in self.dated_opening:
+            return self.dated_opening[date]
         return self.opening.get(date.weekday(), ())
 
 
