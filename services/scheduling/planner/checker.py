@@ -71,6 +71,7 @@ from services.scheduling.planner.travel import CrowFlies, TravelTimes
 from shared.geo import great_circle_km
 
 __all__ = [
+    "conseiller_violations",
     "day_travel",
     "full_week",
     "holdable_opening",
@@ -97,22 +98,34 @@ def violations(
     conseillers = {c.id: c for c in instance.conseillers}
     lieux = {lieu.id: lieu for lieu in instance.lieux}
     found: list[str] = []
-    known: list[Permanence] = []
     for p in plan:
-        broken = _permanence_rules(instance, conseillers, lieux, p)
-        found.extend(broken)
-        if p.conseiller in conseillers and p.lieu in lieux:
-            known.append(p)
-    found.extend(_one_place_per_half_day(known))
-    found.extend(_rooms(lieux, known))
+        if p.conseiller not in conseillers:
+            found.extend(_permanence_rules(instance, conseillers, lieux, p))
+    known = [p for p in plan if p.conseiller in conseillers and p.lieu in lieux]
     for conseiller in instance.conseillers:
-        mine = [p for p in known if p.conseiller == conseiller.id]
-        found.extend(_daily_travel(instance, conseiller, mine, travel))
-        found.extend(weekly_maximum(conseiller, mine))
+        found.extend(
+            conseiller_violations(instance, conseiller, [p for p in plan if p.conseiller == conseiller.id], travel)
+        )
+    found.extend(_rooms(lieux, known))
     found.extend(held_exactly_once(instance, known, travel))
     found.extend(_pins(instance, plan))
     if reported_short_hours is not None:
         found.extend(misreported(short_hours(instance, known, travel), reported_short_hours))
+    return found
+
+
+def conseiller_violations(
+    instance: Instance, conseiller: Conseiller, mine: list[Permanence], travel: TravelTimes | None = None
+) -> list[str]:
+    """The rules one conseiller's permanences keep or break by themselves (not rooms, recurrences held, pins)."""
+    travel = travel or CrowFlies()
+    conseillers = {conseiller.id: conseiller}
+    lieux = {lieu.id: lieu for lieu in instance.lieux}
+    found = [sentence for p in mine for sentence in _permanence_rules(instance, conseillers, lieux, p)]
+    known = [p for p in mine if p.lieu in lieux]
+    found.extend(_one_place_per_half_day(known))
+    found.extend(_daily_travel(instance, conseiller, known, travel))
+    found.extend(weekly_maximum(conseiller, known))
     return found
 
 
