@@ -4,6 +4,8 @@ A half-day is a window (morning 08:30–12:30, afternoon 13:30–17:30); a lieu'
 its longest opening interval inside the window, if it lasts at least two hours. A conseiller
 may hold it when the half-day is theirs (weekly, or fortnightly from a first date), they are
 not absent, the day is not a public holiday, and the lieu is among the nearest to their home.
+Each such block may be held as a permanence, or as an atelier where the lieu has the seats and
+atelier demand is in reach (``planned_blocks``); a lieu's hours on a date are ``Lieu.hours_on``.
 """
 
 from __future__ import annotations

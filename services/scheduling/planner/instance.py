@@ -1,7 +1,8 @@
 """What the planner plans: an instance, in plain frozen dataclasses.
 
 Times are local to the territory (``time_zone``); dates are the territory's calendar dates.
-A permanence is a conseiller at a lieu for one block of a half-day ("am" or "pm").
+A permanence is a conseiller at a lieu for one block of a half-day ("am" or "pm"): individual
+help (kind "permanence") or a group workshop ("atelier"); a recurrence's block may be shorter.
 """
 
 from __future__ import annotations
