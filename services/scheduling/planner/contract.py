@@ -13,8 +13,9 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from services.scheduling.planner.blocks import Block, works
+from services.scheduling.planner.blocks import Block, candidate_blocks, works
 from services.scheduling.planner.instance import HALVES, Conseiller, Instance
+from services.scheduling.planner.travel import TravelTimes
 
 TENTHS = 10  # hours are counted in tenths of an hour
 
@@ -37,6 +38,11 @@ def monday_of(date: dt.date) -> dt.date:
 
 def tenths_of(hours: float) -> int:
     return round(hours * TENTHS)
+
+
+def contract_weeks(instance: Instance, conseiller: Conseiller, travel: TravelTimes) -> dict[dt.date, WeekBounds]:
+    """Monday → the week's bounds, as the model, the figures and the baselines all count them."""
+    return week_bounds(instance, conseiller, candidate_blocks(instance, conseiller, travel))
 
 
 def week_bounds(instance: Instance, conseiller: Conseiller, blocks: Iterable[Block]) -> dict[dt.date, WeekBounds]:

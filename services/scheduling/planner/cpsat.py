@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from ortools.sat.python import cp_model
 
 from services.scheduling.planner.blocks import Block, planned_blocks
-from services.scheduling.planner.contract import TENTHS, WeekBounds, week_bounds
+from services.scheduling.planner.contract import TENTHS, WeekBounds, contract_weeks
 from services.scheduling.planner.instance import Instance, Permanence
 from services.scheduling.planner.model_coverage import uncovered
 from services.scheduling.planner.model_hours import Held, hours_spread, weekly_hours
@@ -163,8 +163,7 @@ def _build(instance: Instance, travel: TravelTimes) -> _Model:
     held: dict[str, tuple[Held, dict[dt.date, WeekBounds]]] = {}
     for conseiller in instance.conseillers:
         mine = by_conseiller[conseiller.id]
-        usual = (block for block, _ in mine if block.kind == "permanence" and block.recurrence is None)
-        bounds = week_bounds(instance, conseiller, usual)
+        bounds = contract_weeks(instance, conseiller, travel)
         short += weekly_hours(model, conseiller.id, mine, bounds, soft_minimum=w.short_hours_per_hour > 0)
         held[conseiller.id] = (mine, bounds)
     spread = hours_spread(model, held) if w.hours_fairness_per_point > 0 else None

@@ -46,24 +46,21 @@ def hours_spread(
     model: cp_model.CpModel, held: dict[str, tuple[Held, dict[dt.date, WeekBounds]]]
 ) -> cp_model.IntVar | None:
     """The spread, in percentage points, of the conseillers' hours as a share of a full horizon
-    (``contract.share_points``: rounded down, exactly); None when fewer than two can work."""
+    (``contract.share_points``: rounded down, exactly); None when fewer than two can work.
+
+    No variable per conseiller: the highest share is at least, the lowest at most, each one's
+    ``floor(100 × hours / full)``, written ``full × highest ≥ 100 × hours − full + 1`` and
+    ``full × lowest ≤ 100 × hours``; minimising their difference makes them the max and the min."""
     working = {who: (mine, full) for who, (mine, bounds) in held.items() if (full := full_tenths(bounds)) > 0}
     if len(working) < 2:
         return None
-    points, top = [], 0
-    for who, (mine, full) in working.items():
-        hours = cp_model.LinearExpr.weighted_sum([var for _, var in mine], [tenths_of(b.hours) for b, _ in mine])
-        most = 100 * sum(tenths_of(b.hours) for b, _ in mine) // full
-        share = model.new_int_var(0, most, f"share[{who}]")
-        model.add(full * share <= 100 * hours)
-        model.add(100 * hours <= full * share + full - 1)
-        points.append(share)
-        top = max(top, most)
+    top = max(100 * sum(tenths_of(b.hours) for b, _ in mine) // full for mine, full in working.values())
     highest = model.new_int_var(0, top, "highest_share")
     lowest = model.new_int_var(0, top, "lowest_share")
-    for share in points:
-        model.add(highest >= share)
-        model.add(lowest <= share)
+    for mine, full in working.values():
+        hours = cp_model.LinearExpr.weighted_sum([var for _, var in mine], [tenths_of(b.hours) for b, _ in mine])
+        model.add(full * highest >= 100 * hours - full + 1)
+        model.add(full * lowest <= 100 * hours)
     spread = model.new_int_var(0, top, "hours_spread")
     model.add(spread == highest - lowest)
     return spread

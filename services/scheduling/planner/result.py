@@ -10,15 +10,14 @@ from typing import Any
 
 from ortools.graph.python import max_flow
 
-from services.scheduling.planner.blocks import candidate_blocks
 from services.scheduling.planner.contract import TENTHS as TENTHS
 from services.scheduling.planner.contract import (
+    contract_weeks,
     full_tenths,
     monday_of,
     share_points,
     short_tenths,
     tenths_of,
-    week_bounds,
 )
 from services.scheduling.planner.instance import Instance, Kind, Permanence
 from services.scheduling.planner.travel import CrowFlies, TravelTimes
@@ -161,7 +160,7 @@ def _contract_figures(
         worked[p.conseiller][monday_of(p.date)] += tenths_of(p.hours)
     short, points = {}, []
     for c in instance.conseillers:
-        bounds = week_bounds(instance, c, candidate_blocks(instance, c, travel))
+        bounds = contract_weeks(instance, c, travel)
         if missing := short_tenths(bounds, worked[c.id]):
             short[c.id] = missing / TENTHS
         if full := full_tenths(bounds):
