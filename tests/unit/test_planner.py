@@ -137,8 +137,11 @@ def test_every_other_saturday_is_planned_only_on_its_weeks():
 
 
 def test_a_room_holds_one_conseiller_at_a_time_unless_it_has_more():
-    second = {**base()["conseillers"][0], "id": "c2"}
-    raw = base(conseillers=[*base()["conseillers"], second], weights={"uncovered_per_hour": 600})
+    # Both work Monday mornings only; home needs far more than one morning (16 h over the two days).
+    town = {"insee": "61293", "lat": 48.52, "lon": 0.547, "population": 3818, "demand_hours": 56}
+    first = {**base()["conseillers"][0], "availability": {"mo": ["am"]}}
+    second = {**first, "id": "c2"}
+    raw = base(communes=[town], conseillers=[first, second], weights={"uncovered_per_hour": 600})
     result = solve(raw)
     held = [(p.lieu, p.date, p.half) for p in result.permanences]
     assert len(held) == len(set(held))
@@ -259,3 +262,71 @@ def test_a_solve_reports_its_progress_as_it_finds_better_plans():
     assert [p.solutions for p in solutions] == sorted(p.solutions for p in solutions)
     assert solutions[-1].objective == pytest.approx(result.objective)
     assert all(p.bound is None or p.objective is None or p.bound <= p.objective + 1e-6 for p in seen)
+
+
+def test_two_conseillers_for_one_room_fall_short_of_their_minimum_instead_of_no_plan():
+    # One single-room lieu, open 16 h over the two days; each conseiller's minimum is 12 h.
+    first = {**base()["conseillers"][0], "weekly_hours_min": 12}
+    second = {**first, "id": "c2"}
+    result = solve(base(lieux=[lieu("home", 48.52, 0.547)], conseillers=[first, second]))
+    assert result.status == "OPTIMAL"
+    assert sum(p.hours for p in result.permanences) == 16
+    short = result.figures.short_hours_by_conseiller
+    assert sum(short.values()) == pytest.approx(8)  # 24 h due, 16 h to share
+    assert result.to_json()["short_hours_by_conseiller"] == short
+    assert {note.split()[0] for note in result.notes} == set(short)
+    assert all("short of their weekly minimum" in note for note in result.notes)
+
+
+def test_with_equal_demand_two_identical_conseillers_get_equal_hours():
+    # 16 h of demand at home over the two days (4 half-day blocks), two rooms: no travel either way,
+    # so only the fairness of hours tells 2 + 2 from 3 + 1 or 4 + 0.
+    town = {"insee": "61293", "lat": 48.52, "lon": 0.547, "population": 3818, "demand_hours": 56}
+    second = {**base()["conseillers"][0], "id": "c2"}
+    raw = base(
+        communes=[town], lieux=[lieu("home", 48.52, 0.547, rooms=2)], conseillers=[*base()["conseillers"], second]
+    )
+    result = solve(raw)
+    assert result.figures.uncovered_demand_hours == pytest.approx(0)
+    assert result.figures.hours_by_conseiller == {"c1": 8, "c2": 8}
+    assert result.to_json()["hours_share_spread"] == 0
+
+
+def with_ateliers(hours: float, **lieu_overrides: Any) -> dict[str, Any]:
+    """Home asks for ateliers and for no individual help; one conseiller working at most 8 h, no other lieu."""
+    town = {"insee": "61293", "lat": 48.52, "lon": 0.547, "population": 3818, "demand_hours": 0, "atelier_hours": hours}
+    eight_hours = {**base()["conseillers"][0], "weekly_hours_max": 8}
+    return base(communes=[town], lieux=[lieu("home", 48.52, 0.547, **lieu_overrides)], conseillers=[eight_hours])
+
+
+def test_atelier_demand_is_served_by_ateliers_at_a_lieu_with_seats():
+    result = solve(with_ateliers(28))  # 8 h over the two days: two half-days
+    kinds = sorted(p.kind for p in result.permanences)
+    assert kinds.count("atelier") == 2
+    assert result.figures.atelier_demand_hours == 8
+    assert result.figures.uncovered_atelier_hours == pytest.approx(0)
+    assert result.to_json()["covered_atelier_hours_by_commune"] == {"61293": 8}
+    assert result.figures.covered_hours_by_commune == {"61293": 0}  # ateliers are not individual help
+
+
+def test_no_atelier_at_a_lieu_with_too_few_seats():
+    result = solve(with_ateliers(28, capacity=5))
+    assert all(p.kind == "permanence" for p in result.permanences)
+    assert result.to_json()["uncovered_atelier_hours"] == 8
+
+
+def test_individual_demand_is_served_by_permanences_only():
+    town = {"insee": "61293", "lat": 48.52, "lon": 0.547, "population": 3818, "demand_hours": 14, "atelier_hours": 14}
+    eight_hours = {**base()["conseillers"][0], "weekly_hours_max": 8}
+    result = solve(base(communes=[town], lieux=[lieu("home", 48.52, 0.547)], conseillers=[eight_hours]))
+    held = {kind: sum(p.hours for p in result.permanences if p.kind == kind) for kind in ("permanence", "atelier")}
+    assert held == {"permanence": 4, "atelier": 4}  # 4 h of each over the two days
+    assert result.figures.uncovered_demand_hours == pytest.approx(0)
+    assert result.figures.uncovered_atelier_hours == pytest.approx(0)
+
+
+def test_a_lieu_that_may_host_ateliers_costs_its_travel_to_a_permanence_too():
+    # 1.7 h of help and 0.1 h of ateliers over the two days (~110) do not pay for the trip (~124).
+    village = {"insee": "61029", "lat": 48.52, "lon": 0.82, "population": 861, "demand_hours": 6, "atelier_hours": 0.5}
+    result = solve(base(communes=[base()["communes"][0], village]))
+    assert set(where(result).values()) == {"home"}

@@ -227,3 +227,15 @@ def test_plan_objective_matches_cpsat_on_its_own_plan():
     assert optimum.objective is not None
     # equal, unless rounding each leg to the minute made going home at lunch shorter in the model
     assert plan_objective(instance, optimum) == pytest.approx(optimum.objective, abs=2)
+
+
+def test_the_baselines_refuse_an_instance_with_recurrences():
+    from dataclasses import replace
+
+    from services.scheduling.planner.instance import Recurrence
+
+    asked = replace(by_hand(), recurrences=(Recurrence("r1", "home", 0, dt.time(10), dt.time(11)),))
+    with pytest.raises(ValueError, match="recurrences"):
+        solve_greedy(asked)
+    with pytest.raises(ValueError, match="recurrences"):
+        solve_routing(asked, time_limit_s=0.5)

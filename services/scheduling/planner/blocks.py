@@ -4,15 +4,17 @@ A half-day is a window (morning 08:30–12:30, afternoon 13:30–17:30); a lieu'
 its longest opening interval inside the window, if it lasts at least two hours. A conseiller
 may hold it when the half-day is theirs (weekly, or fortnightly from a first date), they are
 not absent, the day is not a public holiday, and the lieu is among the nearest to their home.
+Each such block may be held as a permanence, or as an atelier where the lieu has the seats and
+atelier demand is in reach (``planned_blocks``); a lieu's hours on a date are ``Lieu.hours_on``.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
-from services.scheduling.planner.instance import HALVES, Conseiller, HalfDay, Instance, Lieu
+from services.scheduling.planner.instance import HALVES, Conseiller, HalfDay, Instance, Kind, Lieu
 from services.scheduling.planner.travel import TravelTimes
 
 WINDOWS: dict[HalfDay, tuple[dt.time, dt.time]] = {
@@ -33,10 +35,19 @@ class Block:
     half: HalfDay
     start: dt.time
     end: dt.time
+    kind: Kind = "permanence"
+    recurrence: str | None = None
+    """The coordinator's standing request it holds, if any."""
 
     @property
     def hours(self) -> float:
         return (dt.datetime.combine(self.date, self.end) - dt.datetime.combine(self.date, self.start)).seconds / 3600
+
+    @property
+    def halves(self) -> set[HalfDay]:
+        """The half-days it takes from its holder (a recurrence across midday takes both)."""
+        last = (dt.datetime.combine(self.date, self.end) - dt.timedelta(minutes=1)).time()
+        return {half_of(self.start), half_of(last)}
 
 
 def half_of(moment: dt.time) -> HalfDay:
@@ -44,11 +55,9 @@ def half_of(moment: dt.time) -> HalfDay:
 
 
 def lieu_block(lieu: Lieu, date: dt.date, half: HalfDay) -> Block | None:
-    if date in lieu.closed_dates:
-        return None
     window_start, window_end = WINDOWS[half]
     best: tuple[dt.time, dt.time] | None = None
-    for opens, closes in lieu.opening.get(date.weekday(), ()):
+    for opens, closes in lieu.hours_on(date):
         start, end = max(opens, window_start), min(closes, window_end)
         if start < end and (best is None or _length(start, end) > _length(*best)):
             best = (start, end)
@@ -98,7 +107,17 @@ def reachable_lieux(instance: Instance, conseiller: Conseiller, travel: TravelTi
     return chosen
 
 
+def planned_blocks(instance: Instance, conseiller: Conseiller, travel: TravelTimes) -> Iterator[Block]:
+    """The half-day blocks the model may give the conseiller: each as a permanence, and also as
+    an atelier at the lieux where one may be planned (``Instance.atelier_lieux``)."""
+    for block in candidate_blocks(instance, conseiller, travel):
+        yield block
+        if block.lieu in instance.atelier_lieux:
+            yield replace(block, kind="atelier")
+
+
 def candidate_blocks(instance: Instance, conseiller: Conseiller, travel: TravelTimes) -> Iterator[Block]:
+    """The half-day blocks the conseiller may hold, as permanences (the weekly hours count from them)."""
     lieux = reachable_lieux(instance, conseiller, travel)
     for date in instance.dates:
         if date in instance.holidays:

@@ -5,10 +5,12 @@ conseiller and day, a boolean per (morning lieu, afternoon lieu) pair, for the t
 them; per (lieu, commune in reach), the tenths of an hour of the lieu's permanences that serve
 that commune.
 
-Hard rules: one place per half-day; the lieu's rooms; weekly hours between the contract's
-bounds (scaled to the half-days the conseiller can work that week); the daily travel limit;
-pins. Objective (weights in ``Weights``): travel, uncovered demand, the longest day's travel
-(fairness), and on re-planning each permanence that moves.
+Hard rules: each occurrence of a recurrence held by exactly one conseiller (``recurrences``);
+one place per half-day; the lieu's rooms; the contract's weekly maximum; the daily
+travel limit; pins. Objective (weights in ``Weights``): travel, uncovered demand, the longest
+day's travel (fairness), hours short of the weekly minimum (scaled to the half-days the
+conseiller can work that week, ``contract``), the spread of the conseillers' hours as shares of
+their contracts (fairness), and on re-planning each permanence that moves.
 """
 
 from __future__ import annotations
@@ -21,9 +23,14 @@ from dataclasses import dataclass
 
 from ortools.sat.python import cp_model
 
-from services.scheduling.planner.blocks import Block, candidate_blocks, home, works
-from services.scheduling.planner.instance import HALVES, Conseiller, Instance, Permanence
-from services.scheduling.planner.result import TENTHS, PlanResult, demand_tenths, evaluate
+from services.scheduling.planner.blocks import Block, planned_blocks
+from services.scheduling.planner.contract import TENTHS, WeekBounds, contract_weeks
+from services.scheduling.planner.instance import Instance, Permanence
+from services.scheduling.planner.model_coverage import uncovered
+from services.scheduling.planner.model_hours import Held, hours_spread, weekly_hours
+from services.scheduling.planner.model_routes import daily_travel
+from services.scheduling.planner.recurrences import recurrence_blocks
+from services.scheduling.planner.result import PlanResult, evaluate, short_notes
 from services.scheduling.planner.travel import CrowFlies, TravelTimes
 
 STATUS = {
@@ -118,20 +125,21 @@ def solve(
             notes=tuple(built.notes),
         )
     chosen = tuple(
-        Permanence(conseiller, block.lieu, block.date, block.half, block.start, block.end)
+        Permanence(conseiller, block.lieu, block.date, block.half, block.start, block.end, block.kind, block.recurrence)
         for (conseiller, block), var in built.x.items()
         if solver.boolean_value(var)
     )
     previous = {p.key for p in instance.previous_plan}
+    figures = evaluate(instance, chosen, travel)
     return PlanResult(
         status=STATUS[status],
         objective=solver.objective_value / SCALE,
         bound=solver.best_objective_bound / SCALE,
         solve_seconds=elapsed,
         permanences=chosen,
-        figures=evaluate(instance, chosen, travel),
+        figures=figures,
         moved=len(previous - {p.key for p in chosen}),
-        notes=tuple(built.notes),
+        notes=(*built.notes, *short_notes(figures)),
     )
 
 
@@ -141,168 +149,138 @@ def _build(instance: Instance, travel: TravelTimes) -> _Model:
     w = instance.weights
     x: dict[tuple[str, Block], cp_model.IntVar] = {}
     for conseiller in instance.conseillers:
-        for block in candidate_blocks(instance, conseiller, travel):
-            x[(conseiller.id, block)] = model.new_bool_var(f"x[{conseiller.id},{block.lieu},{block.date},{block.half}]")
+        for block in planned_blocks(instance, conseiller, travel):
+            x[(conseiller.id, block)] = _new_var(model, conseiller.id, block)
+    _recurrences(instance, model, x, travel, notes)
+    _one_place_at_a_time(model, x)
+    _rooms(instance, model, x)
 
-    by_slot: dict[tuple[str, dt.date, str], list[cp_model.IntVar]] = defaultdict(list)
-    by_room: dict[tuple[str, dt.date, str], list[cp_model.IntVar]] = defaultdict(list)
-    by_conseiller: dict[str, list[tuple[Block, cp_model.IntVar]]] = defaultdict(list)
-    index: dict[tuple[str, str, dt.date, str], cp_model.IntVar] = {}  # (conseiller, lieu, date, half)
+    _pins(instance, model, x, notes)
+    by_conseiller: dict[str, Held] = defaultdict(list)
     for (who, block), var in x.items():
-        by_slot[(who, block.date, block.half)].append(var)
-        by_room[(block.lieu, block.date, block.half)].append(var)
         by_conseiller[who].append((block, var))
-        index[(who, block.lieu, block.date, block.half)] = var
-    for choices in by_slot.values():
-        model.add_at_most_one(choices)
-    for (lieu_id, _, _), holders in by_room.items():
-        model.add(sum(holders) <= instance.lieu(lieu_id).rooms)
-
-    _pins(instance, model, index, notes)
+    short: list[cp_model.IntVar] = []
+    held: dict[str, tuple[Held, dict[dt.date, WeekBounds]]] = {}
     for conseiller in instance.conseillers:
-        _weekly_hours(instance, conseiller, model, by_conseiller[conseiller.id])
-    travel_terms, longest = _travel(instance, model, x, travel)
-    uncovered = _coverage(instance, model, x)
-    moves = _moves(instance, model, index)
+        mine = by_conseiller[conseiller.id]
+        bounds = contract_weeks(instance, conseiller, travel)
+        short += weekly_hours(model, conseiller.id, mine, bounds, soft_minimum=w.short_hours_per_hour > 0)
+        held[conseiller.id] = (mine, bounds)
+    spread = hours_spread(model, held) if w.hours_fairness_per_point > 0 else None
+    travel_terms, longest = daily_travel(instance, model, x, travel)
 
     objective = cp_model.LinearExpr.weighted_sum(
-        [cp_model.LinearExpr.sum(travel_terms), uncovered, longest, moves],
+        [
+            cp_model.LinearExpr.sum(travel_terms),
+            uncovered(instance, model, x, "permanence"),
+            longest,
+            _moves(instance, model, x),
+            cp_model.LinearExpr.sum(short),
+            spread if spread is not None else 0,
+            uncovered(instance, model, x, "atelier"),
+        ],
         [
             SCALE * w.travel_per_minute,
             w.uncovered_per_hour,  # uncovered is in tenths of an hour already
             SCALE * w.fairness_per_minute,
             SCALE * w.move_per_permanence,
+            w.short_hours_per_hour,  # so is the shortfall
+            SCALE * w.hours_fairness_per_point,
+            w.uncovered_atelier_per_hour,  # tenths too
         ],
     )
     model.minimize(objective)
     return _Model(model, x, objective, notes)
 
 
-def _pins(
-    instance: Instance, model: cp_model.CpModel, index: dict[tuple[str, str, dt.date, str], cp_model.IntVar],
+def _recurrences(
+    instance: Instance,
+    model: cp_model.CpModel,
+    x: dict[tuple[str, Block], cp_model.IntVar],
+    travel: TravelTimes,
     notes: list[str],
-) -> None:  # fmt: skip
+) -> None:
+    """Each occurrence of a recurrence held by exactly one of the conseillers who could hold it."""
+    held, dropped = recurrence_blocks(instance, travel)
+    notes.extend(dropped)
+    for block, holders in held:
+        choices = []
+        for who in holders:
+            x[(who, block)] = _new_var(model, who, block)
+            choices.append(x[(who, block)])
+        model.add_exactly_one(choices)
+
+
+def _new_var(model: cp_model.CpModel, who: str, block: Block) -> cp_model.IntVar:
+    what = "x" if block.kind == "permanence" else "atelier"
+    return model.new_bool_var(f"{what}[{who},{block.lieu},{block.date},{block.half},{block.start}]")
+
+
+def _one_place_at_a_time(model: cp_model.CpModel, x: dict[tuple[str, Block], cp_model.IntVar]) -> None:
+    """One block per conseiller per half-day (a block across midday takes both)."""
+    by_slot: dict[tuple[str, dt.date, str], list[cp_model.IntVar]] = defaultdict(list)
+    for (who, block), var in x.items():
+        for half in block.halves:
+            by_slot[(who, block.date, half)].append(var)
+    for choices in by_slot.values():
+        model.add_at_most_one(choices)
+
+
+def _rooms(instance: Instance, model: cp_model.CpModel, x: dict[tuple[str, Block], cp_model.IntVar]) -> None:
+    """At no moment more blocks at a lieu than its rooms: counted at each block's start, where
+    the most overlapping blocks are found (the usual half-day blocks: once per half-day)."""
+    by_day: dict[tuple[str, dt.date], list[tuple[Block, cp_model.IntVar]]] = defaultdict(list)
+    for (_, block), var in x.items():
+        by_day[(block.lieu, block.date)].append((block, var))
+    for (lieu_id, _), held in by_day.items():
+        rooms = instance.lieu(lieu_id).rooms
+        groups = {
+            frozenset(var.index for block, var in held if block.start <= moment < block.end): moment
+            for moment in {block.start for block, _ in held}
+        }
+        for moment in groups.values():
+            together = [var for block, var in held if block.start <= moment < block.end]
+            if len(together) > rooms:
+                model.add(cp_model.LinearExpr.sum(together) <= rooms)
+
+
+def _pins(
+    instance: Instance, model: cp_model.CpModel, x: dict[tuple[str, Block], cp_model.IntVar], notes: list[str]
+) -> None:
+    """A pin holds when its conseiller holds a block at its lieu that half-day (of any kind or length)."""
+    at: dict[tuple[str, str, dt.date, str], list[cp_model.IntVar]] = defaultdict(list)
+    for (who, block), var in x.items():
+        at[(who, block.lieu, block.date, block.half)].append(var)
     for pin in instance.pins:
-        var = index.get((pin.conseiller, pin.lieu, pin.date, pin.half))
+        choices = at.get((pin.conseiller, pin.lieu, pin.date, pin.half))
         where = f"pin {pin.conseiller} at {pin.lieu} on {pin.date} {pin.half}"
-        if var is None and pin.unless_impossible:
+        if not choices and pin.unless_impossible:
             notes.append(f"{where} dropped: it can no longer hold")
-        elif var is None:
+        elif not choices:
             notes.append(f"{where} breaks a rule: it cannot hold")
             model.add_bool_or([])  # no plan can keep it: the solve answers INFEASIBLE
         else:
-            model.add(var == 1)
-
-
-def _weekly_hours(
-    instance: Instance, conseiller: Conseiller, model: cp_model.CpModel, mine: list[tuple[Block, cp_model.IntVar]]
-) -> None:
-    """Contract hours per week, scaled to the half-days the conseiller can work in it (holidays,
-    absences and a horizon cut mid-week count less), and never more than the blocks allow."""
-    weeks: dict[dt.date, list[tuple[Block, cp_model.IntVar]]] = defaultdict(list)
-    for block, var in mine:
-        weeks[block.date - dt.timedelta(days=block.date.weekday())].append((block, var))
-    for monday in {d - dt.timedelta(days=d.weekday()) for d in instance.dates}:
-        items = weeks.get(monday, [])
-        nominal = sum(1 for i in range(7) for half in HALVES if works(conseiller, monday + dt.timedelta(days=i), half))
-        workable = {(b.date, b.half) for b, _ in items}
-        share = len(workable) / nominal if nominal else 0.0
-        best: dict[tuple[dt.date, str], int] = defaultdict(int)
-        for block, _ in items:
-            best[(block.date, block.half)] = max(best[(block.date, block.half)], round(block.hours * TENTHS))
-        reachable = sum(best.values())
-        low = min(round(conseiller.weekly_hours_min * TENTHS * share), reachable)
-        high = round(conseiller.weekly_hours_max * TENTHS)
-        total = sum(round(block.hours * TENTHS) * var for block, var in items)
-        model.add(total <= high)
-        if low > 0:
-            model.add(total >= low)
-
-
-def _travel(
-    instance: Instance, model: cp_model.CpModel, x: dict[tuple[str, Block], cp_model.IntVar], travel: TravelTimes
-) -> tuple[list[cp_model.LinearExprT], cp_model.IntVar]:
-    """Daily travel of each conseiller: home → morning lieu → afternoon lieu → home."""
-    days: dict[tuple[str, dt.date], dict[str, dict[str, cp_model.IntVar]]] = defaultdict(lambda: {"am": {}, "pm": {}})
-    for (who, block), var in x.items():
-        days[(who, block.date)][block.half][block.lieu] = var
-    terms: list[cp_model.LinearExprT] = []
-    longest = model.new_int_var(0, 24 * 60, "longest_day")
-    for (who, date), halves in days.items():
-        c = instance.conseiller(who)
-        start = home(instance, c)
-
-        def minutes(a: tuple[float, float], b: tuple[float, float], mode: str = c.travel_mode) -> int:
-            return travel.minutes(a, b, mode)
-
-        def where(lieu_id: str) -> tuple[float, float]:
-            lieu = instance.lieu(lieu_id)
-            return lieu.latitude, lieu.longitude
-
-        day: list[cp_model.LinearExprT] = []
-        for half in HALVES:
-            for lieu_id, var in halves[half].items():
-                day.append(2 * minutes(start, where(lieu_id)) * var)
-        for a, am in halves["am"].items():
-            for p, pm in halves["pm"].items():
-                # Holding both, the day is home → a → p → home, not two round trips: the pair
-                # variable is exactly "both" (forced both ways), whatever the sign of the saving.
-                saving = minutes(start, where(a)) + minutes(start, where(p)) - minutes(where(a), where(p))
-                if saving == 0:
-                    continue
-                both = model.new_bool_var(f"pair[{who},{date},{a},{p}]")
-                model.add_implication(both, am)
-                model.add_implication(both, pm)
-                model.add_bool_or([am.negated(), pm.negated(), both])
-                day.append(-saving * both)
-        total = cp_model.LinearExpr.sum(day)
-        model.add(total <= c.max_travel_minutes_per_day)
-        model.add(longest >= total)
-        terms.append(total)
-    return terms, longest
-
-
-def _coverage(
-    instance: Instance, model: cp_model.CpModel, x: dict[tuple[str, Block], cp_model.IntVar]
-) -> cp_model.LinearExprT:
-    """Uncovered demand (tenths of an hour): each lieu's permanence hours shared out to the
-    communes within reach, none getting more than its demand over the horizon."""
-    offered: dict[str, list[cp_model.LinearExprT]] = defaultdict(list)
-    for (_, block), var in x.items():
-        offered[block.lieu].append(round(block.hours * TENTHS) * var)
-    demand = {c.insee: demand_tenths(instance, c.demand_hours) for c in instance.communes}
-    served: dict[str, list[cp_model.IntVar]] = defaultdict(list)
-    for lieu_id, hours in offered.items():
-        shares = []
-        for insee in instance.communes_in_reach[lieu_id]:
-            if demand[insee] == 0:
-                continue
-            share = model.new_int_var(0, demand[insee], f"serve[{lieu_id},{insee}]")
-            shares.append(share)
-            served[insee].append(share)
-        if shares:
-            model.add(cp_model.LinearExpr.sum(shares) <= cp_model.LinearExpr.sum(hours))
-    total_demand = sum(demand.values())
-    covered: list[cp_model.LinearExprT] = []
-    for insee, need in demand.items():
-        if served[insee]:
-            model.add(cp_model.LinearExpr.sum(served[insee]) <= need)
-            covered.extend(served[insee])
-    return total_demand - cp_model.LinearExpr.sum(covered)
+            model.add(cp_model.LinearExpr.sum(choices) == 1)
 
 
 def _moves(
-    instance: Instance, model: cp_model.CpModel, index: dict[tuple[str, str, dt.date, str], cp_model.IntVar]
+    instance: Instance, model: cp_model.CpModel, x: dict[tuple[str, Block], cp_model.IntVar]
 ) -> cp_model.LinearExprT:
-    """Permanences of the previous plan that do not stay; the previous plan is also the hint."""
+    """Permanences of the previous plan that do not stay (``Permanence.key``: the same conseiller,
+    lieu, date, start and kind); the previous plan is also the hint."""
+    index: dict[tuple[object, ...], list[cp_model.IntVar]] = defaultdict(list)
+    for (who, block), var in x.items():
+        index[(who, block.lieu, block.date, block.half, block.start, block.kind)].append(var)
     impossible = 0  # previous permanences no longer possible at all (an absence, a closed lieu)
-    stays: list[cp_model.IntVar] = []
+    stays: list[cp_model.LinearExprT] = []
+    hints: dict[cp_model.IntVar, None] = {}
     for p in instance.previous_plan:
-        var = index.get(p.key)
-        if var is None:
+        same = index.get(p.key)
+        if not same:
             impossible += 1
         else:
-            stays.append(var)
-    for var in dict.fromkeys(stays):  # two previous permanences may share a block: hint it once
+            stays.append(cp_model.LinearExpr.sum(same))
+            hints[same[0]] = None  # two previous permanences may share a block: hint it once
+    for var in hints:
         model.add_hint(var, 1)
     return impossible + len(stays) - cp_model.LinearExpr.sum(stays)

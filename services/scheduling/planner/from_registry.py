@@ -3,7 +3,9 @@
 Contracts count all the conseiller's hours (preparation, training, meetings too): the hours held
 in permanences are taken to lie between ``FACE_TO_FACE_MIN`` and ``FACE_TO_FACE_MAX`` of them.
 An "every N weeks" slot becomes, on the weeks it does not occur, an absence for that half-day.
-A lieu's dated closures are kept; other dated exceptions to its hours are not (yet) planned for.
+A lieu's dated exceptions to its weekly hours (closures included) become its ``dated_opening``;
+a closed lieu holds nothing (it may still be a conseiller's home). Its recurrences (a coordinator's
+standing requests, "an atelier every Friday 16:00–17:00") are planned, unless it is closed.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from collections.abc import Iterable, Sequence
 
 from services.scheduling.domain import registry_copy as copy
 from services.scheduling.planner.blocks import MIDDAY
-from services.scheduling.planner.instance import Absence, Commune, Conseiller, HalfDay, Instance, Lieu
+from services.scheduling.planner.instance import Absence, Commune, Conseiller, HalfDay, Instance, Lieu, Recurrence
 from services.scheduling.planner.scenario import holidays_in
 from shared.opening_hours import OpeningHours
 
@@ -56,6 +58,7 @@ def instance_for(
             if c.latitude is not None and c.longitude is not None
         ),
         lieux=tuple(_lieu(lieu, dates) for lieu in lieux),
+        recurrences=tuple(r for lieu in lieux for r in _recurrences(lieu)),
         conseillers=tuple(_conseiller(c, dates, away.get(str(c.id), [])) for c in conseillers),
         holidays=frozenset(holidays_in(territory.holiday_calendar, dates)),
     )
@@ -63,9 +66,9 @@ def instance_for(
 
 def _lieu(lieu: copy.Lieu, dates: list[dt.date]) -> Lieu:
     hours = OpeningHours.parse(lieu.opening_hours)
-    closed = frozenset(d for d in dates if hours.weekly[d.weekday()] and not hours.intervals_on(d))
+    dated = {d: hours.intervals_on(d) for d in dates if hours.intervals_on(d) != hours.weekly[d.weekday()]}
     if lieu.closed:  # still a conseiller's home (where their days start), but nothing is held there
-        closed = frozenset(dates)
+        dated = dict.fromkeys(dates, ())
     return Lieu(
         id=str(lieu.id),
         insee=lieu.commune,
@@ -73,8 +76,30 @@ def _lieu(lieu: copy.Lieu, dates: list[dt.date]) -> Lieu:
         longitude=lieu.longitude,
         capacity=lieu.capacity,
         opening={day: hours.weekly[day] for day in range(7) if hours.weekly[day]},
-        closed_dates=closed,
+        has_computers=lieu.has_computers,
+        dated_opening=dated,
     )
+
+
+def _recurrences(lieu: copy.Lieu) -> list[Recurrence]:
+    if lieu.closed:
+        return []
+    return [
+        Recurrence(
+            id=str(r.id),
+            lieu=str(lieu.id),
+            weekday=r.weekday,
+            start=r.start,
+            end=r.end,
+            every_weeks=r.every_weeks,
+            first_date=r.from_date,
+            kind=r.kind,
+            skill=r.skill,
+            seats=r.seats,
+            needs_computers=r.needs_computers,
+        )
+        for r in lieu.recurrences
+    ]
 
 
 def _conseiller(c: copy.Conseiller, dates: list[dt.date], absences: list[Absence]) -> Conseiller:
@@ -92,6 +117,7 @@ def _conseiller(c: copy.Conseiller, dates: list[dt.date], absences: list[Absence
         absences=tuple(absences + off_weeks),
         travel_mode=c.travel_mode,  # type: ignore[arg-type]  # the registry's contract restricts it
         max_travel_minutes_per_day=c.max_travel_minutes_per_day,
+        skills=frozenset(c.skills),
     )
 
 

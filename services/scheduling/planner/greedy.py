@@ -6,12 +6,14 @@ units: the still-uncovered demand within reach it would serve (``uncovered_per_h
 extra travel it adds to their day (``travel_per_minute``), and only if that is worth something.
 Demand a block serves is taken from the nearest communes in reach first.
 
-Pass 2, contract hours: a conseiller still under the week's minimum (scaled as CP-SAT scales it)
-takes, one at a time, the free half-day block that adds the least travel to their day, until the
-minimum is reached.
+Pass 2, contract hours: a conseiller still under the week's minimum (scaled as CP-SAT scales it,
+``contract``) takes, one at a time, the free half-day block that adds the least travel to their
+day, until the minimum is reached (or no block is left: the figures report the shortfall).
 
-Both passes respect the hard rules: one place per half-day, the lieu's rooms, the weekly maximum
-and the daily travel limit; pins are placed first. No search, no bound: status FEASIBLE,
+It plans no atelier (their demand stays uncovered, and is counted so), and refuses an instance
+with recurrences (ValueError). Both passes respect the
+hard rules: one place per half-day, the lieu's rooms, the weekly maximum and the daily travel
+limit; pins are placed first. No search, no bound: status FEASIBLE,
 ``objective``/``bound`` None; figures from ``result.evaluate`` like every other method.
 ``plan_objective`` recomputes the CP-SAT objective of any plan from its figures, so plans made by
 different methods compare in the same units.
@@ -26,15 +28,13 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from services.scheduling.planner.blocks import Block, candidate_blocks, home, works
+from services.scheduling.planner.blocks import Block, candidate_blocks, home
+from services.scheduling.planner.contract import TENTHS, week_bounds
+from services.scheduling.planner.contract import monday_of as monday_of
 from services.scheduling.planner.instance import HALVES, Conseiller, HalfDay, Instance, Permanence
-from services.scheduling.planner.result import TENTHS, PlanResult, demand_tenths, evaluate
+from services.scheduling.planner.result import PlanResult, demand_tenths, evaluate
 from services.scheduling.planner.travel import CrowFlies, TravelTimes
 from shared.geo import Point, great_circle_km
-
-
-def monday_of(date: dt.date) -> dt.date:
-    return date - dt.timedelta(days=date.weekday())
 
 
 def tenths(block: Block) -> int:
@@ -44,34 +44,26 @@ def tenths(block: Block) -> int:
 def weekly_bounds(
     instance: Instance, conseiller: Conseiller, blocks: Iterable[Block]
 ) -> dict[dt.date, tuple[int, int]]:
-    """Monday → (minimum, maximum) tenths of an hour that week, as CP-SAT bounds them: the
-    contract's minimum scaled to the half-days the conseiller can work that week and never more
-    than their blocks allow; the contract's maximum as it is."""
-    best: dict[dt.date, dict[tuple[dt.date, HalfDay], int]] = defaultdict(dict)
-    for block in blocks:
-        slots = best[monday_of(block.date)]
-        slots[(block.date, block.half)] = max(slots.get((block.date, block.half), 0), tenths(block))
-    bounds = {}
-    for monday in {monday_of(d) for d in instance.dates}:
-        slots = best.get(monday, {})
-        nominal = sum(1 for i in range(7) for half in HALVES if works(conseiller, monday + dt.timedelta(days=i), half))
-        share = len(slots) / nominal if nominal else 0.0
-        low = min(round(conseiller.weekly_hours_min * TENTHS * share), sum(slots.values()))
-        bounds[monday] = (low, round(conseiller.weekly_hours_max * TENTHS))
-    return bounds
+    """Monday → (minimum, maximum) tenths of an hour that week, as CP-SAT bounds them (``contract``)."""
+    return {monday: (week.minimum, week.maximum) for monday, week in week_bounds(instance, conseiller, blocks).items()}
 
 
 def plan_objective(instance: Instance, result: PlanResult) -> float:
     """The CP-SAT objective (weighted minutes) of any plan, from its evaluated figures: travel,
-    uncovered demand (in the same tenths of an hour as the model), the longest day, moves."""
+    uncovered demand (in the same tenths of an hour as the model), the longest day, moves, hours
+    short of the weekly minimums, the spread of the shares of the contracts, uncovered atelier demand."""
     w, f = instance.weights, result.figures
     demand = sum(demand_tenths(instance, c.demand_hours) for c in instance.communes)
     covered = round(sum(f.covered_hours_by_commune.values()) * TENTHS)
+    short = round(sum(f.short_hours_by_conseiller.values()) * TENTHS)
     return (
         w.travel_per_minute * f.travel_minutes
         + w.uncovered_per_hour * max(0, demand - covered) / TENTHS
         + w.fairness_per_minute * f.longest_day_minutes
         + w.move_per_permanence * result.moved
+        + w.short_hours_per_hour * short / TENTHS
+        + w.hours_fairness_per_point * f.hours_share_spread
+        + w.uncovered_atelier_per_hour * round(f.uncovered_atelier_hours * TENTHS) / TENTHS
     )
 
 
@@ -130,6 +122,9 @@ class _State:
 
 
 def solve_greedy(instance: Instance, travel: TravelTimes | None = None) -> PlanResult:
+    """Raises ValueError on an instance with recurrences: only CP-SAT holds them."""
+    if instance.recurrences:
+        raise ValueError("the greedy baseline does not plan recurrences: use cpsat.solve")
     travel = travel or CrowFlies()
     started = time.perf_counter()
     w = instance.weights

@@ -10,10 +10,17 @@ from typing import Any
 
 from ortools.graph.python import max_flow
 
-from services.scheduling.planner.instance import Instance, Permanence
+from services.scheduling.planner.contract import TENTHS as TENTHS
+from services.scheduling.planner.contract import (
+    contract_weeks,
+    full_tenths,
+    monday_of,
+    share_points,
+    short_tenths,
+    tenths_of,
+)
+from services.scheduling.planner.instance import Instance, Kind, Permanence
 from services.scheduling.planner.travel import CrowFlies, TravelTimes
-
-TENTHS = 10  # coverage is computed in tenths of an hour
 
 
 @dataclass(frozen=True)
@@ -26,6 +33,14 @@ class Figures:
     covered_hours_by_commune: dict[str, float]
     demand_hours: float
     uncovered_demand_hours: float
+    atelier_demand_hours: float
+    uncovered_atelier_hours: float
+    covered_atelier_hours_by_commune: dict[str, float]
+    """Only the communes with atelier demand."""
+    short_hours_by_conseiller: dict[str, float]
+    """Conseiller → hours below their weekly minimums (scaled as the model scales them); only those short."""
+    hours_share_spread: int
+    """Percentage points between the highest and the lowest share of their contract the conseillers work."""
 
 
 @dataclass(frozen=True)
@@ -64,6 +79,13 @@ class PlanResult:
             "covered_hours_by_commune": {k: round(v, 1) for k, v in sorted(f.covered_hours_by_commune.items())},
             "demand_hours": round(f.demand_hours, 1),
             "uncovered_demand_hours": round(f.uncovered_demand_hours, 1),
+            "atelier_demand_hours": round(f.atelier_demand_hours, 1),
+            "uncovered_atelier_hours": round(f.uncovered_atelier_hours, 1),
+            "covered_atelier_hours_by_commune": {
+                k: round(v, 1) for k, v in sorted(f.covered_atelier_hours_by_commune.items())
+            },
+            "short_hours_by_conseiller": dict(sorted(f.short_hours_by_conseiller.items())),
+            "hours_share_spread": f.hours_share_spread,
             "moved": self.moved,
             "notes": list(self.notes),
             "permanences": [
@@ -108,9 +130,10 @@ def evaluate(instance: Instance, permanences: tuple[Permanence, ...], travel: Tr
         minutes += day_minutes
         longest = max(longest, day_minutes)
     covered = coverage(instance, permanences)
-    # Counted per commune, in the same tenths the flow uses: each commune's shortfall adds up.
-    demand = sum(demand_tenths(instance, c.demand_hours) for c in instance.communes) / TENTHS
-    uncovered = sum(demand_tenths(instance, c.demand_hours) / TENTHS - covered[c.insee] for c in instance.communes)
+    demand, uncovered = _demand_and_uncovered(instance, covered, "permanence")
+    ateliers = coverage(instance, permanences, "atelier")
+    atelier_demand, atelier_uncovered = _demand_and_uncovered(instance, ateliers, "atelier")
+    short, spread = _contract_figures(instance, permanences, travel)
     return Figures(
         travel_km=sum(km_by.values()),
         travel_minutes=minutes,
@@ -120,15 +143,52 @@ def evaluate(instance: Instance, permanences: tuple[Permanence, ...], travel: Tr
         covered_hours_by_commune=covered,
         demand_hours=demand,
         uncovered_demand_hours=round(uncovered, 6),
+        atelier_demand_hours=atelier_demand,
+        uncovered_atelier_hours=round(atelier_uncovered, 6),
+        covered_atelier_hours_by_commune={c.insee: ateliers[c.insee] for c in instance.communes if c.atelier_hours},
+        short_hours_by_conseiller=short,
+        hours_share_spread=spread,
     )
 
 
-def coverage(instance: Instance, permanences: tuple[Permanence, ...]) -> dict[str, float]:
-    """Hours of demand each commune gets, sharing each lieu's hours between the communes within
-    reach as well as possible (a maximum flow: lieux → communes in reach → their demand)."""
+def _contract_figures(
+    instance: Instance, permanences: tuple[Permanence, ...], travel: TravelTimes
+) -> tuple[dict[str, float], int]:
+    """The hours short of the weekly minimums, and the spread of the shares of the contracts."""
+    worked: dict[str, dict[dt.date, int]] = {c.id: defaultdict(int) for c in instance.conseillers}
+    for p in permanences:
+        worked[p.conseiller][monday_of(p.date)] += tenths_of(p.hours)
+    short, points = {}, []
+    for c in instance.conseillers:
+        bounds = contract_weeks(instance, c, travel)
+        if missing := short_tenths(bounds, worked[c.id]):
+            short[c.id] = missing / TENTHS
+        if full := full_tenths(bounds):
+            points.append(share_points(sum(worked[c.id].values()), full))
+    spread = max(points) - min(points) if len(points) > 1 else 0
+    return short, spread
+
+
+def short_notes(figures: Figures) -> list[str]:
+    return [
+        f"{who} is {hours:g} h short of their weekly minimum"
+        for who, hours in sorted(figures.short_hours_by_conseiller.items())
+    ]
+
+
+def _demand_and_uncovered(instance: Instance, covered: dict[str, float], kind: Kind) -> tuple[float, float]:
+    """Counted per commune, in the same tenths the flow uses: each commune's shortfall adds up."""
+    demand = [demand_tenths(instance, c.demand(kind)) / TENTHS for c in instance.communes]
+    return sum(demand), sum(need - covered[c.insee] for c, need in zip(instance.communes, demand, strict=True))
+
+
+def coverage(instance: Instance, permanences: tuple[Permanence, ...], kind: Kind = "permanence") -> dict[str, float]:
+    """Hours of demand of the kind each commune gets, sharing each lieu's hours of that kind between
+    the communes within reach as well as possible (a maximum flow: lieux → communes in reach → their demand)."""
     offered: dict[str, int] = defaultdict(int)
     for p in permanences:
-        offered[p.lieu] += round(p.hours * TENTHS)
+        if p.kind == kind:
+            offered[p.lieu] += round(p.hours * TENTHS)
     flow = max_flow.SimpleMaxFlow()
     source, sink = 0, 1
     lieu_node = {lieu_id: 2 + i for i, lieu_id in enumerate(offered)}
@@ -138,7 +198,7 @@ def coverage(instance: Instance, permanences: tuple[Permanence, ...]) -> dict[st
         for insee in instance.communes_in_reach[lieu_id]:
             flow.add_arc_with_capacity(lieu_node[lieu_id], commune_node[insee], tenths)
     for commune in instance.communes:
-        flow.add_arc_with_capacity(commune_node[commune.insee], sink, demand_tenths(instance, commune.demand_hours))
+        flow.add_arc_with_capacity(commune_node[commune.insee], sink, demand_tenths(instance, commune.demand(kind)))
     flow.solve(source, sink)
     covered = {c.insee: 0.0 for c in instance.communes}
     for arc in range(flow.num_arcs()):

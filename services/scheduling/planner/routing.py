@@ -41,7 +41,8 @@ shared — a commune within reach of two visited lieux is served once, and the s
 lieu only serves what the first left. The solver cannot see those diminishing returns; the
 figures (``result.evaluate``) compute the real coverage afterwards, as for every method. The
 order of the conseillers matters (the first ones choose first). There is no term for the
-longest day (fairness) nor for moves on a re-plan, pins are not modelled, and there is no lower
+longest day (fairness) nor for moves on a re-plan, pins, ateliers and recurrences are not
+modelled (an instance with recurrences raises ValueError), and there is no lower
 bound: status FEASIBLE, ``objective``/``bound`` None (the solvers' own costs are in ``notes``).
 """
 
@@ -187,6 +188,9 @@ def _route(
 
 
 def solve_routing(instance: Instance, *, time_limit_s: float = 60.0, travel: TravelTimes | None = None) -> PlanResult:
+    """Raises ValueError on an instance with recurrences: only CP-SAT holds them."""
+    if instance.recurrences:
+        raise ValueError("the routing baseline does not plan recurrences: use cpsat.solve")
     travel = travel or CrowFlies()
     started = time.perf_counter()
     deadline = started + time_limit_s

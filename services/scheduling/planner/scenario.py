@@ -13,7 +13,7 @@ from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo
 
 import holidays as holiday_calendars
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from services.scheduling.planner.blocks import half_of
 from services.scheduling.planner.instance import (
@@ -25,6 +25,7 @@ from services.scheduling.planner.instance import (
     Lieu,
     Permanence,
     Pin,
+    Recurrence,
     Weights,
 )
 
@@ -80,10 +81,12 @@ class LieuIn(_Strict):
     opening: dict[Weekday, list[tuple[Clock, Clock]]]
     rooms: int = Field(default=1, ge=1)
     closed_dates: list[dt.date] = []
+    has_computers: bool = False
+    dated_opening: dict[dt.date, list[tuple[Clock, Clock]]] = {}
 
-    @field_validator("opening")
+    @field_validator("opening", "dated_opening")
     @classmethod
-    def _ordered(cls, value: dict[int, list[tuple[dt.time, dt.time]]]) -> dict[int, list[tuple[dt.time, dt.time]]]:
+    def _ordered(cls, value: dict[Any, list[tuple[dt.time, dt.time]]]) -> dict[Any, list[tuple[dt.time, dt.time]]]:
         for intervals in value.values():
             for opens, closes in intervals:
                 if closes <= opens:
@@ -106,6 +109,29 @@ class ConseillerIn(_Strict):
     travel_mode: Literal["car", "public_transport", "bike", "walk"] = "car"
     max_travel_minutes_per_day: int = Field(default=240, gt=0)
     every_other_week: dict[Weekday, dt.date] = {}
+    skills: list[str] = []
+
+
+class RecurrenceIn(_Strict):
+    id: str = Field(min_length=1)
+    lieu: str
+    weekday: Weekday
+    start: Clock
+    end: Clock
+    every_weeks: int = Field(default=1, ge=1)
+    first_date: dt.date | None = None
+    kind: Literal["permanence", "atelier"] = "permanence"
+    skill: str | None = None
+    seats: int = Field(default=0, ge=0)
+    needs_computers: bool = False
+
+    @model_validator(mode="after")
+    def _consistent(self) -> RecurrenceIn:
+        if self.end <= self.start:
+            raise ValueError(f"{self.start:%H:%M}-{self.end:%H:%M} ends before it starts")
+        if self.every_weeks > 1 and self.first_date is None:
+            raise ValueError(f"every {self.every_weeks} weeks needs a first_date to count the weeks from")
+        return self
 
 
 class PinIn(_Strict):
@@ -125,10 +151,15 @@ class PermanenceIn(_Strict):
 
 
 class WeightsIn(_Strict):
-    travel_per_minute: int = Field(default=1, ge=0)
-    uncovered_per_hour: int = Field(default=60, ge=0)
-    fairness_per_minute: int = Field(default=1, ge=0)
-    move_per_permanence: int = Field(default=120, ge=0)
+    """Each field of ``Weights``, with its default (documented there)."""
+
+    travel_per_minute: int = Field(default=Weights.travel_per_minute, ge=0)
+    uncovered_per_hour: int = Field(default=Weights.uncovered_per_hour, ge=0)
+    fairness_per_minute: int = Field(default=Weights.fairness_per_minute, ge=0)
+    move_per_permanence: int = Field(default=Weights.move_per_permanence, ge=0)
+    short_hours_per_hour: int = Field(default=Weights.short_hours_per_hour, ge=0)
+    hours_fairness_per_point: int = Field(default=Weights.hours_fairness_per_point, ge=0)
+    uncovered_atelier_per_hour: int = Field(default=Weights.uncovered_atelier_per_hour, ge=0)
 
 
 class ScenarioIn(_Strict):
@@ -144,6 +175,7 @@ class ScenarioIn(_Strict):
     weights: WeightsIn = WeightsIn()
     pins: list[PinIn] = []
     previous_plan: list[PermanenceIn] = []
+    recurrences: list[RecurrenceIn] = []
 
 
 def load(path: Path) -> Instance:
@@ -184,6 +216,11 @@ def _instance(s: ScenarioIn) -> Instance:
             )
     if len(lieux) != len(s.lieux) or len(conseillers) != len(s.conseillers):
         raise ScenarioError("ids of lieux and of conseillers must be unique")
+    for r in s.recurrences:
+        if r.lieu not in lieux:
+            raise ScenarioError(f"recurrences.{r.id}.lieu: no lieu {r.lieu!r}")
+    if len({r.id for r in s.recurrences}) != len(s.recurrences):
+        raise ScenarioError("ids of recurrences must be unique")
     dates = [s.start + dt.timedelta(days=i) for i in range(s.days)]
     return Instance(
         time_zone=s.timezone,
@@ -202,6 +239,8 @@ def _instance(s: ScenarioIn) -> Instance:
                 opening={day: tuple(spans) for day, spans in lieu.opening.items()},
                 rooms=lieu.rooms,
                 closed_dates=frozenset(lieu.closed_dates),
+                has_computers=lieu.has_computers,
+                dated_opening={day: tuple(spans) for day, spans in lieu.dated_opening.items()},
             )
             for lieu in s.lieux
         ),
@@ -216,6 +255,7 @@ def _instance(s: ScenarioIn) -> Instance:
                 travel_mode=c.travel_mode,
                 max_travel_minutes_per_day=c.max_travel_minutes_per_day,
                 every_other_week=dict(c.every_other_week),
+                skills=frozenset(c.skills),
             )
             for c in s.conseillers
         ),
@@ -224,6 +264,7 @@ def _instance(s: ScenarioIn) -> Instance:
         previous_plan=tuple(
             Permanence(p.conseiller, p.lieu, p.date, half_of(p.start), p.start, p.end, p.kind) for p in s.previous_plan
         ),
+        recurrences=tuple(Recurrence(**r.model_dump()) for r in s.recurrences),
         reach_km=s.reach_km,
         weights=Weights(**s.weights.model_dump()),
     )
