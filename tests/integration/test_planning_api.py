@@ -290,3 +290,41 @@ async def test_a_closed_lieu_in_a_published_week_asks_for_a_replan_that_avoids_i
         :1
     ]
     assert (request["kind"], request["plan_id"]) == ("replan", draft["id"])
+
+
+async def test_a_lieus_recurring_atelier_is_planned_at_its_own_hour(clients):
+    """A coordinator asks the EPN for an atelier every Friday 16:00–17:00 (skill, seats, computers)."""
+    await registered_conseiller(clients)
+    lieux = (await clients["registry"].get("/lieux", params={"territory": MORTAGNE}, headers=ADMIN)).json()["items"]
+    epn = next(lieu for lieu in lieux if lieu["name"] == "EPN de Mortagne-au-Perche")
+    atelier = {
+        "weekday": 4, "start": "16:00", "end": "17:00", "kind": "atelier", "skill": "smartphone", "seats": 8,
+        "needs_computers": True,
+    }  # fmt: skip
+    changed = await clients["registry"].patch(
+        f"/lieux/{epn['id']}", json={"version": epn["version"], "recurrences": [atelier]}, headers=ADMIN
+    )
+    assert changed.status_code == 200, changed.text
+
+    async def copied():
+        listing = await clients["scheduling"].get("/lieux", params={"territory": MORTAGNE}, headers=ADMIN)
+        return any(lieu["recurrences"] for lieu in listing.json()["items"])
+
+    await eventually(copied)
+    body = {"territory": MORTAGNE, "week_start": MONDAY.isoformat(), "days": 5, "time_limit_s": 10}
+    plan = await solved_plan(clients["scheduling"], body, COORDINATOR)
+    friday = MONDAY + dt.timedelta(days=4)
+    held = [
+        (p["kind"], dt.datetime.fromisoformat(p["starts_at"]).astimezone(PARIS).time())
+        for p in plan["permanences"]
+        if p["lieu_id"] == epn["id"] and dt.datetime.fromisoformat(p["starts_at"]).astimezone(PARIS).date() == friday
+    ]
+    assert ("atelier", dt.time(16)) in held, plan["permanences"]
+    [it] = [
+        p
+        for p in plan["permanences"]
+        if p["kind"] == "atelier"
+        and dt.datetime.fromisoformat(p["starts_at"]).astimezone(PARIS)
+        == dt.datetime.combine(friday, dt.time(16), PARIS)
+    ]
+    assert dt.datetime.fromisoformat(it["ends_at"]).astimezone(PARIS).time() == dt.time(17)

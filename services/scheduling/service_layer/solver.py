@@ -146,6 +146,8 @@ class Solver:
                 if await uow.plans.get(answer.id) is None:
                     await uow.plans.add(answer)
                 result: dict[str, Any] = {"plan_id": str(answer.id), **(answer.figures or {})}
+                if request.progress is not None:  # the last progress seen, brought to the proven end
+                    request.progress |= {k: result.get(k) for k in ("objective", "bound", "gap")}
             else:
                 result = answer or {}
             if error is None:
