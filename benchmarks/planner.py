@@ -84,8 +84,8 @@ class Outcome:
     objective: float | None
     seconds_note: str = ""
     under_minimum: int = 0
-    """Conseiller-weeks under their weekly minimum: a hard rule for CP-SAT, which the greedy
-    cannot always keep and the routing model keeps only as a soft bound."""
+    """Conseiller-weeks under their weekly minimum: soft in every method (CP-SAT pays
+    ``Weights.short_hours_per_hour`` for each hour short), so counted for each."""
 
     @classmethod
     def of(cls, instance: Instance, result: PlanResult) -> Outcome:

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from services.scheduling.planner import cpsat, scenario
+from services.scheduling.planner import checker, cpsat, scenario
 from services.scheduling.planner.result import PlanResult
 
 MONDAY = "2026-11-30"
@@ -330,3 +330,16 @@ def test_a_lieu_that_may_host_ateliers_costs_its_travel_to_a_permanence_too():
     village = {"insee": "61029", "lat": 48.52, "lon": 0.82, "population": 861, "demand_hours": 6, "atelier_hours": 0.5}
     result = solve(base(communes=[base()["communes"][0], village]))
     assert set(where(result).values()) == {"home"}
+
+
+def test_without_a_plan_of_its_own_in_time_the_solver_answers_the_greedys_plan_against_its_bound():
+    instance = scenario.parse(base())
+    result = cpsat.solve(instance, time_limit_s=1e-9)
+    assert result.status == "FEASIBLE"
+    assert result.method.startswith("greedy")
+    assert any("CP-SAT found no plan" in note for note in result.notes)
+    assert result.permanences, "the greedy's plan"
+    assert result.objective is not None
+    assert result.bound is not None
+    assert result.bound <= result.objective
+    assert checker.violations(instance, result.permanences) == []

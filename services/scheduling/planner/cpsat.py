@@ -19,12 +19,13 @@ import datetime as dt
 import time
 from collections import defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from ortools.sat.python import cp_model
 
 from services.scheduling.planner.blocks import Block, planned_blocks
 from services.scheduling.planner.contract import TENTHS, WeekBounds, contract_weeks
+from services.scheduling.planner.greedy import plan_objective, solve_greedy
 from services.scheduling.planner.instance import Instance, Permanence
 from services.scheduling.planner.model_coverage import uncovered
 from services.scheduling.planner.model_hours import Held, hours_spread, weekly_hours
@@ -114,6 +115,8 @@ def solve(
         solver.best_bound_callback = watcher.on_bound
     status = solver.solve(built.model, watcher)
     elapsed = time.perf_counter() - started
+    if status == cp_model.UNKNOWN and not instance.previous_plan and not instance.recurrences:
+        return _greedy_fallback(instance, travel, solver.best_objective_bound / SCALE, elapsed, built.notes)
     if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         return PlanResult(
             status=STATUS.get(status, str(status)),
@@ -140,6 +143,22 @@ def solve(
         figures=figures,
         moved=len(previous - {p.key for p in chosen}),
         notes=(*built.notes, *short_notes(figures)),
+    )
+
+
+def _greedy_fallback(
+    instance: Instance, travel: TravelTimes, bound: float, elapsed: float, notes: list[str]
+) -> PlanResult:
+    """No plan of CP-SAT's own in the time (a territory too large for it): the greedy's plan, whose
+    objective is set against the bound CP-SAT proved, rather than no plan at all."""
+    greedy = solve_greedy(instance, travel)
+    return replace(
+        greedy,
+        objective=plan_objective(instance, greedy),
+        bound=bound,
+        solve_seconds=elapsed + greedy.solve_seconds,
+        method="greedy (cp-sat found no plan in its time)",
+        notes=(*notes, "CP-SAT found no plan within its time limit: this is the greedy's plan", *greedy.notes),
     )
 
 
