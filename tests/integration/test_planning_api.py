@@ -328,3 +328,30 @@ async def test_a_lieus_recurring_atelier_is_planned_at_its_own_hour(clients):
         == dt.datetime.combine(friday, dt.time(16), PARIS)
     ]
     assert dt.datetime.fromisoformat(it["ends_at"]).astimezone(PARIS).time() == dt.time(17)
+
+
+async def test_a_coordinator_sets_the_objectives_weights_and_a_replan_keeps_them(clients):
+    await registered_conseiller(clients)
+    await eventually(lambda: _ok(clients["scheduling"].get(f"/territories/{MORTAGNE}", headers=ADMIN)))
+    body = {"territory": MORTAGNE, "week_start": MONDAY.isoformat(), "time_limit_s": 10}
+    bad = await clients["scheduling"].post(
+        "/plans/solve", json={**body, "weights": {"travel_per_minute": -1}}, headers=COORDINATOR
+    )
+    assert (bad.status_code, bad.json()["detail"][0]["loc"]) == (422, ["body", "weights", "travel_per_minute"])
+    # Demand worth nothing: the contract's hours are held at home, with no reason to drive anywhere.
+    weights = {"uncovered_per_hour": 0, "uncovered_atelier_per_hour": 0}
+    plan = await solved_plan(clients["scheduling"], {**body, "weights": weights, "reach_km": 5}, COORDINATOR)
+    assert plan["figures"]["weights"]["uncovered_per_hour"] == 0
+    assert plan["figures"]["weights"]["travel_per_minute"] == 1, "the others keep their default"
+    assert plan["figures"]["reach_km"] == 5
+    assert plan["figures"]["travel_km"] == 0
+    assert plan["permanences"]
+
+    published = await clients["scheduling"].post(f"/plans/{plan['id']}/publish", headers=COORDINATOR)
+    assert published.status_code == 200, published.text
+    response = await clients["scheduling"].post(
+        f"/plans/{plan['id']}/replan", json={"reason": "x"}, headers=COORDINATOR
+    )
+    request = await finished(clients["scheduling"], response, COORDINATOR)
+    draft = (await clients["scheduling"].get(f"/plans/{request['plan_id']}", headers=COORDINATOR)).json()
+    assert (draft["figures"]["weights"], draft["figures"]["reach_km"]) == (plan["figures"]["weights"], 5)

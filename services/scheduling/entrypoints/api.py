@@ -29,6 +29,7 @@ from services.scheduling.entrypoints.schemas import (
     TerritoryOut,
     WhatIfIn,
 )
+from services.scheduling.planner.instance import Weights
 from services.scheduling.service_layer import planning, plans, registry_copy, solve_requests
 from services.scheduling.service_layer.errors import ConseillerNotFound, PlanNotFound, SolveNotFound, TerritoryNotFound
 from services.scheduling.service_layer.solve_requests import RequestSolve
@@ -129,7 +130,10 @@ def router(
         the request (``Location: /solves/{id}``): follow its progress there; once done, ``plan_id`` is the draft
         (the request id is the plan's id)."""
         _may_plan_or_read(principal, body.territory)
-        cmd = planning.SolvePlan(body.territory, body.week_start, body.days, body.time_limit_s)
+        cmd = planning.SolvePlan(
+            body.territory, body.week_start, body.days, body.time_limit_s, Weights(**body.weights.model_dump()),
+            body.reach_km,
+        )  # fmt: skip
         return await queued(
             RequestSolve(SolveKind.PLAN, body.territory, cmd.parameters(), body.request_id, principal.subject),
             response,

@@ -44,6 +44,23 @@ class PlanIn(BaseModel):
     permanences: list[PermanenceIn] = Field(max_length=5000)
 
 
+class WeightsIn(BaseModel):
+    """The objective's weights, each what one unit of its term costs in minutes of driving
+    (``docs/planner-model.md``); any left out keeps its default."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    travel_per_minute: int = Field(default=1, ge=0, le=1000)
+    uncovered_per_hour: int = Field(default=60, ge=0, le=100_000, description="per hour of demand left uncovered")
+    fairness_per_minute: int = Field(default=1, ge=0, le=1000, description="per minute of the longest day's travel")
+    move_per_permanence: int = Field(default=120, ge=0, le=100_000, description="re-plans: per permanence moved")
+    short_hours_per_hour: int = Field(default=240, ge=0, le=100_000, description="per hour under a weekly minimum")
+    hours_fairness_per_point: int = Field(
+        default=1, ge=0, le=1000, description="per point between the highest and lowest share of their contract"
+    )
+    uncovered_atelier_per_hour: int = Field(default=60, ge=0, le=100_000)
+
+
 class SolveIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -51,6 +68,8 @@ class SolveIn(BaseModel):
     week_start: dt.date = Field(description="the Monday the plan starts")
     days: int = Field(default=5, ge=1, le=7, description="how many days from week_start (5: Monday to Friday)")
     time_limit_s: float = Field(default=20, gt=0, le=300, description="the solver's time limit")
+    weights: WeightsIn = Field(default_factory=WeightsIn)
+    reach_km: float = Field(default=15, gt=0, le=60, description="how far usagers travel to a permanence")
     request_id: uuid.UUID = Field(default_factory=uuid.uuid4, description=REQUEST_ID + " (it is the plan's id)")
 
 

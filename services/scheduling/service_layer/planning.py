@@ -11,7 +11,7 @@ import asyncio
 import datetime as dt
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, replace
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -27,6 +27,7 @@ from services.scheduling.service_layer.unit_of_work import SchedulingUnitOfWork
 
 EVERYONE = 100_000  # listing limit meaning "all of them"
 OnProgress = Callable[[Progress], None]
+DEFAULT_WEIGHTS = planner.Weights()
 
 
 @dataclass(frozen=True)
@@ -35,14 +36,25 @@ class SolvePlan:
     week_start: dt.date
     days: int = 5
     time_limit_s: float = 20.0
+    weights: planner.Weights = DEFAULT_WEIGHTS
+    reach_km: float = 15.0
 
     def parameters(self) -> dict[str, Any]:
-        return {"week_start": self.week_start.isoformat(), "days": self.days, "time_limit_s": self.time_limit_s}
+        return {
+            "week_start": self.week_start.isoformat(),
+            "days": self.days,
+            "time_limit_s": self.time_limit_s,
+            "weights": asdict(self.weights),
+            "reach_km": self.reach_km,
+        }
 
     @classmethod
     def of(cls, territory: str, parameters: dict[str, Any]) -> SolvePlan:
         p = parameters
-        return cls(territory, dt.date.fromisoformat(p["week_start"]), p["days"], p["time_limit_s"])
+        return cls(
+            territory, dt.date.fromisoformat(p["week_start"]), p["days"], p["time_limit_s"],
+            planner.Weights(**p["weights"]), p["reach_km"],
+        )  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -98,8 +110,9 @@ async def make_plan(
     if cmd.week_start.weekday() != 0:
         raise PlanError("week_start", "must be a Monday")
     return await _solve(
-        uow, plan_id, cmd.territory, cmd.week_start, cmd.days, cmd.time_limit_s, workers, on_progress, previous=None
-    )
+        uow, plan_id, cmd.territory, cmd.week_start, cmd.days, cmd.time_limit_s, workers, on_progress, previous=None,
+        weights=cmd.weights, reach_km=cmd.reach_km,
+    )  # fmt: skip
 
 
 async def make_replan(
@@ -113,12 +126,14 @@ async def make_replan(
         raise PlanNotFound(cmd.plan_id)
     if previous.status is not PlanStatus.PUBLISHED:
         raise PlanError("plan_id", f"only a published plan can be re-planned; this one is {previous.status.value}")
+    figures = previous.figures or {}
     zone = ZoneInfo(previous.time_zone)
     last = max((p.starts_at.astimezone(zone).date() for p in previous.permanences), default=previous.week_start)
     days = max(5, (last - previous.week_start).days + 1)
     return await _solve(
         uow, new_plan_id, previous.territory, previous.week_start, days, cmd.time_limit_s, workers, on_progress,
-        previous=previous, reason=cmd.reason,
+        previous=previous, reason=cmd.reason, weights=planner.Weights(**figures.get("weights", {})),
+        reach_km=figures.get("reach_km", 15.0),
     )  # fmt: skip
 
 
@@ -160,9 +175,12 @@ async def _solve(
     *,
     previous: Plan | None,
     reason: str | None = None,
+    weights: planner.Weights = DEFAULT_WEIGHTS,
+    reach_km: float = 15.0,
 ) -> Plan:
     loaded = await _load(uow, code, week_start, days)
-    territory, conseillers, lieux, instance = loaded.territory, loaded.conseillers, loaded.lieux, loaded.instance
+    territory, conseillers, lieux = loaded.territory, loaded.conseillers, loaded.lieux
+    instance = replace(loaded.instance, weights=weights, reach_km=reach_km)
     zone = ZoneInfo(territory.time_zone)
     if previous is not None:
         placed = [p for p in previous.permanences if p.lieu_id]
@@ -205,7 +223,11 @@ async def _solve(
         time_zone=territory.time_zone,
         permanences=permanences,
         conseillers={c.id: c for c in conseillers},
-        figures={k: v for k, v in result.to_json().items() if k != "permanences"},
+        figures={
+            **{k: v for k, v in result.to_json().items() if k != "permanences"},
+            "weights": asdict(weights),  # a re-plan of this plan solves with the same
+            "reach_km": reach_km,
+        },
         replaces=previous,
         reason=reason,
     )
