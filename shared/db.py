@@ -7,9 +7,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import DateTime, Dialect, event, text
+from sqlalchemy import DateTime, Dialect, RowMapping, Select, event, func, select, text
 from sqlalchemy.engine.interfaces import DBAPIConnection
-from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.pool import ConnectionPoolEntry
 from sqlalchemy.types import TypeDecorator
 
@@ -47,6 +47,15 @@ def _sqlite_engine(url: str) -> AsyncEngine:
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[Any]:
     return async_sessionmaker(engine, expire_on_commit=False)
+
+
+async def fetch_page(
+    session: AsyncSession, query: Select[Any], limit: int, offset: int
+) -> tuple[list[RowMapping], int]:
+    """A page of ``query``'s rows, and how many rows it has in all."""
+    total = await session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
+    rows = (await session.execute(query.limit(limit).offset(offset))).mappings().all()
+    return list(rows), int(total or 0)
 
 
 async def ping(engine: AsyncEngine) -> None:

@@ -27,6 +27,7 @@ from services.registry.domain.errors import Conflict
 from services.registry.domain.geography import Commune, Territory
 from services.registry.domain.places import Lieu, Structure
 from services.registry.domain.recurrences import Recurrence
+from shared.db import fetch_page
 from shared.events import AvailabilitySlot
 from shared.opening_hours import OpeningHours
 
@@ -54,12 +55,6 @@ class _Tracking(Generic[A]):
         if result.rowcount != 1:  # type: ignore[attr-defined]
             raise Conflict("changed by someone else meanwhile; read it again")
         self._read_versions[key] = values["version"]
-
-
-async def _page(session: AsyncSession, query: Select[Any], limit: int, offset: int) -> tuple[list[RowMapping], int]:
-    total = await session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
-    rows = (await session.execute(query.limit(limit).offset(offset))).mappings().all()
-    return list(rows), int(total or 0)
 
 
 class CommuneRepository:
@@ -90,7 +85,7 @@ class CommuneRepository:
             query = query.where(communes.c.insee.in_(_communes_of([territory])))
         if name:
             query = query.where(func.lower(communes.c.name).contains(name.lower()))
-        rows, total = await _page(self.session, query, limit, offset)
+        rows, total = await fetch_page(self.session, query, limit, offset)
         return [Commune(**row) for row in rows], total
 
 
@@ -139,7 +134,7 @@ class TerritoryRepository(_Tracking[Territory]):
         query = select(territories).order_by(territories.c.code)
         if codes is not None:
             query = query.where(territories.c.code.in_(list(codes)))
-        return await _page(self.session, query, limit, offset)
+        return await fetch_page(self.session, query, limit, offset)
 
     async def insee_codes(self, codes: Iterable[str]) -> set[str]:
         return set((await self.session.execute(_communes_of(codes))).scalars())
@@ -164,7 +159,7 @@ class StructureRepository(_Tracking[Structure]):
         query = _filtered(select(structures), structures, communes_in, commune, kind).order_by(structures.c.name)
         if not archived:
             query = query.where(structures.c.archived.is_(False))
-        rows, total = await _page(self.session, query, limit, offset)
+        rows, total = await fetch_page(self.session, query, limit, offset)
         return [Structure(**row) for row in rows], total
 
 
@@ -210,7 +205,7 @@ class LieuRepository(_Tracking[Lieu]):
         query = _filtered(select(lieux), lieux, communes_in, commune, kind).order_by(lieux.c.name, lieux.c.id)
         if not closed:
             query = query.where(lieux.c.closed.is_(False))
-        rows, total = await _page(self.session, query, limit, offset)
+        rows, total = await fetch_page(self.session, query, limit, offset)
         return [_lieu(row) for row in rows], total
 
 
@@ -307,7 +302,7 @@ class ConseillerRepository(_Tracking[Conseiller]):
             )
         if not archived:
             query = query.where(conseillers.c.archived.is_(False))
-        rows, total = await _page(self.session, query, limit, offset)
+        rows, total = await fetch_page(self.session, query, limit, offset)
         return await self._assemble(rows), total
 
     async def _assemble(self, rows: Sequence[RowMapping]) -> list[Conseiller]:
@@ -379,7 +374,7 @@ class DemandRepository:
         query = select(demand).where(demand.c.commune.in_(communes_in)).order_by(demand.c.commune)
         if overridden is not None:
             query = query.where(demand.c.overridden.is_(overridden))
-        rows, total = await _page(self.session, query, limit, offset)
+        rows, total = await fetch_page(self.session, query, limit, offset)
         return [Demand(**row) for row in rows], total
 
 

@@ -6,28 +6,35 @@ have it), so two writers of one row can never both insert.
 
 from __future__ import annotations
 
+import builtins
 import datetime as dt
 import uuid
 from collections.abc import Collection, Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, RowMapping, Table, delete, exists, func, literal, select, update
+from sqlalchemy import ColumnElement, Table, delete, exists, func, literal, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.scheduling.adapters.copy_rows import (
+    absence_from_row,
+    conseiller_from_row,
+    lieu_from_row,
+    lieu_values,
+    slot_json,
+)
 from services.scheduling.adapters.orm import absences, conseillers, demand, lieux, structures, territories
 from services.scheduling.adapters.orm import territory_communes as communes
 from services.scheduling.domain.registry_copy import (
     Absence,
-    AvailabilitySlot,
     Commune,
     Conseiller,
     Demand,
     Lieu,
-    Recurrence,
     Structure,
     Territory,
 )
+from shared.db import fetch_page
 
 
 async def upsert_row(
@@ -169,7 +176,7 @@ class LieuCopies:
 
     async def upsert(self, lieu: Lieu, *, reopen: bool) -> None:
         """A snapshot of the lieu; it stays closed if it was, unless ``reopen``."""
-        values = _lieu_values(lieu)
+        values = lieu_values(lieu)
         await upsert_row(self.session, lieux, values, keep=() if reopen else ("closed",))
 
     async def close(self, lieu_id: uuid.UUID) -> Lieu | None:
@@ -178,11 +185,11 @@ class LieuCopies:
             update(lieux).where(lieux.c.lieu_id == lieu_id).values(closed=True).returning(*lieux.c)
         )
         row = result.first()
-        return None if row is None else _lieu(row._mapping)
+        return None if row is None else lieu_from_row(row._mapping)
 
     async def get(self, lieu_id: uuid.UUID) -> Lieu | None:
         row = (await self.session.execute(select(lieux).where(lieux.c.lieu_id == lieu_id))).first()
-        return None if row is None else _lieu(row._mapping)
+        return None if row is None else lieu_from_row(row._mapping)
 
     async def list(
         self,
@@ -194,13 +201,19 @@ class LieuCopies:
         offset: int,
     ) -> list[Lieu]:
         """Lieux in the communes of any of ``territories`` (None: anywhere), ordered by name."""
-        where = _lieu_filters(territories, commune, include_closed)
-        query = select(lieux).where(*where).order_by(lieux.c.name, lieux.c.lieu_id).limit(limit).offset(offset)
-        return [_lieu(row._mapping) for row in await self.session.execute(query)]
+        items, _ = await self.page(
+            territories=territories, commune=commune, include_closed=include_closed, limit=limit, offset=offset
+        )
+        return items
 
-    async def count(self, *, territories: Collection[str] | None, commune: str | None, include_closed: bool) -> int:
+    async def page(
+        self, *, territories: Collection[str] | None, commune: str | None, include_closed: bool, limit: int, offset: int
+    ) -> tuple[builtins.list[Lieu], int]:
+        """A page of them, and how many there are in all."""
         where = _lieu_filters(territories, commune, include_closed)
-        return int(await self.session.scalar(select(func.count()).select_from(lieux).where(*where)) or 0)
+        query = select(lieux).where(*where).order_by(lieux.c.name, lieux.c.lieu_id)
+        rows, total = await fetch_page(self.session, query, limit, offset)
+        return [lieu_from_row(row) for row in rows], total
 
 
 class ConseillerCopies:
@@ -214,7 +227,7 @@ class ConseillerCopies:
             "employer_structure_id": conseiller.employer_structure_id,
             "home_lieu_id": conseiller.home_lieu_id,
             "weekly_hours": conseiller.weekly_hours,
-            "availability": [_slot_json(slot) for slot in conseiller.availability],
+            "availability": [slot_json(slot) for slot in conseiller.availability],
             "skills": list(conseiller.skills),
             "travel_mode": conseiller.travel_mode,
             "max_travel_minutes_per_day": conseiller.max_travel_minutes_per_day,
@@ -225,20 +238,25 @@ class ConseillerCopies:
 
     async def by_ids(self, ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, Conseiller]:
         rows = await self.session.execute(select(conseillers).where(conseillers.c.conseiller_id.in_(set(ids))))
-        return {c.id: c for c in (_conseiller(row._mapping) for row in rows)}
+        return {c.id: c for c in (conseiller_from_row(row._mapping) for row in rows)}
 
     async def list(
         self, *, territories: Collection[str] | None, include_archived: bool, limit: int, offset: int
     ) -> list[Conseiller]:
         """Conseillers working in any of ``territories`` (None: anywhere), ordered by name."""
+        items, _ = await self.page(
+            territories=territories, include_archived=include_archived, limit=limit, offset=offset
+        )
+        return items
+
+    async def page(
+        self, *, territories: Collection[str] | None, include_archived: bool, limit: int, offset: int
+    ) -> tuple[builtins.list[Conseiller], int]:
+        """A page of them, and how many there are in all."""
         where = _conseiller_filters(self.session, territories, include_archived)
         query = select(conseillers).where(*where).order_by(conseillers.c.name, conseillers.c.conseiller_id)
-        rows = await self.session.execute(query.limit(limit).offset(offset))
-        return [_conseiller(row._mapping) for row in rows]
-
-    async def count(self, *, territories: Collection[str] | None, include_archived: bool) -> int:
-        where = _conseiller_filters(self.session, territories, include_archived)
-        return int(await self.session.scalar(select(func.count()).select_from(conseillers).where(*where)) or 0)
+        rows, total = await fetch_page(self.session, query, limit, offset)
+        return [conseiller_from_row(row) for row in rows], total
 
 
 class AbsenceCopies:
@@ -274,7 +292,7 @@ class AbsenceCopies:
             )
             .order_by(absences.c.start_date, absences.c.absence_id)
         )
-        return [_absence(row._mapping) for row in await self.session.execute(query)]
+        return [absence_from_row(row._mapping) for row in await self.session.execute(query)]
 
 
 class DemandCopies:
@@ -293,117 +311,3 @@ class DemandCopies:
     async def of(self, insee_codes: Sequence[str]) -> dict[str, Demand]:
         rows = await self.session.execute(select(demand).where(demand.c.commune.in_(set(insee_codes))))
         return {row.commune: Demand(**row._mapping) for row in rows}
-
-
-def _lieu_values(lieu: Lieu) -> dict[str, Any]:
-    return {
-        "lieu_id": lieu.id,
-        "name": lieu.name,
-        "kind": lieu.kind,
-        "structure_id": lieu.structure_id,
-        "commune": lieu.commune,
-        "latitude": lieu.latitude,
-        "longitude": lieu.longitude,
-        "capacity": lieu.capacity,
-        "has_computers": lieu.has_computers,
-        "accessible": lieu.accessible,
-        "opening_hours": lieu.opening_hours,
-        "closed": lieu.closed,
-        "recurrences": [_recurrence_json(r) for r in lieu.recurrences],
-    }
-
-
-def _lieu(m: RowMapping) -> Lieu:
-    return Lieu(
-        id=m["lieu_id"],
-        name=m["name"],
-        kind=m["kind"],
-        structure_id=m["structure_id"],
-        commune=m["commune"],
-        latitude=m["latitude"],
-        longitude=m["longitude"],
-        capacity=m["capacity"],
-        has_computers=m["has_computers"],
-        accessible=m["accessible"],
-        opening_hours=m["opening_hours"],
-        closed=m["closed"],
-        recurrences=tuple(_recurrence(item) for item in m["recurrences"]),
-    )
-
-
-def _recurrence_json(r: Recurrence) -> dict[str, Any]:
-    return {
-        "id": str(r.id),
-        "weekday": r.weekday,
-        "start": r.start.isoformat("minutes"),
-        "end": r.end.isoformat("minutes"),
-        "every_weeks": r.every_weeks,
-        "from_date": r.from_date.isoformat() if r.from_date else None,
-        "kind": r.kind,
-        "skill": r.skill,
-        "seats": r.seats,
-        "needs_computers": r.needs_computers,
-    }
-
-
-def _recurrence(item: dict[str, Any]) -> Recurrence:
-    from_date = item["from_date"]
-    return Recurrence(
-        id=uuid.UUID(item["id"]),
-        weekday=item["weekday"],
-        start=dt.time.fromisoformat(item["start"]),
-        end=dt.time.fromisoformat(item["end"]),
-        every_weeks=item["every_weeks"],
-        from_date=dt.date.fromisoformat(from_date) if from_date else None,
-        kind=item["kind"],
-        skill=item["skill"],
-        seats=item["seats"],
-        needs_computers=item["needs_computers"],
-    )
-
-
-def _slot_json(slot: AvailabilitySlot) -> dict[str, Any]:
-    return {
-        "weekday": slot.weekday,
-        "half": slot.half,
-        "every_weeks": slot.every_weeks,
-        "from_date": slot.from_date.isoformat() if slot.from_date else None,
-    }
-
-
-def _slot(item: dict[str, Any]) -> AvailabilitySlot:
-    from_date = item.get("from_date")
-    return AvailabilitySlot(
-        weekday=item["weekday"],
-        half=item["half"],
-        every_weeks=item.get("every_weeks", 1),
-        from_date=dt.date.fromisoformat(from_date) if from_date else None,
-    )
-
-
-def _conseiller(m: RowMapping) -> Conseiller:
-    return Conseiller(
-        id=m["conseiller_id"],
-        name=m["name"],
-        employer_structure_id=m["employer_structure_id"],
-        home_lieu_id=m["home_lieu_id"],
-        weekly_hours=m["weekly_hours"],
-        availability=tuple(_slot(item) for item in m["availability"]),
-        skills=tuple(m["skills"]),
-        travel_mode=m["travel_mode"],
-        max_travel_minutes_per_day=m["max_travel_minutes_per_day"],
-        territories=tuple(m["territories"]),
-        archived=m["archived"],
-    )
-
-
-def _absence(m: RowMapping) -> Absence:
-    return Absence(
-        id=m["absence_id"],
-        conseiller_id=m["conseiller_id"],
-        start_date=m["start_date"],
-        start_half=m["start_half"],
-        end_date=m["end_date"],
-        end_half=m["end_half"],
-        kind=m["kind"],
-    )

@@ -2,11 +2,12 @@
 
 import uuid
 
-from sqlalchemy import ColumnElement, RowMapping, func, insert, select, update
+from sqlalchemy import ColumnElement, RowMapping, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.scheduling.adapters.orm import permanences, plans
 from services.scheduling.domain.model import Permanence, Plan, PlanStatus
+from shared.db import fetch_page
 
 
 class ConcurrentUpdate(RuntimeError):
@@ -92,9 +93,8 @@ class PlanRepository:
         if replaces is not None:
             where.append(plans.c.replaces == replaces)
         query = select(plans.c.id).where(*where).order_by(plans.c.week_start.desc(), plans.c.id)
-        ids = list((await self.session.execute(query.limit(limit).offset(offset))).scalars())
-        total = await self.session.scalar(select(func.count()).select_from(plans).where(*where))
-        return ids, int(total or 0)
+        rows, total = await fetch_page(self.session, query, limit, offset)
+        return [row["id"] for row in rows], total
 
     async def save_status(self, plan: Plan) -> None:
         """Persist a status change, refusing it if another writer changed the plan meanwhile."""

@@ -6,12 +6,13 @@ import datetime as dt
 import uuid
 from typing import Any
 
-from sqlalchemy import ColumnElement, RowMapping, and_, delete, func, insert, or_, select, update
+from sqlalchemy import ColumnElement, RowMapping, and_, delete, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.scheduling.adapters.orm import solve_requests, solver_leases
 from services.scheduling.domain.solves import SolveKind, SolveRequest, SolveStatus
+from shared.db import fetch_page
 
 _STATE = ("status", "attempts", "worker", "started_at", "finished_at", "progress", "result", "error")
 
@@ -49,15 +50,9 @@ class SolveRequests:
             where.append(solve_requests.c.territory.in_(sorted(territories)))
         if status is not None:
             where.append(solve_requests.c.status == status.value)
-        rows = await self.session.execute(
-            select(solve_requests)
-            .where(*where)
-            .order_by(solve_requests.c.requested_at.desc(), solve_requests.c.id)
-            .limit(limit)
-            .offset(offset)
-        )
-        total = await self.session.scalar(select(func.count()).select_from(solve_requests).where(*where))
-        return [_request(row._mapping) for row in rows], int(total or 0)
+        query = select(solve_requests).where(*where).order_by(solve_requests.c.requested_at.desc(), solve_requests.c.id)
+        rows, total = await fetch_page(self.session, query, limit, offset)
+        return [_request(row) for row in rows], total
 
 
 class SolverLeases:

@@ -257,10 +257,9 @@ async def list_conseillers(
 ) -> tuple[list[Conseiller], int]:
     """A page of the conseillers working in any of ``territories`` (None: all), and how many in all."""
     async with uow:
-        items = await uow.conseillers.list(
+        return await uow.conseillers.page(
             territories=territories, include_archived=include_archived, limit=limit, offset=offset
         )
-        return items, await uow.conseillers.count(territories=territories, include_archived=include_archived)
 
 
 async def list_lieux(
@@ -275,10 +274,9 @@ async def list_lieux(
     """A page of the lieux in the communes of any of ``territories`` (None: all), optionally of one commune,
     and how many in all."""
     async with uow:
-        items = await uow.lieux.list(
+        return await uow.lieux.page(
             territories=territories, commune=commune, include_closed=include_closed, limit=limit, offset=offset
         )
-        return items, await uow.lieux.count(territories=territories, commune=commune, include_closed=include_closed)
 
 
 async def get_territory(code: str, uow: SchedulingUnitOfWork) -> Territory:
