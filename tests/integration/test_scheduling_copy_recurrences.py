@@ -12,17 +12,9 @@ from services.scheduling.domain.registry_copy import Recurrence
 from shared.events import LieuChanged, LieuClosed, LieuOpened, RecurrenceFields
 from shared.migrations import upgrade
 from tests.integration.helpers import eventually
+from tests.integration.registry_history import EPN, EPN_STRUCTURE, lieu, read
 from tests.integration.registry_stack import ADMIN, MORTAGNE, RunningRegistry, mortagne_with_a_conseiller
-from tests.integration.test_scheduling_copy import (
-    EPN,
-    EPN_STRUCTURE,
-    applied_up_to,
-    engine,
-    lieu,
-    publish,
-    read,
-    start_copy,
-)
+from tests.integration.test_scheduling_copy import applied_up_to, engine, publish, start_copy
 
 __all__ = ["engine", "start_copy"]
 
