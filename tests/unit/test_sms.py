@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import time
 from typing import Any
 
 import pytest
@@ -117,7 +116,6 @@ def _recognisable_start(name: str) -> str:
 
 def test_every_commune_of_france_gets_four_single_segment_texts_at_its_mairie():
     """ "permanence numérique" is the longer kind; the longest date; replying or calling to cancel."""
-    started = time.perf_counter()
     names = [to_gsm7(row["name"]) for row in read_communes()]
     assert len(names) > 34_000
     when = to_gsm7(format_when(LONGEST_START))
@@ -137,7 +135,6 @@ def test_every_commune_of_france_gets_four_single_segment_texts_at_its_mairie():
                     shortened += 1
                     assert recognisable in text, text
     assert shortened > 0
-    assert time.perf_counter() - started < 5
 
 
 _ANY_CHARACTER = st.one_of(st.characters(), st.sampled_from("€[]{}^~|\\\f\n…œ’ç"))
