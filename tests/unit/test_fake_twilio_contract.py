@@ -1,0 +1,139 @@
+"""The fake Twilio against Twilio's published contract: the Message schema, segments, signatures, create's errors."""
+
+import json
+import re
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from twilio.request_validator import RequestValidator
+
+from services.notifications.adapters.fake_twilio import Faults
+from services.notifications.adapters.fake_twilio.engine import PATHS
+from services.notifications.adapters.fake_twilio.messages import (
+    FakeMessage,
+    TwilioError,
+    num_segments,
+    validate_create,
+)
+from services.notifications.adapters.fake_twilio.state import FakeTwilioState
+from services.notifications.adapters.fake_twilio.webhooks import signature, status_params
+
+SPEC = json.loads((Path(__file__).parents[1] / "data" / "twilio_message_schema.json").read_text())
+ACCOUNT_SID = "AC" + "a" * 32
+STATUSES = sorted({"queued", "received"}.union(*PATHS.values()))
+
+
+def message(**fields) -> FakeMessage:
+    defaults = {
+        "order": 1,
+        "account_sid": ACCOUNT_SID,
+        "to": "+33612345678",
+        "from_": "+33700000000",
+        "body": "Bonjour",
+        "direction": "outbound-api",
+        "status": "queued",
+        "created": datetime(2026, 3, 2, 9, 30, tzinfo=UTC),
+    }
+    return FakeMessage(**{**defaults, **fields})
+
+
+def test_every_field_of_the_fakes_message_is_a_property_of_the_specs_message_schema():
+    assert set(message().resource()) <= set(SPEC["properties"])
+
+
+def test_the_fakes_message_has_every_property_of_the_specs_message_schema():
+    assert set(message().resource()) == set(SPEC["properties"])
+
+
+@pytest.mark.parametrize("status", STATUSES)
+def test_every_status_the_fake_gives_is_in_the_specs_enum(status):
+    assert status in SPEC["status_enum"]
+
+
+@pytest.mark.parametrize("direction", ["outbound-api", "inbound"])
+def test_every_direction_the_fake_gives_is_in_the_specs_enum(direction):
+    assert message(direction=direction).resource()["direction"] in SPEC["direction_enum"]
+
+
+def test_the_message_is_shaped_like_the_specs_example():
+    resource = message(sent=datetime(2026, 3, 2, 9, 30, 1, tzinfo=UTC)).resource()
+    assert re.fullmatch(r"SM[0-9a-f]{32}", resource["sid"])
+    assert resource["date_created"] == "Mon, 02 Mar 2026 09:30:00 +0000"
+    assert resource["date_sent"] == "Mon, 02 Mar 2026 09:30:01 +0000"
+    assert (resource["num_segments"], resource["num_media"], resource["api_version"]) == ("1", "0", "2010-04-01")
+    assert resource["uri"] == f"/2010-04-01/Accounts/{ACCOUNT_SID}/Messages/{resource['sid']}.json"
+
+
+@pytest.mark.parametrize(
+    ("body", "segments"),
+    [
+        ("a" * 160, 1),
+        ("a" * 161, 2),
+        ("a" * 306, 2),
+        ("a" * 307, 3),
+        ("é" * 160, 1),  # é, è, à, ù are GSM-7
+        ("€" * 80, 1),  # an extension character takes two septets
+        ("€" * 81, 2),
+        ("ê" + "a" * 69, 1),  # ê is not GSM-7: the whole message is UCS-2
+        ("ê" + "a" * 70, 2),
+        ("ê" + "a" * 133, 2),
+        ("ê" + "a" * 134, 3),
+    ],
+)
+def test_segments_count_gsm7_by_160_and_153_and_ucs2_by_70_and_67(body, segments):
+    assert num_segments(body) == segments
+
+
+def test_the_fakes_signature_is_the_one_twilios_request_validator_computes_and_accepts():
+    url = "https://notifications.example/twilio/status?relance=1"
+    params = status_params(message(status="delivered"))
+    signed = signature("token-de-test", url, params)
+    validator = RequestValidator("token-de-test")
+    assert signed == validator.compute_signature(url, params)
+    assert validator.validate(url, params, signed)
+    assert not RequestValidator("un-autre-token").validate(url, params, signed)
+
+
+@pytest.mark.parametrize(
+    ("form", "code"),
+    [
+        ({"From": "+33700000000", "Body": "Bonjour"}, 21604),
+        ({"To": "0612345678", "From": "+33700000000", "Body": "Bonjour"}, 21211),
+        ({"To": "+33 6 12 34 56 78", "From": "+33700000000", "Body": "Bonjour"}, 21211),
+        ({"To": "+33612345678", "Body": "Bonjour"}, 21603),
+        ({"To": "+33612345678", "From": "+33700000000"}, 21602),
+        ({"To": "+33699999999", "From": "+33700000000", "Body": "Bonjour"}, 21610),
+    ],
+)
+def test_a_bad_create_gets_twilios_code_and_a_400(form, code):
+    with pytest.raises(TwilioError) as error:
+        validate_create(form, unsubscribed={"+33699999999"})
+    assert (error.value.status, error.value.code) == (400, code)
+    assert error.value.body()["more_info"] == f"https://www.twilio.com/docs/errors/{code}"
+
+
+def test_a_messaging_service_stands_for_a_sender():
+    validate_create({"To": "+33612345678", "MessagingServiceSid": "MG" + "b" * 32, "Body": "Bonjour"}, set())
+
+
+def draws(faults: Faults, count: int) -> list[int | None]:
+    state = FakeTwilioState(ACCOUNT_SID, "token", faults, lambda: datetime.now(UTC))
+    return [None if (fault := state.draw_fault()) is None else fault.status for _ in range(count)]
+
+
+def test_faults_are_the_same_for_the_same_seed_and_near_their_rates():
+    faults = Faults(rate_429=0.2, rate_500=0.1, rate_503=0.1, seed=7)
+    first, again = draws(faults, 2000), draws(faults, 2000)
+    assert first == again
+    assert draws(faults.model_copy(update={"seed": 8}), 2000) != first
+    assert 0.17 < first.count(429) / 2000 < 0.23
+    assert 0.07 < first.count(500) / 2000 < 0.13
+    assert 0.07 < first.count(503) / 2000 < 0.13
+
+
+def test_a_429_says_when_to_come_back():
+    state = FakeTwilioState(ACCOUNT_SID, "token", Faults(rate_429=1, retry_after_s=3), lambda: datetime.now(UTC))
+    fault = state.draw_fault()
+    assert fault is not None
+    assert (fault.status, fault.code, fault.headers) == (429, 20429, {"Retry-After": "3"})
