@@ -7,6 +7,7 @@ from pathlib import Path
 from fastapi import FastAPI
 
 from services.notifications.adapters import orm
+from services.notifications.adapters.personal_data import PersonalDataCipher
 from services.notifications.entrypoints import api, consumers
 from services.notifications.service_layer.unit_of_work import NotificationsUnitOfWork
 from services.notifications.settings import NotificationsSettings
@@ -26,9 +27,10 @@ class Notifications:
 def bootstrap(settings: NotificationsSettings | None = None) -> Notifications:
     settings = settings or NotificationsSettings()
     runtime = ServiceRuntime(settings, outbox=orm.outbox, migrations=MIGRATIONS)
+    cipher = PersonalDataCipher(settings.encryption_key_list, settings.lookup_key.get_secret_value())
 
     def uow() -> NotificationsUnitOfWork:
-        return NotificationsUnitOfWork(runtime.sessions, on_commit=runtime.wake_relay)
+        return NotificationsUnitOfWork(runtime.sessions, cipher, on_commit=runtime.wake_relay)
 
     runtime.include(consumers.router(uow, runtime.consumer_policy))
     app = runtime.http_app(

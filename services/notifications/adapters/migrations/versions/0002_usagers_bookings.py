@@ -31,6 +31,43 @@ def upgrade() -> None:
         batch.add_column(sa.Column("booked", sa.Integer(), nullable=False, server_default="0"))
     op.create_index("ix_permanences_territory", "permanences", ["territory"])
     _fill_capacities()
+    op.create_table(
+        "usagers",
+        sa.Column("id", sa.Uuid(), primary_key=True),
+        sa.Column("name", sa.String(200), nullable=False),
+        sa.Column("phone_encrypted", sa.Text(), nullable=True),
+        sa.Column("phone_hash", sa.String(64), nullable=True),
+        sa.Column("email_encrypted", sa.Text(), nullable=True),
+        sa.Column("email_hash", sa.String(64), nullable=True),
+        sa.Column("preferred_channel", sa.String(10), nullable=False),
+        sa.Column("consent", sa.Boolean(), nullable=False),
+        sa.Column("territory", sa.String(100), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("last_booking_at", sa.DateTime(timezone=True), nullable=True),
+    )
+    op.create_index("ix_usagers_phone_hash", "usagers", ["phone_hash"])
+    op.create_index("ix_usagers_email_hash", "usagers", ["email_hash"])
+    op.create_index("ix_usagers_territory", "usagers", ["territory"])
+    op.create_table(
+        "bookings",
+        sa.Column("id", sa.Uuid(), primary_key=True),
+        sa.Column("usager_id", sa.Uuid(), sa.ForeignKey("usagers.id"), nullable=False),
+        sa.Column("permanence_id", sa.Uuid(), sa.ForeignKey("permanences.id"), nullable=False),
+        sa.Column("status", sa.String(10), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("cancelled_at", sa.DateTime(timezone=True), nullable=True),
+    )
+    op.create_index("ix_bookings_usager_id", "bookings", ["usager_id"])
+    op.create_index("ix_bookings_permanence_id", "bookings", ["permanence_id"])
+    active = sa.text("status = 'booked'")
+    op.create_index(
+        "ux_bookings_active",
+        "bookings",
+        ["usager_id", "permanence_id"],
+        unique=True,
+        sqlite_where=active,
+        postgresql_where=active,
+    )
 
 
 def _fill_capacities() -> None:
@@ -51,6 +88,8 @@ def _fill_capacities() -> None:
 
 
 def downgrade() -> None:
+    op.drop_table("bookings")
+    op.drop_table("usagers")
     op.drop_index("ix_permanences_territory", table_name="permanences")
     with op.batch_alter_table("permanences") as batch:
         batch.drop_column("booked")
