@@ -7,7 +7,8 @@ from pathlib import Path
 from fastapi import FastAPI
 
 from services.notifications.adapters import orm
-from services.notifications.entrypoints import api, consumers
+from services.notifications.adapters.personal_data import PersonalDataCipher
+from services.notifications.entrypoints import api, bookings_api, consumers
 from services.notifications.service_layer.unit_of_work import NotificationsUnitOfWork
 from services.notifications.settings import NotificationsSettings
 from shared.auth import authenticator
@@ -26,14 +27,18 @@ class Notifications:
 def bootstrap(settings: NotificationsSettings | None = None) -> Notifications:
     settings = settings or NotificationsSettings()
     runtime = ServiceRuntime(settings, outbox=orm.outbox, migrations=MIGRATIONS)
+    cipher = PersonalDataCipher(settings.encryption_key_list, settings.lookup_key.get_secret_value())
 
     def uow() -> NotificationsUnitOfWork:
-        return NotificationsUnitOfWork(runtime.sessions, on_commit=runtime.wake_relay)
+        return NotificationsUnitOfWork(runtime.sessions, cipher, on_commit=runtime.wake_relay)
 
     runtime.include(consumers.router(uow, runtime.consumer_policy))
+    principal = authenticator(settings.auth_secret)
     app = runtime.http_app(
-        api.router(uow, authenticator(settings.auth_secret)),
+        api.router(uow, principal),
+        bookings_api.router(uow, principal),
         title="Tournées — notifications",
         description="Usagers, bookings, SMS and e-mail reminders.",
     )
+    bookings_api.error_handlers(app)
     return Notifications(runtime, app, uow)

@@ -219,6 +219,8 @@ class PlannedPermanence(_Snapshot):
     starts_at: AwareDatetime
     ends_at: AwareDatetime
     time_zone: str
+    seats: int | None = Field(default=None, ge=1)
+    """An atelier's seats (its lieu's capacity); None: not limited by seats (a permanence, or an older event)."""
 
 
 class PlanPublished(Event):

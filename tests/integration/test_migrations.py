@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
+import uuid
 
 import pytest
+import sqlalchemy as sa
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
@@ -83,3 +86,35 @@ async def test_replicas_migrating_at_once_all_succeed(postgres_database):
     for engine in engines:
         await engine.dispose()
     assert "conseillers" in tables
+
+
+async def test_permanences_copied_before_bookings_get_a_capacity_and_no_territory(database):
+    """0002 on an existing copy: one appointment per 30 minutes for a permanence, an atelier not limited."""
+    engine = database.engine()
+    await upgrade(engine, NOTIFICATIONS_MIGRATIONS, "0001")
+    start = dt.datetime(2026, 12, 1, 9, tzinfo=dt.UTC)
+    rows = {
+        kind: {
+            "id": uuid.uuid4(),
+            "plan_id": uuid.uuid4(),
+            "conseiller_id": uuid.uuid4(),
+            "commune": "61293",
+            "lieu": "EPN",
+            "kind": kind,
+            "starts_at": start,
+            "ends_at": start + dt.timedelta(hours=3),
+            "time_zone": "Europe/Paris",
+        }
+        for kind in ("permanence", "atelier")
+    }
+    async with engine.begin() as conn:
+        await conn.execute(sa.insert(notifications_orm.permanences).values(list(rows.values())))
+    await upgrade(engine, NOTIFICATIONS_MIGRATIONS)
+    table = notifications_orm.permanences
+    async with engine.connect() as conn:
+        found = {
+            row.kind: (row.territory, row.capacity, row.booked)
+            for row in await conn.execute(sa.select(table.c.kind, table.c.territory, table.c.capacity, table.c.booked))
+        }
+    await engine.dispose()
+    assert found == {"permanence": ("", 6, 0), "atelier": ("", None, 0)}

@@ -81,6 +81,21 @@ def test_publishing_a_plan_emits_its_permanences_in_order_with_the_time_zone():
     assert {p.time_zone for p in event.permanences} == {"Indian/Reunion"}
 
 
+def test_an_atelier_is_published_with_its_lieu_capacity_as_seats_and_a_permanence_without():
+    who = conseiller()
+    lieu_id = uuid.uuid4()
+    atelier = dataclasses.replace(permanence(who, 0, 9, 11), kind="atelier", lieu_id=lieu_id)
+    individual = dataclasses.replace(permanence(who, 0, 14, 17), lieu_id=lieu_id)
+    unknown_lieu = dataclasses.replace(permanence(who, 1, 9, 11), kind="atelier")
+    plan = draft(atelier, individual, unknown_lieu, who=who)
+
+    plan.publish(capacities={lieu_id: 8})
+
+    [event] = plan.events
+    assert isinstance(event, PlanPublished)
+    assert [p.seats for p in event.permanences] == [8, None, None]
+
+
 def test_a_plan_is_published_once_and_never_empty():
     who = conseiller()
     plan = draft(permanence(who, 0, 8, 12), who=who)

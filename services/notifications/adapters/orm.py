@@ -1,6 +1,6 @@
 """Notifications' tables (its own database)."""
 
-from sqlalchemy import Column, MetaData, String, Table, Uuid
+from sqlalchemy import Boolean, Column, ForeignKey, Index, Integer, MetaData, String, Table, Text, Uuid, text
 
 from shared.db import UtcDateTime
 from shared.outbox import messaging_tables
@@ -19,6 +19,47 @@ permanences = Table(
     Column("starts_at", UtcDateTime(), nullable=False),
     Column("ends_at", UtcDateTime(), nullable=False),
     Column("time_zone", String(64), nullable=False),
+    Column("territory", String(100), nullable=False, index=True),
+    Column("capacity", Integer, nullable=True),
+    Column("booked", Integer, nullable=False, server_default="0"),
+    # `booked` counts active bookings; only `take_seat`/`release_seat` change it, atomically.
+)
+
+usagers = Table(
+    "usagers",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("name", String(200), nullable=False),
+    # Contacts are stored encrypted (PersonalDataCipher) with a keyed hash to find them: never in clear.
+    Column("phone_encrypted", Text, nullable=True),
+    Column("phone_hash", String(64), nullable=True, index=True),
+    Column("email_encrypted", Text, nullable=True),
+    Column("email_hash", String(64), nullable=True, index=True),
+    Column("preferred_channel", String(10), nullable=False),
+    Column("consent", Boolean, nullable=False),
+    Column("territory", String(100), nullable=False, index=True),
+    Column("created_at", UtcDateTime(), nullable=False),
+    Column("last_booking_at", UtcDateTime(), nullable=True),
+)
+
+bookings = Table(
+    "bookings",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("usager_id", Uuid, ForeignKey("usagers.id"), nullable=False, index=True),
+    Column("permanence_id", Uuid, ForeignKey("permanences.id"), nullable=False, index=True),
+    Column("status", String(10), nullable=False),
+    Column("created_at", UtcDateTime(), nullable=False),
+    Column("cancelled_at", UtcDateTime(), nullable=True),
+    # One active booking per usager per permanence, even under concurrent requests.
+    Index(
+        "ux_bookings_active",
+        "usager_id",
+        "permanence_id",
+        unique=True,
+        sqlite_where=text("status = 'booked'"),
+        postgresql_where=text("status = 'booked'"),
+    ),
 )
 
 outbox, inbox = messaging_tables(metadata)

@@ -9,6 +9,22 @@ from zoneinfo import ZoneInfo
 
 from shared.events import PlannedPermanence
 
+APPOINTMENT_LENGTH = dt.timedelta(minutes=30)
+"""An individual permanence receives one usager per 30 minutes of its length."""
+
+
+def capacity_of(kind: str, starts_at: dt.datetime, ends_at: dt.datetime, seats: int | None) -> int | None:
+    """How many usagers can be booked into a permanence.
+
+    - An atelier: its seats (the capacity of its lieu, sent by scheduling at publish); None when
+      they are unknown (an atelier at a place outside the registry, an older event): not limited.
+    - An individual permanence: one appointment per 30 minutes of its length, rounded down, at
+      least one (a 3-hour permanence takes 6 usagers).
+    """
+    if kind == "atelier":
+        return seats
+    return max(1, (ends_at - starts_at) // APPOINTMENT_LENGTH)
+
 
 @dataclass(frozen=True)
 class Permanence:
@@ -23,9 +39,13 @@ class Permanence:
     starts_at: dt.datetime
     ends_at: dt.datetime
     time_zone: str
+    territory: str
+    """The territory of the plan it was published in ("" for copies older than this field: admins only)."""
+    capacity: int | None
+    """How many usagers it takes (``capacity_of``); None: not limited."""
 
     @classmethod
-    def published(cls, plan_id: uuid.UUID, planned: PlannedPermanence) -> Permanence:
+    def published(cls, plan_id: uuid.UUID, territory: str, planned: PlannedPermanence) -> Permanence:
         return cls(
             id=planned.permanence_id,
             plan_id=plan_id,
@@ -36,7 +56,17 @@ class Permanence:
             starts_at=planned.starts_at,
             ends_at=planned.ends_at,
             time_zone=planned.time_zone,
+            territory=territory,
+            capacity=capacity_of(planned.kind, planned.starts_at, planned.ends_at, planned.seats),
         )
+
+    def has_room(self, booked: int) -> bool:
+        """Whether one more usager fits, ``booked`` being taken already (the database applies the
+        same rule atomically: see ``PermanenceRepository.take_seat``)."""
+        return self.capacity is None or booked < self.capacity
+
+    def has_started(self, now: dt.datetime) -> bool:
+        return now >= self.starts_at
 
     def local_start(self) -> dt.datetime:
         """When usagers must come, in the territory's own time zone."""

@@ -25,6 +25,8 @@ class PermanenceOut(BaseModel):
     local_start: dt.datetime
     ends_at: dt.datetime
     time_zone: str
+    territory: str
+    capacity: int | None
 
     @classmethod
     def of(cls, p: Permanence) -> "PermanenceOut":

@@ -15,7 +15,7 @@ async def record_published_plan(envelope: Envelope, event: PlanPublished, uow: N
         if not await uow.begin_applying(PLANS_CONSUMER, envelope):
             return
         for planned in event.permanences:
-            await uow.permanences.upsert(Permanence.published(event.plan_id, planned))
+            await uow.permanences.upsert(Permanence.published(event.plan_id, event.territory, planned))
         await uow.commit()
 
 

@@ -114,8 +114,11 @@ class Plan:
             replaces=replaces.id if replaces else None, reason=reason,
         )  # fmt: skip
 
-    def publish(self, replacing: Plan | None = None) -> None:
-        """Publish; a re-plan also replaces the plan it was made from, telling what moved or was cancelled."""
+    def publish(self, replacing: Plan | None = None, capacities: Mapping[uuid.UUID, int] | None = None) -> None:
+        """Publish; a re-plan also replaces the plan it was made from, telling what moved or was cancelled.
+
+        ``capacities`` (seats by lieu id) gives each atelier at a registry lieu its seats.
+        """
         if self.status is not PlanStatus.DRAFT:
             raise PlanError("status", f"plan is already {self.status.value}")
         if not self.permanences:
@@ -126,18 +129,19 @@ class Plan:
             raise PlanError("replaces", f"the plan it replaces is {replacing.status.value} already")
         self.status = PlanStatus.PUBLISHED
         self.version += 1
+        seats = dict(capacities or {})
         self.events.append(
             PlanPublished(
                 plan_id=self.id,
                 territory=self.territory,
                 week_start=self.week_start,
-                permanences=[self._planned(p) for p in sorted(self.permanences, key=lambda p: p.starts_at)],
+                permanences=[self._planned(p, seats) for p in sorted(self.permanences, key=lambda p: p.starts_at)],
             )
         )
         if replacing is not None:
             replacing.status = PlanStatus.REPLACED
             replacing.version += 1
-            self.events.extend(self._changes_from(replacing))
+            self.events.extend(self._changes_from(replacing, seats))
 
     def pin(self, permanence_id: uuid.UUID, pinned: bool) -> Permanence:
         if self.status is PlanStatus.REPLACED:
@@ -151,7 +155,7 @@ class Plan:
         self.version += 1
         return self.permanences[index]
 
-    def _changes_from(self, previous: Plan) -> list[Event]:
+    def _changes_from(self, previous: Plan, seats: Mapping[uuid.UUID, int]) -> list[Event]:
         """What happens to each permanence of ``previous``: kept (same id: nothing to tell), moved to
         another time at the same lieu that day, or cancelled."""
         zone = ZoneInfo(self.time_zone)
@@ -169,11 +173,13 @@ class Plan:
             else:
                 spare.remove(to)
                 changes.append(
-                    PermanenceMoved(plan_id=self.id, permanence_id=old.id, to=self._planned(to), reason=reason)
+                    PermanenceMoved(plan_id=self.id, permanence_id=old.id, to=self._planned(to, seats), reason=reason)
                 )
         return changes
 
-    def _planned(self, p: Permanence) -> PlannedPermanence:
+    def _planned(self, p: Permanence, capacities: Mapping[uuid.UUID, int]) -> PlannedPermanence:
+        """The permanence as published; an atelier at a registry lieu has its capacity as seats."""
+        seats = capacities.get(p.lieu_id) if p.kind == "atelier" and p.lieu_id is not None else None
         return PlannedPermanence(
             permanence_id=p.id,
             conseiller_id=p.conseiller_id,
@@ -183,6 +189,7 @@ class Plan:
             starts_at=p.starts_at,
             ends_at=p.ends_at,
             time_zone=self.time_zone,
+            seats=seats,
         )
 
 

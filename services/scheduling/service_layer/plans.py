@@ -36,12 +36,22 @@ async def publish_plan(cmd: PublishPlan, uow: SchedulingUnitOfWork) -> Plan:
         if plan is None:
             raise PlanNotFound(cmd.plan_id)
         replaced = await uow.plans.get(plan.replaces) if plan.replaces else None
-        plan.publish(replacing=replaced)
+        plan.publish(replacing=replaced, capacities=await _atelier_capacities(plan, uow))
         await uow.plans.save_status(plan)
         if replaced is not None:
             await uow.plans.save_status(replaced)
         await uow.commit()
     return plan
+
+
+async def _atelier_capacities(plan: Plan, uow: SchedulingUnitOfWork) -> dict[uuid.UUID, int]:
+    """The capacity of each lieu where the plan holds an atelier (from scheduling's copy of the registry)."""
+    capacities: dict[uuid.UUID, int] = {}
+    for lieu_id in {p.lieu_id for p in plan.permanences if p.kind == "atelier" and p.lieu_id is not None}:
+        lieu = await uow.lieux.get(lieu_id)
+        if lieu is not None:
+            capacities[lieu_id] = lieu.capacity
+    return capacities
 
 
 async def pin_permanence(plan_id: uuid.UUID, permanence_id: uuid.UUID, pinned: bool, uow: SchedulingUnitOfWork) -> Plan:

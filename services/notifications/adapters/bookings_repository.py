@@ -1,0 +1,134 @@
+"""Usagers (contacts encrypted at rest) and their bookings."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from sqlalchemy import RowMapping, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.notifications.adapters.orm import bookings, usagers
+from services.notifications.adapters.personal_data import PersonalDataCipher
+from services.notifications.domain.bookings import Booking, BookingStatus, Usager
+from services.notifications.domain.contacts import parse_phone
+from shared.db import fetch_page
+
+
+class UsagerRepository:
+    """Phone numbers (E.164) and e-mails go in encrypted, with their lookup hashes; never in clear."""
+
+    def __init__(self, session: AsyncSession, cipher: PersonalDataCipher) -> None:
+        self.session = session
+        self.cipher = cipher
+
+    async def add(self, usager: Usager) -> None:
+        phone = usager.phone.e164 if usager.phone else None
+        await self.session.execute(
+            insert(usagers).values(
+                id=usager.id,
+                name=usager.name,
+                phone_encrypted=self._encrypt(phone),
+                phone_hash=self._hash(phone),
+                email_encrypted=self._encrypt(usager.email),
+                email_hash=self._hash(usager.email.lower() if usager.email else None),
+                preferred_channel=usager.preferred_channel,
+                consent=usager.consent,
+                territory=usager.territory,
+                created_at=usager.created_at,
+                last_booking_at=usager.last_booking_at,
+            )
+        )
+
+    async def get(self, usager_id: uuid.UUID) -> Usager | None:
+        row = (await self.session.execute(select(usagers).where(usagers.c.id == usager_id))).mappings().first()
+        return None if row is None else self._usager(row)
+
+    async def record_booking(self, usager: Usager) -> None:
+        await self.session.execute(
+            update(usagers).where(usagers.c.id == usager.id).values(last_booking_at=usager.last_booking_at)
+        )
+
+    def _encrypt(self, value: str | None) -> str | None:
+        return None if value is None else self.cipher.encrypt(value)
+
+    def _hash(self, value: str | None) -> str | None:
+        return None if value is None else self.cipher.lookup_hash(value)
+
+    def _usager(self, row: RowMapping) -> Usager:
+        phone = row["phone_encrypted"]
+        email = row["email_encrypted"]
+        return Usager(
+            id=row["id"],
+            name=row["name"],
+            phone=parse_phone(self.cipher.decrypt(phone)) if phone else None,
+            email=self.cipher.decrypt(email) if email else None,
+            preferred_channel=row["preferred_channel"],
+            consent=row["consent"],
+            territory=row["territory"],
+            created_at=row["created_at"],
+            last_booking_at=row["last_booking_at"],
+        )
+
+
+class BookingRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def add(self, booking: Booking) -> None:
+        """Insert; an IntegrityError when the usager has an active booking there already."""
+        await self.session.execute(insert(bookings).values(**_values(booking)))
+        await self.session.flush()
+
+    async def get(self, booking_id: uuid.UUID) -> Booking | None:
+        row = (await self.session.execute(select(bookings).where(bookings.c.id == booking_id))).mappings().first()
+        return None if row is None else _booking(row)
+
+    async def active(self, usager_id: uuid.UUID, permanence_id: uuid.UUID) -> Booking | None:
+        query = select(bookings).where(
+            bookings.c.usager_id == usager_id,
+            bookings.c.permanence_id == permanence_id,
+            bookings.c.status == BookingStatus.BOOKED.value,
+        )
+        row = (await self.session.execute(query)).mappings().first()
+        return None if row is None else _booking(row)
+
+    async def cancel(self, booking: Booking) -> bool:
+        """Store a cancellation if the booking is still active (atomically); False when it was not."""
+        result = await self.session.execute(
+            update(bookings)
+            .where(bookings.c.id == booking.id, bookings.c.status == BookingStatus.BOOKED.value)
+            .values(status=booking.status.value, cancelled_at=booking.cancelled_at)
+        )
+        return bool(result.rowcount)  # type: ignore[attr-defined]
+
+    async def of_permanence(self, permanence_id: uuid.UUID, limit: int, offset: int) -> tuple[list[Booking], int]:
+        query = (
+            select(bookings)
+            .where(bookings.c.permanence_id == permanence_id)
+            .order_by(bookings.c.created_at, bookings.c.id)
+        )
+        rows, total = await fetch_page(self.session, query, limit, offset)
+        return [_booking(row) for row in rows], total
+
+
+def _values(booking: Booking) -> dict[str, Any]:
+    return {
+        "id": booking.id,
+        "usager_id": booking.usager_id,
+        "permanence_id": booking.permanence_id,
+        "status": booking.status.value,
+        "created_at": booking.created_at,
+        "cancelled_at": booking.cancelled_at,
+    }
+
+
+def _booking(row: RowMapping) -> Booking:
+    return Booking(
+        id=row["id"],
+        usager_id=row["usager_id"],
+        permanence_id=row["permanence_id"],
+        status=BookingStatus(row["status"]),
+        created_at=row["created_at"],
+        cancelled_at=row["cancelled_at"],
+    )

@@ -1,0 +1,155 @@
+"""Usagers and their bookings into published permanences: pure Python, no I/O.
+
+Rules:
+- an usager is reachable: a phone number or an e-mail address, and a channel that can carry the
+  message (``contacts.choose_channel``: SMS needs a mobile);
+- an usager is booked only with their consent to be contacted;
+- no booking into a permanence that has started;
+- one active booking per usager per permanence;
+- no more usagers than the permanence's capacity (``Permanence.has_room``, applied atomically
+  by the repository when the seat is taken).
+
+Nothing here puts a phone number or an e-mail address in an exception message or a repr.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+import uuid
+from dataclasses import dataclass, field, replace
+
+from services.notifications.domain.contacts import Channel, PhoneNumber, choose_channel, parse_email, parse_phone
+from services.notifications.domain.model import Permanence
+
+MAX_NAME_LENGTH = 200
+
+
+class RuleBroken(ValueError):
+    """Input that breaks a rule; answered 422 naming the field (like ``contacts.InvalidContact``)."""
+
+    def __init__(self, field: str, reason: str) -> None:
+        super().__init__(f"{field}: {reason}")
+        self.field = field
+        self.reason = reason
+
+
+class BookingRefused(Exception):
+    """A booking the current state does not allow; answered 409."""
+
+
+class PermanenceFull(BookingRefused):
+    def __init__(self) -> None:
+        super().__init__("the permanence is full")
+
+
+class AlreadyBooked(BookingRefused):
+    def __init__(self) -> None:
+        super().__init__("the usager is already booked into this permanence")
+
+
+class PermanenceStarted(BookingRefused):
+    def __init__(self) -> None:
+        super().__init__("the permanence has started: it can no longer be booked")
+
+
+class NoConsent(BookingRefused):
+    def __init__(self) -> None:
+        super().__init__("the usager has not agreed to be contacted: they cannot be booked")
+
+
+@dataclass(frozen=True)
+class Usager:
+    """Someone booked into permanences; their contacts are left out of the repr."""
+
+    id: uuid.UUID
+    name: str
+    phone: PhoneNumber | None = field(repr=False)
+    email: str | None = field(repr=False)
+    preferred_channel: Channel
+    consent: bool
+    """Agreed to be contacted about their bookings; required to book."""
+    territory: str
+    created_at: dt.datetime
+    last_booking_at: dt.datetime | None = None
+
+    @classmethod
+    def register(
+        cls,
+        *,
+        id: uuid.UUID,
+        name: str,
+        phone: str | None,
+        email: str | None,
+        preferred_channel: Channel,
+        consent: bool,
+        territory: str,
+        now: dt.datetime,
+        region: str = "FR",
+    ) -> Usager:
+        """A new usager from what was written down; ``InvalidContact``/``RuleBroken`` name the field at fault."""
+        name = name.strip()
+        if not name:
+            raise RuleBroken("name", "must not be blank")
+        if len(name) > MAX_NAME_LENGTH:
+            raise RuleBroken("name", f"at most {MAX_NAME_LENGTH} characters")
+        if not territory.strip():
+            raise RuleBroken("territory", "must not be blank")
+        usager = cls(
+            id=id,
+            name=name,
+            phone=parse_phone(phone, region) if phone is not None and phone.strip() else None,
+            email=parse_email(email) if email is not None and email.strip() else None,
+            preferred_channel=preferred_channel,
+            consent=consent,
+            territory=territory,
+            created_at=now,
+        )
+        usager.channel()  # refuses an usager who cannot be reached
+        return usager
+
+    def channel(self) -> Channel:
+        """The channel their messages go by (``contacts.choose_channel``)."""
+        return choose_channel(self.phone, self.email, self.preferred_channel)
+
+    def booked(self, now: dt.datetime) -> Usager:
+        return replace(self, last_booking_at=now)
+
+
+class BookingStatus(enum.StrEnum):
+    BOOKED = "booked"
+    CANCELLED = "cancelled"
+
+
+@dataclass(frozen=True)
+class Booking:
+    id: uuid.UUID
+    usager_id: uuid.UUID
+    permanence_id: uuid.UUID
+    status: BookingStatus
+    created_at: dt.datetime
+    cancelled_at: dt.datetime | None = None
+
+    @property
+    def active(self) -> bool:
+        return self.status is BookingStatus.BOOKED
+
+    def cancelled(self, now: dt.datetime) -> Booking:
+        """Cancelled at ``now``; a booking cancelled already stays as it was (cancelling is idempotent)."""
+        if not self.active:
+            return self
+        return replace(self, status=BookingStatus.CANCELLED, cancelled_at=now)
+
+
+def book(id: uuid.UUID, usager: Usager, permanence: Permanence, active: Booking | None, now: dt.datetime) -> Booking:
+    """A booking of ``usager`` into ``permanence``, ``active`` being their active booking there if any.
+
+    The capacity is not checked here but when the seat is taken (atomically, in the database).
+    """
+    if not usager.consent:
+        raise NoConsent()
+    if permanence.has_started(now):
+        raise PermanenceStarted()
+    if active is not None:
+        raise AlreadyBooked()
+    return Booking(id, usager.id, permanence.id, BookingStatus.BOOKED, now)
