@@ -36,7 +36,7 @@ def bootstrap(settings: NotificationsSettings | None = None) -> Notifications:
     principal = authenticator(settings.auth_secret)
     app = runtime.http_app(
         api.router(uow, principal),
-        bookings_api.router(uow, principal),
+        bookings_api.router(uow, principal, settings.sending_rules),
         title="Tournées — notifications",
         description="Usagers, bookings, SMS and e-mail reminders.",
     )
