@@ -32,11 +32,11 @@ def bootstrap(settings: NotificationsSettings | None = None) -> Notifications:
     def uow() -> NotificationsUnitOfWork:
         return NotificationsUnitOfWork(runtime.sessions, cipher, on_commit=runtime.wake_relay)
 
-    runtime.include(consumers.router(uow, runtime.consumer_policy))
+    runtime.include(consumers.router(uow, runtime.consumer_policy, settings.sending_rules))
     principal = authenticator(settings.auth_secret)
     app = runtime.http_app(
         api.router(uow, principal),
-        bookings_api.router(uow, principal),
+        bookings_api.router(uow, principal, settings.sending_rules),
         title="Tournées — notifications",
         description="Usagers, bookings, SMS and e-mail reminders.",
     )

@@ -1,7 +1,10 @@
+import datetime as dt
 from typing import ClassVar
 
 from pydantic import SecretStr, model_validator
 
+from services.notifications.domain.messages import SendingRules
+from services.notifications.domain.quiet_hours import QuietHours
 from shared.settings import ServiceSettings
 
 # Development keys only: refused when ENVIRONMENT=production (like the default AUTH_SECRET).
@@ -18,6 +21,17 @@ class NotificationsSettings(ServiceSettings):
     decrypt (rotation: put the new key first, re-encrypt, then drop the old one)."""
     lookup_key: SecretStr = SecretStr(DEV_LOOKUP_KEY)
     """Key of the hash that finds an usager by phone number (32+ characters)."""
+
+    quiet_start: dt.time = dt.time(20, 0)
+    """Local time from which no message is sent to usagers (``QUIET_START``, "20:00")."""
+    quiet_end: dt.time = dt.time(9, 0)
+    """Local time messages may be sent again (``QUIET_END``, "09:00")."""
+    reminder_lead: dt.timedelta = dt.timedelta(days=1)
+    """How long before a permanence its reminder is due (``REMINDER_LEAD``, "P1D" or seconds)."""
+
+    @property
+    def sending_rules(self) -> SendingRules:
+        return SendingRules(self.reminder_lead, QuietHours(self.quiet_start, self.quiet_end))
 
     @property
     def encryption_key_list(self) -> list[str]:

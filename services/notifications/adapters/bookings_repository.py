@@ -98,9 +98,30 @@ class BookingRepository:
         result = await self.session.execute(
             update(bookings)
             .where(bookings.c.id == booking.id, bookings.c.status == BookingStatus.BOOKED.value)
-            .values(status=booking.status.value, cancelled_at=booking.cancelled_at)
+            .values(status=booking.status.value, cancelled_at=booking.cancelled_at, cancel_reason=booking.cancel_reason)
         )
         return bool(result.rowcount)  # type: ignore[attr-defined]
+
+    async def move(self, booking: Booking) -> bool:
+        """Store a move (``Booking.moved_to``) if the booking is still active at its previous version."""
+        result = await self.session.execute(
+            update(bookings)
+            .where(
+                bookings.c.id == booking.id,
+                bookings.c.status == BookingStatus.BOOKED.value,
+                bookings.c.version == booking.version - 1,
+            )
+            .values(permanence_id=booking.permanence_id, version=booking.version)
+        )
+        return bool(result.rowcount)  # type: ignore[attr-defined]
+
+    async def active_in(self, permanence_id: uuid.UUID) -> list[Booking]:
+        query = (
+            select(bookings)
+            .where(bookings.c.permanence_id == permanence_id, bookings.c.status == BookingStatus.BOOKED.value)
+            .order_by(bookings.c.created_at, bookings.c.id)
+        )
+        return [_booking(row) for row in (await self.session.execute(query)).mappings()]
 
     async def of_permanence(self, permanence_id: uuid.UUID, limit: int, offset: int) -> tuple[list[Booking], int]:
         query = (
@@ -120,6 +141,8 @@ def _values(booking: Booking) -> dict[str, Any]:
         "status": booking.status.value,
         "created_at": booking.created_at,
         "cancelled_at": booking.cancelled_at,
+        "cancel_reason": booking.cancel_reason,
+        "version": booking.version,
     }
 
 
@@ -131,4 +154,6 @@ def _booking(row: RowMapping) -> Booking:
         status=BookingStatus(row["status"]),
         created_at=row["created_at"],
         cancelled_at=row["cancelled_at"],
+        cancel_reason=row["cancel_reason"],
+        version=row["version"],
     )

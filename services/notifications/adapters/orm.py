@@ -1,6 +1,19 @@
 """Notifications' tables (its own database)."""
 
-from sqlalchemy import Boolean, Column, ForeignKey, Index, Integer, MetaData, String, Table, Text, Uuid, text
+from sqlalchemy import (
+    Boolean,
+    Column,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    Uuid,
+    text,
+)
 
 from shared.db import UtcDateTime
 from shared.outbox import messaging_tables
@@ -51,6 +64,8 @@ bookings = Table(
     Column("status", String(10), nullable=False),
     Column("created_at", UtcDateTime(), nullable=False),
     Column("cancelled_at", UtcDateTime(), nullable=True),
+    Column("cancel_reason", String(500), nullable=True),
+    Column("version", Integer, nullable=False, server_default="1"),
     # One active booking per usager per permanence, even under concurrent requests.
     Index(
         "ux_bookings_active",
@@ -60,6 +75,26 @@ bookings = Table(
         sqlite_where=text("status = 'booked'"),
         postgresql_where=text("status = 'booked'"),
     ),
+)
+
+messages = Table(
+    "messages",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("booking_id", Uuid, ForeignKey("bookings.id"), nullable=False),
+    Column("usager_id", Uuid, ForeignKey("usagers.id"), nullable=False, index=True),
+    Column("kind", String(20), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("channel", String(10), nullable=False),
+    Column("due_at", UtcDateTime(), nullable=False),
+    Column("status", String(10), nullable=False),
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("last_error", String(500), nullable=True),
+    Column("created_at", UtcDateTime(), nullable=False),
+    Column("sent_at", UtcDateTime(), nullable=True),
+    # The send log (an outbox of messages to usagers): a message is planned once per booking, kind and version.
+    UniqueConstraint("booking_id", "kind", "version", name="uq_messages_booking_kind_version"),
+    Index("ix_messages_status_due_at", "status", "due_at"),
 )
 
 outbox, inbox = messaging_tables(metadata)

@@ -129,16 +129,26 @@ class Booking:
     status: BookingStatus
     created_at: dt.datetime
     cancelled_at: dt.datetime | None = None
+    cancel_reason: str | None = None
+    """Why it was cancelled, when not by the usager (their permanence was cancelled, or moved to a full one)."""
+    version: int = 1
+    """Raised each time the booking moves to another permanence: the messages about it name their version."""
 
     @property
     def active(self) -> bool:
         return self.status is BookingStatus.BOOKED
 
-    def cancelled(self, now: dt.datetime) -> Booking:
+    def cancelled(self, now: dt.datetime, reason: str | None = None) -> Booking:
         """Cancelled at ``now``; a booking cancelled already stays as it was (cancelling is idempotent)."""
         if not self.active:
             return self
-        return replace(self, status=BookingStatus.CANCELLED, cancelled_at=now)
+        return replace(self, status=BookingStatus.CANCELLED, cancelled_at=now, cancel_reason=reason)
+
+    def moved_to(self, permanence_id: uuid.UUID) -> Booking:
+        """The booking in the permanence that replaces its own (a cancelled booking does not move)."""
+        if not self.active or permanence_id == self.permanence_id:
+            return self
+        return replace(self, permanence_id=permanence_id, version=self.version + 1)
 
 
 def book(id: uuid.UUID, usager: Usager, permanence: Permanence, active: Booking | None, now: dt.datetime) -> Booking:

@@ -18,10 +18,11 @@ from pydantic import BaseModel, Field
 from services.notifications.domain.bookings import Booking, BookingRefused, RuleBroken, Usager
 from services.notifications.domain.commands import Book, RegisterUsager
 from services.notifications.domain.contacts import Channel, InvalidContact
+from services.notifications.domain.messages import Message, MessageKind, MessageStatus, SendingRules
 from services.notifications.service_layer import bookings
 from services.notifications.service_layer.access import Forbidden
 from services.notifications.service_layer.unit_of_work import NotificationsUnitOfWork
-from shared.auth import Principal
+from shared.auth import Principal, Role, require_role
 
 
 class UsagerIn(BaseModel):
@@ -86,6 +87,27 @@ class BookingPage(BaseModel):
     offset: int
 
 
+class MessageOut(BaseModel):
+    """One row of the send log; it names the channel, never the phone number or e-mail address."""
+
+    id: uuid.UUID
+    booking_id: uuid.UUID
+    usager_id: uuid.UUID
+    kind: MessageKind
+    version: int
+    channel: Channel
+    due_at: dt.datetime
+    status: MessageStatus
+    attempts: int
+    last_error: str | None
+    created_at: dt.datetime
+    sent_at: dt.datetime | None
+
+    @classmethod
+    def of(cls, m: Message) -> "MessageOut":
+        return cls(**vars(m))
+
+
 def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
@@ -93,6 +115,7 @@ def _now() -> dt.datetime:
 def router(
     uow: Callable[[], NotificationsUnitOfWork],
     principal: Callable[..., Principal],
+    rules: SendingRules,
     clock: Callable[[], dt.datetime] = _now,
 ) -> APIRouter:
     api = APIRouter()
@@ -110,7 +133,7 @@ def router(
     @api.post("/bookings", status_code=status.HTTP_201_CREATED, tags=["bookings"])
     async def book(body: BookingIn, who: Who) -> BookingOut:
         cmd = Book(body.usager_id, body.permanence_id)
-        return BookingOut.of(await bookings.book(cmd, uow(), who, clock()))
+        return BookingOut.of(await bookings.book(cmd, uow(), who, clock(), rules))
 
     @api.delete("/bookings/{booking_id}", tags=["bookings"])
     async def cancel(booking_id: uuid.UUID, who: Who) -> BookingOut:
@@ -126,6 +149,12 @@ def router(
     ) -> BookingPage:
         items, total = await bookings.bookings_of(permanence_id, uow(), who, limit=limit, offset=offset)
         return BookingPage(items=[BookingOut.of(b) for b in items], total=total, limit=limit, offset=offset)
+
+    @api.get("/bookings/{booking_id}/messages", tags=["bookings"])
+    async def messages_of(booking_id: uuid.UUID, who: Who) -> list[MessageOut]:
+        """The send log of a booking (admins, and coordinators of its permanence's territory)."""
+        require_role(who, Role.ADMIN, Role.COORDINATOR)
+        return [MessageOut.of(m) for m in await bookings.messages_of(booking_id, uow(), who)]
 
     return api
 

@@ -11,9 +11,10 @@ import uuid
 
 from sqlalchemy.exc import IntegrityError
 
-from services.notifications.domain import bookings
+from services.notifications.domain import bookings, messages
 from services.notifications.domain.bookings import AlreadyBooked, Booking, PermanenceFull, Usager
 from services.notifications.domain.commands import Book, RegisterUsager
+from services.notifications.domain.messages import Message, MessageKind, SendingRules
 from services.notifications.domain.model import Permanence
 from services.notifications.service_layer import access
 from services.notifications.service_layer.unit_of_work import NotificationsUnitOfWork
@@ -56,8 +57,11 @@ async def get_usager(usager_id: uuid.UUID, uow: NotificationsUnitOfWork, who: Pr
         return usager
 
 
-async def book(cmd: Book, uow: NotificationsUnitOfWork, who: Principal, now: dt.datetime) -> Booking:
-    """Book the usager, taking one seat of the permanence atomically (``PermanenceFull`` when none is left)."""
+async def book(
+    cmd: Book, uow: NotificationsUnitOfWork, who: Principal, now: dt.datetime, rules: SendingRules
+) -> Booking:
+    """Book the usager, taking one seat of the permanence atomically (``PermanenceFull`` when none is left),
+    and plan its confirmation and reminder in the same transaction."""
     async with uow:
         usager = await uow.usagers.get(cmd.usager_id)
         if usager is None:
@@ -72,6 +76,7 @@ async def book(cmd: Book, uow: NotificationsUnitOfWork, who: Principal, now: dt.
         except IntegrityError:  # booked by a concurrent request since `active` was read
             raise AlreadyBooked() from None
         await uow.usagers.record_booking(usager.booked(now))
+        await uow.messages.add(messages.on_booked(booking, usager.channel(), permanence, rules, now))
         await uow.commit()
     log.info("usager %s booked into permanence %s (booking %s)", usager.id, permanence.id, booking.id)
     return booking
@@ -88,6 +93,7 @@ async def cancel(booking_id: uuid.UUID, uow: NotificationsUnitOfWork, who: Princ
         if cancelled is booking or not await uow.bookings.cancel(cancelled):
             return await uow.bookings.get(booking_id) or booking  # cancelled already
         await uow.permanences.release_seat(booking.permanence_id)
+        await uow.messages.skip_pending(booking.id, MessageKind.REMINDER)
         await uow.commit()
     log.info("booking %s cancelled", booking_id)
     return cancelled
@@ -99,6 +105,15 @@ async def bookings_of(
     async with uow:
         await _permanence(permanence_id, uow, who)
         return await uow.bookings.of_permanence(permanence_id, limit, offset)
+
+
+async def messages_of(booking_id: uuid.UUID, uow: NotificationsUnitOfWork, who: Principal) -> list[Message]:
+    async with uow:
+        booking = await uow.bookings.get(booking_id)
+        if booking is None:
+            raise NotFound(f"no booking {booking_id}")
+        await _permanence(booking.permanence_id, uow, who)
+        return await uow.messages.of_booking(booking_id)
 
 
 async def _permanence(permanence_id: uuid.UUID, uow: NotificationsUnitOfWork, who: Principal) -> Permanence:

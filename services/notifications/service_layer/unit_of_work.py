@@ -4,6 +4,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.notifications.adapters import orm
 from services.notifications.adapters.bookings_repository import BookingRepository, UsagerRepository
+from services.notifications.adapters.messages_repository import MessageRepository
 from services.notifications.adapters.personal_data import PersonalDataCipher
 from services.notifications.adapters.repository import PermanenceRepository
 from shared.unit_of_work import SqlAlchemyUnitOfWork
@@ -13,6 +14,7 @@ class NotificationsUnitOfWork(SqlAlchemyUnitOfWork):
     permanences: PermanenceRepository
     usagers: UsagerRepository
     bookings: BookingRepository
+    messages: MessageRepository
 
     def __init__(
         self,
@@ -27,3 +29,4 @@ class NotificationsUnitOfWork(SqlAlchemyUnitOfWork):
         self.permanences = PermanenceRepository(session)
         self.usagers = UsagerRepository(session, self.cipher)
         self.bookings = BookingRepository(session)
+        self.messages = MessageRepository(session)

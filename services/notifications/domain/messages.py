@@ -1,0 +1,117 @@
+"""The send log: which messages a booking calls for, and when they are due. Pure Python, no I/O.
+
+- booked: a confirmation, due now, and a reminder ``SendingRules.reminder_lead`` before the
+  permanence (``quiet_hours.reminder_due``; none when it would arrive once the permanence has
+  begun, or is past already: the confirmation says it all);
+- moved: a ``moved`` message due now, and a reminder for the new time (the old one is skipped);
+- cancelled with its permanence: a ``cancelled`` message due now (the pending reminder is skipped).
+
+Every due time is out of the territory's quiet hours (``quiet_hours.next_allowed``). A message
+is about one version of the booking (``Booking.version``, raised each time it moves): the send
+log keeps one message per booking, kind and version, so a message can never be planned twice.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+import uuid
+from dataclasses import dataclass, field
+from zoneinfo import ZoneInfo
+
+from services.notifications.domain import quiet_hours
+from services.notifications.domain.bookings import Booking
+from services.notifications.domain.contacts import Channel
+from services.notifications.domain.model import Permanence
+from services.notifications.domain.quiet_hours import QuietHours
+
+
+class MessageKind(enum.StrEnum):
+    CONFIRMATION = "confirmation"
+    REMINDER = "reminder"
+    MOVED = "moved"
+    CANCELLED = "cancelled"
+
+
+class MessageStatus(enum.StrEnum):
+    PENDING = "pending"
+    SENT = "sent"
+    FAILED = "failed"
+    SKIPPED = "skipped"
+
+
+@dataclass(frozen=True)
+class SendingRules:
+    reminder_lead: dt.timedelta = dt.timedelta(days=1)
+    quiet: QuietHours = field(default_factory=QuietHours)
+
+
+@dataclass(frozen=True)
+class Message:
+    """One message to an usager about a booking; it names no phone number nor e-mail address."""
+
+    id: uuid.UUID
+    booking_id: uuid.UUID
+    usager_id: uuid.UUID
+    kind: MessageKind
+    version: int
+    channel: Channel
+    due_at: dt.datetime
+    status: MessageStatus
+    created_at: dt.datetime
+    attempts: int = 0
+    last_error: str | None = None
+    sent_at: dt.datetime | None = None
+
+
+def on_booked(
+    booking: Booking, channel: Channel, permanence: Permanence, rules: SendingRules, now: dt.datetime
+) -> list[Message]:
+    return _with_reminder(
+        _message(booking, MessageKind.CONFIRMATION, channel, permanence, rules, now), permanence, rules
+    )
+
+
+def on_moved(
+    booking: Booking, channel: Channel, permanence: Permanence, rules: SendingRules, now: dt.datetime
+) -> list[Message]:
+    """``booking`` as moved into ``permanence``, its new home."""
+    return _with_reminder(_message(booking, MessageKind.MOVED, channel, permanence, rules, now), permanence, rules)
+
+
+def on_cancelled(
+    booking: Booking, channel: Channel, permanence: Permanence, rules: SendingRules, now: dt.datetime
+) -> list[Message]:
+    """``booking`` cancelled with its permanence."""
+    return [_message(booking, MessageKind.CANCELLED, channel, permanence, rules, now)]
+
+
+def _with_reminder(first: Message, permanence: Permanence, rules: SendingRules) -> list[Message]:
+    due = quiet_hours.reminder_due(permanence.starts_at, rules.reminder_lead, _zone(permanence), rules.quiet)
+    if due is None or due <= first.due_at:
+        return [first]
+    reminder = Message(
+        id=uuid.uuid4(), booking_id=first.booking_id, usager_id=first.usager_id, kind=MessageKind.REMINDER,
+        version=first.version, channel=first.channel, due_at=due.astimezone(dt.UTC), status=MessageStatus.PENDING,
+        created_at=first.created_at,
+    )  # fmt: skip
+    return [first, reminder]
+
+
+def _message(
+    booking: Booking,
+    kind: MessageKind,
+    channel: Channel,
+    permanence: Permanence,
+    rules: SendingRules,
+    now: dt.datetime,
+) -> Message:
+    due = quiet_hours.next_allowed(now, _zone(permanence), rules.quiet).astimezone(dt.UTC)
+    return Message(
+        id=uuid.uuid4(), booking_id=booking.id, usager_id=booking.usager_id, kind=kind, version=booking.version,
+        channel=channel, due_at=due, status=MessageStatus.PENDING, created_at=now,
+    )  # fmt: skip
+
+
+def _zone(permanence: Permanence) -> ZoneInfo:
+    return ZoneInfo(permanence.time_zone)
