@@ -92,7 +92,7 @@ async def test_booking_then_cancelling_gives_the_seat_back_and_cancelling_twice_
         "/bookings", json={"usager_id": first["id"], "permanence_id": str(atelier.permanence_id)}, headers=ADMIN
     )
     assert booked.status_code == 201, booked.text
-    assert booked.json()["status"] == "booked"
+    assert (booked.json()["status"], booked.json()["version"], booked.json()["cancel_reason"]) == ("booked", 1, None)
     full = await api.post(
         "/bookings", json={"usager_id": second["id"], "permanence_id": str(atelier.permanence_id)}, headers=ADMIN
     )

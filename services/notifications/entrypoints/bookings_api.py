@@ -71,12 +71,14 @@ class BookingOut(BaseModel):
     status: str
     created_at: dt.datetime
     cancelled_at: dt.datetime | None
+    cancel_reason: str | None = Field(description="why, when scheduling cancelled its permanence")
+    version: int = Field(description="1, then one more each time its permanence moved")
 
     @classmethod
     def of(cls, b: Booking) -> "BookingOut":
         return cls(
             id=b.id, usager_id=b.usager_id, permanence_id=b.permanence_id, status=b.status.value,
-            created_at=b.created_at, cancelled_at=b.cancelled_at,
+            created_at=b.created_at, cancelled_at=b.cancelled_at, cancel_reason=b.cancel_reason, version=b.version,
         )  # fmt: skip
 
 
