@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import os
 import subprocess
@@ -14,7 +15,7 @@ from pathlib import Path
 import nats
 import pytest
 from nats.aio.client import Client as NATS
-from nats.js.errors import NotFoundError
+from nats.js.errors import NotFoundError, ServerError
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -61,7 +62,16 @@ async def nc(nats_url: str) -> AsyncIterator[NATS]:
     for spec in STREAMS:
         with contextlib.suppress(NotFoundError):
             await js.delete_stream(spec.name)
-    await ensure_streams(js, duplicate_window_s=120)
+    # nats-server removes a deleted stream's files in the background: re-creating it at once
+    # now and then fails with "error creating store for stream" (10049) until they are gone.
+    for attempt in range(20):
+        try:
+            await ensure_streams(js, duplicate_window_s=120)
+            break
+        except ServerError:
+            if attempt == 19:
+                raise
+            await asyncio.sleep(0.1)
     try:
         yield client
     finally:
