@@ -10,6 +10,7 @@ from shared.settings import ServiceSettings
 # Development keys only: refused when ENVIRONMENT=production (like the default AUTH_SECRET).
 DEV_ENCRYPTION_KEY = "ZGV2LW9ubHktdG91cm5lZXMtZmVybmV0LWtleS0wMDA="
 DEV_LOOKUP_KEY = "dev-only-tournees-lookup-key-0123456789"
+DEV_TWILIO_AUTH_TOKEN = "dev-only-tournees-twilio-auth-token"  # noqa: S105 - refused in production, below
 
 
 class NotificationsSettings(ServiceSettings):
@@ -21,6 +22,13 @@ class NotificationsSettings(ServiceSettings):
     decrypt (rotation: put the new key first, re-encrypt, then drop the old one)."""
     lookup_key: SecretStr = SecretStr(DEV_LOOKUP_KEY)
     """Key of the hash that finds an usager by phone number (32+ characters)."""
+
+    twilio_auth_token: SecretStr = SecretStr(DEV_TWILIO_AUTH_TOKEN)
+    """Twilio account's auth token: it signs Twilio's webhooks (``X-Twilio-Signature``)."""
+    public_base_url: str = "http://127.0.0.1:8003"
+    """The URL Twilio calls this service at (``https://tournees.example.fr``). Webhook signatures are
+    over the URL as Twilio sees it, so they are checked against this + the path, not against the
+    request's Host and scheme: behind a TLS-terminating proxy those are not what Twilio called."""
 
     quiet_start: dt.time = dt.time(20, 0)
     """Local time from which no message is sent to usagers (``QUIET_START``, "20:00")."""
@@ -40,7 +48,9 @@ class NotificationsSettings(ServiceSettings):
     @model_validator(mode="after")
     def _refuse_development_keys(self) -> "NotificationsSettings":
         if self.environment == "production" and (
-            DEV_ENCRYPTION_KEY in self.encryption_key_list or self.lookup_key.get_secret_value() == DEV_LOOKUP_KEY
+            DEV_ENCRYPTION_KEY in self.encryption_key_list
+            or self.lookup_key.get_secret_value() == DEV_LOOKUP_KEY
+            or self.twilio_auth_token.get_secret_value() == DEV_TWILIO_AUTH_TOKEN
         ):
-            raise ValueError("ENCRYPTION_KEYS and LOOKUP_KEY must be set to real keys in production")
+            raise ValueError("ENCRYPTION_KEYS, LOOKUP_KEY and TWILIO_AUTH_TOKEN must be set to real keys in production")
         return self

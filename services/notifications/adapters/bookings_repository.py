@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from typing import Any
 
@@ -37,6 +38,8 @@ class UsagerRepository:
                 territory=usager.territory,
                 created_at=usager.created_at,
                 last_booking_at=usager.last_booking_at,
+                sms_opted_out=usager.sms_opted_out,
+                opted_out_at=usager.opted_out_at,
             )
         )
 
@@ -47,6 +50,19 @@ class UsagerRepository:
     async def record_booking(self, usager: Usager) -> None:
         await self.session.execute(
             update(usagers).where(usagers.c.id == usager.id).values(last_booking_at=usager.last_booking_at)
+        )
+
+    async def with_phone(self, e164: str) -> uuid.UUID | None:
+        """The usager with that phone number (E.164), found by its lookup hash (never decrypted)."""
+        query = select(usagers.c.id).where(usagers.c.phone_hash == self.cipher.lookup_hash(e164)).limit(1)
+        found: uuid.UUID | None = (await self.session.execute(query)).scalar()
+        return found
+
+    async def set_sms_opt_out(self, usager_id: uuid.UUID, opted_out: bool, now: dt.datetime) -> None:
+        await self.session.execute(
+            update(usagers)
+            .where(usagers.c.id == usager_id)
+            .values(sms_opted_out=opted_out, opted_out_at=now if opted_out else None)
         )
 
     def _encrypt(self, value: str | None) -> str | None:
@@ -68,6 +84,8 @@ class UsagerRepository:
             territory=row["territory"],
             created_at=row["created_at"],
             last_booking_at=row["last_booking_at"],
+            sms_opted_out=row["sms_opted_out"],
+            opted_out_at=row["opted_out_at"],
         )
 
 

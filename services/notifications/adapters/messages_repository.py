@@ -39,6 +39,28 @@ class MessageRepository:
             .values(status=MessageStatus.SKIPPED.value)
         )
 
+    async def skip_pending_sms_of(self, usager_id: uuid.UUID, reason: str) -> int:
+        """The usager's SMS not sent yet will not be, ``reason`` recorded in ``last_error``; how many."""
+        result = await self.session.execute(
+            update(messages)
+            .where(
+                messages.c.usager_id == usager_id,
+                messages.c.channel == "sms",
+                messages.c.status == MessageStatus.PENDING.value,
+            )
+            .values(status=MessageStatus.SKIPPED.value, last_error=reason)
+        )
+        return int(result.rowcount)  # type: ignore[attr-defined]
+
+    async def record_delivery(self, provider_sid: str, delivery_status: str, error_code: str | None) -> bool:
+        """Record Twilio's delivery status on the message it sent under that sid; False when none has it."""
+        result = await self.session.execute(
+            update(messages)
+            .where(messages.c.provider_sid == provider_sid)
+            .values(delivery_status=delivery_status, delivery_error_code=error_code)
+        )
+        return bool(result.rowcount)  # type: ignore[attr-defined]
+
     async def of_booking(self, booking_id: uuid.UUID) -> list[Message]:
         query = (
             select(messages)

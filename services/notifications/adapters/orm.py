@@ -12,6 +12,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     Uuid,
+    false,
     text,
 )
 
@@ -53,6 +54,9 @@ usagers = Table(
     Column("territory", String(100), nullable=False, index=True),
     Column("created_at", UtcDateTime(), nullable=False),
     Column("last_booking_at", UtcDateTime(), nullable=True),
+    # Replied STOP (or ARRÊT …) to an SMS: no SMS is sent to them until they reply START.
+    Column("sms_opted_out", Boolean, nullable=False, server_default=false()),
+    Column("opted_out_at", UtcDateTime(), nullable=True),
 )
 
 bookings = Table(
@@ -92,8 +96,13 @@ messages = Table(
     Column("last_error", String(500), nullable=True),
     Column("created_at", UtcDateTime(), nullable=False),
     Column("sent_at", UtcDateTime(), nullable=True),
+    # Twilio's sid of the sent SMS, and the delivery status its status callback last reported.
+    Column("provider_sid", String(64), nullable=True),
+    Column("delivery_status", String(20), nullable=True),
+    Column("delivery_error_code", String(10), nullable=True),
     # The send log (an outbox of messages to usagers): a message is planned once per booking, kind and version.
     UniqueConstraint("booking_id", "kind", "version", name="uq_messages_booking_kind_version"),
+    UniqueConstraint("provider_sid", name="uq_messages_provider_sid"),
     Index("ix_messages_status_due_at", "status", "due_at"),
 )
 

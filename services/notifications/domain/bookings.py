@@ -72,6 +72,9 @@ class Usager:
     territory: str
     created_at: dt.datetime
     last_booking_at: dt.datetime | None = None
+    sms_opted_out: bool = False
+    """Replied STOP to an SMS (``sms_replies``): no SMS goes to them until they reply START."""
+    opted_out_at: dt.datetime | None = None
 
     @classmethod
     def register(

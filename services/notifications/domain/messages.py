@@ -62,6 +62,11 @@ class Message:
     attempts: int = 0
     last_error: str | None = None
     sent_at: dt.datetime | None = None
+    provider_sid: str | None = None
+    """Twilio's sid of the sent SMS; its status callbacks name the message by it."""
+    delivery_status: str | None = None
+    """As Twilio's last status callback reported it ("delivered", "undelivered" …)."""
+    delivery_error_code: str | None = None
 
 
 def on_booked(

@@ -104,6 +104,8 @@ class MessageOut(BaseModel):
     last_error: str | None
     created_at: dt.datetime
     sent_at: dt.datetime | None
+    delivery_status: str | None = Field(description="as Twilio last reported it, for an SMS")
+    delivery_error_code: str | None
 
     @classmethod
     def of(cls, m: Message) -> "MessageOut":

@@ -1,0 +1,76 @@
+"""Twilio's webhooks: an usager's SMS reply (inbound) and the delivery status of a sent SMS (status).
+
+Twilio cannot send a bearer token: each request is authenticated by its ``X-Twilio-Signature``
+(HMAC-SHA1 of the URL and the form parameters under the account's auth token), checked here with
+the SDK's ``RequestValidator``; a missing or wrong signature is 403 and changes nothing. Answers
+never repeat a phone number.
+"""
+
+import datetime as dt
+from collections.abc import Callable
+from typing import Annotated
+from urllib.parse import parse_qsl
+
+from fastapi import APIRouter, Depends, HTTPException, Request, Response, status
+from twilio.request_validator import RequestValidator
+
+from services.notifications.service_layer import twilio_webhooks
+from services.notifications.service_layer.unit_of_work import NotificationsUnitOfWork
+
+EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response/>'
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def router(
+    uow: Callable[[], NotificationsUnitOfWork],
+    auth_token: str,
+    public_base_url: str,
+    clock: Callable[[], dt.datetime] = _now,
+) -> APIRouter:
+    api = APIRouter(prefix="/webhooks/twilio", tags=["webhooks"])
+    validator = RequestValidator(auth_token)
+    base = public_base_url.rstrip("/")
+
+    async def signed_form(request: Request) -> dict[str, str]:
+        """The form Twilio sent, once its signature checks out; 403 otherwise.
+
+        The signature is over the URL as Twilio called it: ``public_base_url`` + the path, not the
+        request's Host or scheme, which a TLS-terminating proxy rewrites (and a client could forge).
+        """
+        form = dict(parse_qsl((await request.body()).decode(), keep_blank_values=True))
+        url = base + request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        signature = request.headers.get("X-Twilio-Signature", "")
+        if not signature or not validator.validate(url, form, signature):
+            raise HTTPException(status.HTTP_403_FORBIDDEN, "invalid Twilio signature")
+        return form
+
+    Form = Annotated[dict[str, str], Depends(signed_form)]
+
+    @api.post("/inbound", response_class=Response)
+    async def inbound(form: Form) -> Response:
+        """An usager's SMS reply. No bearer token: the ``X-Twilio-Signature`` is the authentication.
+
+        STOP, ARRÊT … opt the usager out of SMS at once (their pending SMS are skipped); START, UNSTOP,
+        YES opt them back in; anything else is ignored. The answer is an empty TwiML: Twilio sends its
+        own STOP confirmation.
+        """
+        await twilio_webhooks.sms_reply(form.get("From", ""), form.get("Body", ""), uow(), clock())
+        return Response(EMPTY_TWIML, media_type="text/xml")
+
+    @api.post("/status", status_code=status.HTTP_200_OK, response_class=Response)
+    async def delivery_status(form: Form) -> Response:
+        """A sent SMS's delivery status. No bearer token: the ``X-Twilio-Signature`` is the authentication.
+
+        Recorded on the message with that ``MessageSid``; an unknown sid is logged and answered 200 all
+        the same, so that Twilio does not retry it forever.
+        """
+        sid, message_status = form.get("MessageSid", ""), form.get("MessageStatus", "")
+        if not sid or not message_status:
+            raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "MessageSid and MessageStatus are required")
+        await twilio_webhooks.delivery_status(sid, message_status, form.get("ErrorCode") or None, uow())
+        return Response(status_code=status.HTTP_200_OK)
+
+    return api

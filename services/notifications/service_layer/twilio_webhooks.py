@@ -1,0 +1,48 @@
+"""What Twilio tells us: an usager's SMS reply (STOP, START …) and the delivery status of a sent SMS.
+
+Log lines name usagers by id and messages by sid: never a phone number, nor the text of a reply.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+
+from services.notifications.domain.contacts import InvalidContact, parse_phone
+from services.notifications.domain.sms_replies import OPT_OUT_REASON, SmsRequest, sms_request
+from services.notifications.service_layer.unit_of_work import NotificationsUnitOfWork
+
+log = logging.getLogger(__name__)
+
+
+async def sms_reply(sender: str, body: str, uow: NotificationsUnitOfWork, now: dt.datetime) -> None:
+    """STOP opts the usager out at once and skips their pending SMS; START opts them back in; else nothing."""
+    request = sms_request(body)
+    if request is None:
+        return
+    try:
+        e164 = parse_phone(sender, "FR", field="From").e164
+    except InvalidContact:
+        log.info("SMS reply from a number that is not a phone number: ignored")
+        return
+    async with uow:
+        usager_id = await uow.usagers.with_phone(e164)
+        if usager_id is None:
+            log.info("SMS %s from a number no usager has: ignored", request.value)
+            return
+        opted_out = request is SmsRequest.OPT_OUT
+        await uow.usagers.set_sms_opt_out(usager_id, opted_out, now)
+        skipped = await uow.messages.skip_pending_sms_of(usager_id, OPT_OUT_REASON) if opted_out else 0
+        await uow.commit()
+    log.info("usager %s: %s (%d pending SMS skipped)", usager_id, request.value, skipped)
+
+
+async def delivery_status(sid: str, status: str, error_code: str | None, uow: NotificationsUnitOfWork) -> None:
+    """Record the status on the message sent under ``sid``; an unknown sid is only logged."""
+    async with uow:
+        found = await uow.messages.record_delivery(sid, status, error_code)
+        await uow.commit()
+    if found:
+        log.info("message %s: %s%s", sid, status, f" (error {error_code})" if error_code else "")
+    else:
+        log.warning("status %s for message sid %s, which no message has: ignored", status, sid)
