@@ -1,0 +1,228 @@
+"""Twilio's webhooks into notifications, on SQLite and Postgres: requests signed exactly as Twilio signs them
+(``RequestValidator.compute_signature`` over the public URL and the form), STOP/START and delivery statuses."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+import pytest
+from pydantic import SecretStr
+from sqlalchemy import select, update
+from twilio.request_validator import RequestValidator
+
+from services.notifications.adapters.orm import messages, usagers
+from services.notifications.bootstrap import Notifications, bootstrap
+from services.notifications.settings import NotificationsSettings
+from tests.integration.bookings_stack import ADMIN, SECRET, planned, published, registered
+
+TOKEN = "twilio-tests-auth-token-0123456789"
+PUBLIC = "https://tournees.example.fr"
+INBOUND, STATUS = "/webhooks/twilio/inbound", "/webhooks/twilio/status"
+PHONE, E164 = "06 12 34 56 78", "+33612345678"
+
+
+@pytest.fixture
+async def notifications(database, nats_url, nc, tmp_path) -> AsyncIterator[Notifications]:
+    settings = NotificationsSettings(
+        nats_url=nats_url,
+        data_dir=tmp_path,
+        database_url=database.url,
+        database_schema=database.schema,
+        auth_secret=SECRET,
+        relay_interval_s=0.05,
+        twilio_auth_token=SecretStr(TOKEN),
+        public_base_url=PUBLIC,
+    )
+    service = bootstrap(settings)
+    await service.runtime.start()
+    try:
+        yield service
+    finally:
+        await service.runtime.stop()
+
+
+@pytest.fixture
+async def api(notifications) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=notifications.app)
+    # The Host Twilio's requests reach us with (behind the proxy) is not the public URL they are signed over.
+    async with httpx.AsyncClient(transport=transport, base_url="http://notifications:8003") as client:
+        yield client
+
+
+def signed(path: str, params: dict[str, str], *, url: str | None = None, token: str = TOKEN) -> dict[str, str]:
+    signature = RequestValidator(token).compute_signature(url or PUBLIC + path, params)
+    return {"X-Twilio-Signature": signature}
+
+
+async def twilio(api: httpx.AsyncClient, path: str, params: dict[str, str], **signing: Any) -> httpx.Response:
+    return await api.post(path, data=params, headers=signed(path, params, **signing))
+
+
+def reply(body: str, sender: str = E164) -> dict[str, str]:
+    return {"MessageSid": "SM" + uuid.uuid4().hex, "AccountSid": "AC" + "0" * 32, "From": sender,
+            "To": "+33700000000", "Body": body, "NumMedia": "0"}  # fmt: skip
+
+
+async def booked_usager(api: httpx.AsyncClient, nc) -> tuple[dict[str, Any], dict[str, Any]]:
+    permanence = planned()
+    await published(nc, api, permanence)
+    usager = await registered(api, phone=PHONE)
+    body = {"usager_id": usager["id"], "permanence_id": str(permanence.permanence_id)}
+    booking = await api.post("/bookings", json=body, headers=ADMIN)
+    assert booking.status_code == 201, booking.text
+    return usager, booking.json()
+
+
+async def state(notifications: Notifications, usager_id: str) -> tuple[bool, list[str]]:
+    async with notifications.runtime.sessions() as session:
+        opted_out = await session.scalar(select(usagers.c.sms_opted_out).where(usagers.c.id == uuid.UUID(usager_id)))
+        statuses = (
+            await session.scalars(
+                select(messages.c.status).where(messages.c.usager_id == uuid.UUID(usager_id)).order_by(messages.c.kind)
+            )
+        ).all()
+    return bool(opted_out), list(statuses)
+
+
+@pytest.mark.parametrize("body", ["STOP", "Arrêt ", " stop.", "arret!", "Unsubscribe"])
+async def test_a_stop_opts_the_usager_out_and_skips_their_pending_sms(api, nc, notifications, body, caplog):
+    caplog.set_level(logging.DEBUG)
+    usager, booking = await booked_usager(api, nc)
+    assert await state(notifications, usager["id"]) == (False, ["pending", "pending"])
+
+    answer = await twilio(api, INBOUND, reply(body))
+    assert answer.status_code == 200, answer.text
+    assert answer.headers["content-type"].startswith("text/xml")
+    assert answer.text.endswith("<Response/>")
+    assert await state(notifications, usager["id"]) == (True, ["skipped", "skipped"])
+    log = (await api.get(f"/bookings/{booking['id']}/messages", headers=ADMIN)).json()
+    assert all("STOP" in m["last_error"] for m in log)
+    for clear in (E164, PHONE, "612345678"):
+        assert clear not in caplog.text
+        assert clear not in answer.text
+
+
+async def test_start_opts_the_usager_back_in(api, nc, notifications):
+    usager, _ = await booked_usager(api, nc)
+    assert (await twilio(api, INBOUND, reply("STOP"))).status_code == 200
+    assert (await twilio(api, INBOUND, reply("start"))).status_code == 200
+    opted_out, _ = await state(notifications, usager["id"])
+    assert not opted_out
+    async with notifications.runtime.sessions() as session:
+        opted_out_at = await session.scalar(
+            select(usagers.c.opted_out_at).where(usagers.c.id == uuid.UUID(usager["id"]))
+        )
+    assert opted_out_at is None
+
+
+@pytest.mark.parametrize("body", ["Merci", "stop les rappels svp", "", "OUI"])
+async def test_other_replies_change_nothing(api, nc, notifications, body):
+    usager, _ = await booked_usager(api, nc)
+    answer = await twilio(api, INBOUND, reply(body))
+    assert answer.status_code == 200
+    assert await state(notifications, usager["id"]) == (False, ["pending", "pending"])
+
+
+async def test_a_stop_from_a_number_no_usager_has_is_answered_and_changes_nothing(api, nc, notifications):
+    usager, _ = await booked_usager(api, nc)
+    assert (await twilio(api, INBOUND, reply("STOP", sender="+33698765432"))).status_code == 200
+    assert (await twilio(api, INBOUND, reply("STOP", sender="not a number"))).status_code == 200
+    assert await state(notifications, usager["id"]) == (False, ["pending", "pending"])
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        pytest.param({}, id="missing"),
+        pytest.param({"X-Twilio-Signature": ""}, id="empty"),
+        pytest.param({"X-Twilio-Signature": "bm90IGEgc2lnbmF0dXJlIGF0IGFsbA=="}, id="forged"),
+        pytest.param(signed(INBOUND, reply("STOP"), token="another-account-token"), id="other-token"),
+        pytest.param(signed(INBOUND, reply("STOP"), url=PUBLIC + STATUS), id="other-url"),
+        pytest.param(signed(INBOUND, reply("STOP"), url="http://notifications:8003" + INBOUND), id="request-host"),
+    ],
+)
+async def test_an_unsigned_or_badly_signed_request_is_403_and_changes_nothing(api, nc, notifications, headers):
+    usager, _ = await booked_usager(api, nc)
+    params = reply("STOP")
+    answer = await api.post(INBOUND, data=params, headers=headers)
+    assert answer.status_code == 403
+    assert E164 not in answer.text
+    assert await state(notifications, usager["id"]) == (False, ["pending", "pending"])
+
+
+async def test_a_signature_over_other_parameters_is_403(api, nc, notifications):
+    usager, _ = await booked_usager(api, nc)
+    headers = signed(INBOUND, reply("Merci"))
+    assert (await api.post(INBOUND, data=reply("STOP"), headers=headers)).status_code == 403
+    assert await state(notifications, usager["id"]) == (False, ["pending", "pending"])
+
+
+async def test_a_status_callback_records_the_delivery_on_the_message_with_that_sid(api, nc, notifications, caplog):
+    caplog.set_level(logging.DEBUG)
+    _, booking = await booked_usager(api, nc)
+    sid = "SM" + uuid.uuid4().hex
+    async with notifications.runtime.sessions() as session:
+        confirmation = await session.scalar(
+            select(messages.c.id).where(
+                messages.c.booking_id == uuid.UUID(booking["id"]), messages.c.kind == "confirmation"
+            )
+        )
+        await session.execute(update(messages).where(messages.c.id == confirmation).values(provider_sid=sid))
+        await session.commit()
+
+    params = {
+        "MessageSid": sid,
+        "MessageStatus": "undelivered",
+        "ErrorCode": "30003",
+        "To": E164,
+        "From": "+33700000000",
+    }
+    answer = await twilio(api, STATUS, params)
+    assert answer.status_code == 200, answer.text
+    log = {m["kind"]: m for m in (await api.get(f"/bookings/{booking['id']}/messages", headers=ADMIN)).json()}
+    assert (log["confirmation"]["delivery_status"], log["confirmation"]["delivery_error_code"]) == (
+        "undelivered",
+        "30003",
+    )
+    assert log["reminder"]["delivery_status"] is None
+
+    delivered = {"MessageSid": sid, "MessageStatus": "delivered", "To": E164}
+    assert (await twilio(api, STATUS, delivered)).status_code == 200
+    log = {m["kind"]: m for m in (await api.get(f"/bookings/{booking['id']}/messages", headers=ADMIN)).json()}
+    assert (log["confirmation"]["delivery_status"], log["confirmation"]["delivery_error_code"]) == ("delivered", None)
+    assert E164 not in caplog.text
+
+
+async def test_a_status_for_an_unknown_sid_is_200_and_logged_without_the_number(api, caplog):
+    caplog.set_level(logging.DEBUG)
+    sid = "SM" + uuid.uuid4().hex
+    answer = await twilio(api, STATUS, {"MessageSid": sid, "MessageStatus": "delivered", "To": E164})
+    assert answer.status_code == 200
+    assert sid in caplog.text
+    assert E164 not in caplog.text
+    assert E164 not in answer.text
+
+
+async def test_a_badly_signed_status_callback_is_403_and_changes_nothing(api, nc, notifications):
+    _, booking = await booked_usager(api, nc)
+    sid = "SM" + uuid.uuid4().hex
+    async with notifications.runtime.sessions() as session:
+        await session.execute(
+            update(messages).where(messages.c.booking_id == uuid.UUID(booking["id"])).values(provider_sid=None)
+        )
+        confirmation = await session.scalar(
+            select(messages.c.id).where(
+                messages.c.booking_id == uuid.UUID(booking["id"]), messages.c.kind == "confirmation"
+            )
+        )
+        await session.execute(update(messages).where(messages.c.id == confirmation).values(provider_sid=sid))
+        await session.commit()
+    params = {"MessageSid": sid, "MessageStatus": "delivered"}
+    for headers in ({}, signed(STATUS, params, url=PUBLIC + INBOUND), signed(STATUS, params, token="another-token")):
+        assert (await api.post(STATUS, data=params, headers=headers)).status_code == 403
+    log = (await api.get(f"/bookings/{booking['id']}/messages", headers=ADMIN)).json()
+    assert [m["delivery_status"] for m in log] == [None, None]
