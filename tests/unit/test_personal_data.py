@@ -69,7 +69,11 @@ def test_production_refuses_the_development_keys_and_takes_real_ones():
     with pytest.raises(ValidationError, match="ENCRYPTION_KEYS"):
         NotificationsSettings(**real)
     new, old = PersonalDataCipher.new_key(), PersonalDataCipher.new_key()
-    settings = NotificationsSettings(**real, encryption_keys=f"{new}, {old}", lookup_key="l" * 40)
+    with pytest.raises(ValidationError, match="TWILIO_AUTH_TOKEN"):
+        NotificationsSettings(**real, encryption_keys=new, lookup_key="l" * 40)
+    settings = NotificationsSettings(
+        **real, encryption_keys=f"{new}, {old}", lookup_key="l" * 40, twilio_auth_token="a-real-twilio-token"
+    )
     assert settings.encryption_key_list == [new, old]
     cipher = PersonalDataCipher(settings.encryption_key_list, settings.lookup_key.get_secret_value())
     assert cipher.decrypt(PersonalDataCipher([old], "l" * 40).encrypt(PHONE)) == PHONE
