@@ -4,10 +4,20 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from dataclasses import replace
 
-from services.notifications.domain.bookings import Booking, BookingStatus
-from services.notifications.domain.messages import MessageKind, SendingRules, on_booked, on_cancelled, on_moved
+from services.notifications.domain.bookings import Booking, BookingStatus, Usager
+from services.notifications.domain.messages import (
+    MessageKind,
+    MessageStatus,
+    SendingRules,
+    on_booked,
+    on_cancelled,
+    on_moved,
+    respecting_opt_out,
+)
 from services.notifications.domain.model import Permanence
+from services.notifications.domain.sms_replies import OPT_OUT_REASON
 
 PARIS = "Europe/Paris"
 RULES = SendingRules()
@@ -84,3 +94,30 @@ def test_a_cancelled_booking_does_not_move_and_a_cancelled_permanence_sends_one_
     assert cancelled.cancel_reason == "lieu fermé"
     assert cancelled.moved_to(uuid.uuid4()) is cancelled
     assert [m.kind for m in on_cancelled(cancelled, "sms", p, RULES, now)] == [MessageKind.CANCELLED]
+
+
+def usager(*, phone: str | None, email: str | None, opted_out: bool) -> Usager:
+    registered = Usager.register(
+        id=uuid.uuid4(), name="Odette", phone=phone, email=email, preferred_channel="sms", consent=True,
+        territory="dep:61", now=utc(2026, 11, 1, 9),
+    )  # fmt: skip
+    return replace(registered, sms_opted_out=opted_out)
+
+
+def test_an_usager_who_replied_stop_gets_no_sms_their_messages_stay_in_the_log_skipped():
+    now = utc(2026, 11, 30, 10)
+    p = permanence(utc(2026, 12, 3, 13))
+    odette = usager(phone="06 12 34 56 78", email=None, opted_out=True)
+    planned = respecting_opt_out(on_booked(booking(p, now), odette.channel(), p, RULES, now), odette)
+    assert [(m.channel, m.status, m.last_error) for m in planned] == [
+        ("sms", MessageStatus.SKIPPED, OPT_OUT_REASON)
+    ] * 2
+    still = usager(phone="06 12 34 56 78", email=None, opted_out=False)
+    planned = respecting_opt_out(on_booked(booking(p, now), still.channel(), p, RULES, now), still)
+    assert {m.status for m in planned} == {MessageStatus.PENDING}
+
+
+def test_an_usager_who_replied_stop_and_has_an_email_is_written_to_instead():
+    odette = usager(phone="06 12 34 56 78", email="odette@example.fr", opted_out=True)
+    assert odette.channel() == "email"
+    assert usager(phone="06 12 34 56 78", email="odette@example.fr", opted_out=False).channel() == "sms"

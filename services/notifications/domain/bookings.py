@@ -112,7 +112,10 @@ class Usager:
         return usager
 
     def channel(self) -> Channel:
-        """The channel their messages go by (``contacts.choose_channel``)."""
+        """The channel their messages go by (``contacts.choose_channel``); e-mail, when they have one,
+        once they replied STOP to an SMS."""
+        if self.sms_opted_out and self.email is not None:
+            return "email"
         return choose_channel(self.phone, self.email, self.preferred_channel)
 
     def booked(self, now: dt.datetime) -> Usager:

@@ -16,14 +16,15 @@ from __future__ import annotations
 import datetime as dt
 import enum
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from zoneinfo import ZoneInfo
 
 from services.notifications.domain import quiet_hours
-from services.notifications.domain.bookings import Booking
+from services.notifications.domain.bookings import Booking, Usager
 from services.notifications.domain.contacts import Channel
 from services.notifications.domain.model import Permanence
 from services.notifications.domain.quiet_hours import QuietHours
+from services.notifications.domain.sms_replies import OPT_OUT_REASON
 
 
 class MessageKind(enum.StrEnum):
@@ -44,6 +45,14 @@ class MessageStatus(enum.StrEnum):
 class SendingRules:
     reminder_lead: dt.timedelta = dt.timedelta(days=1)
     quiet: QuietHours = field(default_factory=QuietHours)
+
+
+def respecting_opt_out(planned: list[Message], usager: Usager) -> list[Message]:
+    """An usager who replied STOP gets no SMS: their SMS stay in the log, skipped, with why."""
+    if not usager.sms_opted_out:
+        return planned
+    skipped = MessageStatus.SKIPPED
+    return [replace(m, status=skipped, last_error=OPT_OUT_REASON) if m.channel == "sms" else m for m in planned]
 
 
 @dataclass(frozen=True)

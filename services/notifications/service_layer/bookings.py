@@ -76,7 +76,8 @@ async def book(
         except IntegrityError:  # booked by a concurrent request since `active` was read
             raise AlreadyBooked() from None
         await uow.usagers.record_booking(usager.booked(now))
-        await uow.messages.add(messages.on_booked(booking, usager.channel(), permanence, rules, now))
+        planned = messages.on_booked(booking, usager.channel(), permanence, rules, now)
+        await uow.messages.add(messages.respecting_opt_out(planned, usager))
         await uow.commit()
     log.info("usager %s booked into permanence %s (booking %s)", usager.id, permanence.id, booking.id)
     return booking

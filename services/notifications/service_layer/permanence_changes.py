@@ -11,8 +11,7 @@ import datetime as dt
 import logging
 
 from services.notifications.domain import messages
-from services.notifications.domain.bookings import Booking
-from services.notifications.domain.contacts import Channel
+from services.notifications.domain.bookings import Booking, Usager
 from services.notifications.domain.messages import MessageKind, SendingRules
 from services.notifications.domain.model import Permanence
 from services.notifications.service_layer.unit_of_work import NotificationsUnitOfWork
@@ -47,7 +46,9 @@ async def move_permanence(
             moved = booking.moved_to(new.id)
             await uow.bookings.move(moved)
             await uow.messages.skip_pending(booking.id, MessageKind.REMINDER)
-            await uow.messages.add(messages.on_moved(moved, await _channel(moved, uow), new, rules, now))
+            usager = await _usager(moved, uow)
+            planned = messages.on_moved(moved, usager.channel(), new, rules, now)
+            await uow.messages.add(messages.respecting_opt_out(planned, usager))
         await uow.commit()
     log.info("permanence %s moved to %s", old.id, new.id)
 
@@ -80,10 +81,12 @@ async def _cancel(
     if not await uow.bookings.cancel(cancelled):
         return
     await uow.messages.skip_pending(booking.id, MessageKind.REMINDER)
-    await uow.messages.add(messages.on_cancelled(cancelled, await _channel(cancelled, uow), permanence, rules, now))
+    usager = await _usager(cancelled, uow)
+    planned = messages.on_cancelled(cancelled, usager.channel(), permanence, rules, now)
+    await uow.messages.add(messages.respecting_opt_out(planned, usager))
 
 
-async def _channel(booking: Booking, uow: NotificationsUnitOfWork) -> Channel:
+async def _usager(booking: Booking, uow: NotificationsUnitOfWork) -> Usager:
     usager = await uow.usagers.get(booking.usager_id)
     assert usager is not None  # a booking's usager is kept (foreign key)
-    return usager.channel()
+    return usager
