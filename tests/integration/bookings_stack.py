@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 import httpx
@@ -34,22 +35,31 @@ CONSEILLER = bearer(Role.CONSEILLER, subject=str(CONSEILLER_ID))
 OTHER_CONSEILLER = bearer(Role.CONSEILLER, subject=str(uuid.uuid4()))
 
 
-@pytest.fixture
-async def notifications(database, nats_url, nc, tmp_path) -> AsyncIterator[Notifications]:
-    settings = NotificationsSettings(
-        nats_url=nats_url,
-        data_dir=tmp_path,
-        database_url=database.url,
-        database_schema=database.schema,
-        auth_secret=SECRET,
-        relay_interval_s=0.05,
+@asynccontextmanager
+async def running_notifications(database, nats_url: str, tmp_path, **settings: Any) -> AsyncIterator[Notifications]:
+    """Notifications started on the test database and NATS (``settings``: any more of its settings)."""
+    service = bootstrap(
+        NotificationsSettings(
+            nats_url=nats_url,
+            data_dir=tmp_path,
+            database_url=database.url,
+            database_schema=database.schema,
+            auth_secret=SECRET,
+            relay_interval_s=0.05,
+            **settings,
+        )
     )
-    service = bootstrap(settings)
     await service.runtime.start()
     try:
         yield service
     finally:
         await service.runtime.stop()
+
+
+@pytest.fixture
+async def notifications(database, nats_url, nc, tmp_path) -> AsyncIterator[Notifications]:
+    async with running_notifications(database, nats_url, tmp_path) as service:
+        yield service
 
 
 @pytest.fixture

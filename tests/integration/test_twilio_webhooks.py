@@ -15,9 +15,8 @@ from sqlalchemy import select, update
 from twilio.request_validator import RequestValidator
 
 from services.notifications.adapters.orm import messages, usagers
-from services.notifications.bootstrap import Notifications, bootstrap
-from services.notifications.settings import NotificationsSettings
-from tests.integration.bookings_stack import ADMIN, SECRET, planned, published, registered
+from services.notifications.bootstrap import Notifications
+from tests.integration.bookings_stack import ADMIN, planned, published, registered, running_notifications
 
 TOKEN = "twilio-tests-auth-token-0123456789"
 PUBLIC = "https://tournees.example.fr"
@@ -27,22 +26,9 @@ PHONE, E164 = "06 12 34 56 78", "+33612345678"
 
 @pytest.fixture
 async def notifications(database, nats_url, nc, tmp_path) -> AsyncIterator[Notifications]:
-    settings = NotificationsSettings(
-        nats_url=nats_url,
-        data_dir=tmp_path,
-        database_url=database.url,
-        database_schema=database.schema,
-        auth_secret=SECRET,
-        relay_interval_s=0.05,
-        twilio_auth_token=SecretStr(TOKEN),
-        public_base_url=PUBLIC,
-    )
-    service = bootstrap(settings)
-    await service.runtime.start()
-    try:
+    settings = {"twilio_auth_token": SecretStr(TOKEN), "public_base_url": PUBLIC}
+    async with running_notifications(database, nats_url, tmp_path, **settings) as service:
         yield service
-    finally:
-        await service.runtime.stop()
 
 
 @pytest.fixture
