@@ -8,13 +8,26 @@ from fastapi import FastAPI
 
 from services.notifications.adapters import orm
 from services.notifications.adapters.personal_data import PersonalDataCipher
+from services.notifications.adapters.twilio_sms import TwilioSmsGateway, twilio_client
 from services.notifications.entrypoints import api, bookings_api, consumers, twilio_webhooks
+from services.notifications.service_layer.sender import Sender
 from services.notifications.service_layer.unit_of_work import NotificationsUnitOfWork
 from services.notifications.settings import NotificationsSettings
 from shared.auth import authenticator
 from shared.runtime import ServiceRuntime
 
 MIGRATIONS = Path(__file__).parent / "adapters" / "migrations"
+
+
+def sms_gateway(settings: NotificationsSettings) -> TwilioSmsGateway:
+    token = settings.twilio_auth_token.get_secret_value()
+    return TwilioSmsGateway(
+        lambda: twilio_client(settings.twilio_api_url, settings.twilio_account_sid, token, settings.twilio_timeout_s),
+        settings.twilio_from,
+        status_callback=f"{settings.public_base_url.rstrip('/')}{twilio_webhooks.STATUS_PATH}",
+        per_second=settings.sms_per_second,
+        threads=settings.sender_concurrency,
+    )
 
 
 @dataclass(frozen=True)
@@ -29,8 +42,20 @@ def bootstrap(settings: NotificationsSettings | None = None) -> Notifications:
     runtime = ServiceRuntime(settings, outbox=orm.outbox, migrations=MIGRATIONS)
     cipher = PersonalDataCipher(settings.encryption_key_list, settings.lookup_key.get_secret_value())
 
+    sender: Sender | None = None
+
+    def on_commit() -> None:
+        runtime.wake_relay()
+        if sender is not None:
+            sender.wake()
+
     def uow() -> NotificationsUnitOfWork:
-        return NotificationsUnitOfWork(runtime.sessions, cipher, on_commit=runtime.wake_relay)
+        return NotificationsUnitOfWork(runtime.sessions, cipher, on_commit=on_commit)
+
+    if settings.sender_enabled:
+        sender = Sender(uow, sms_gateway(settings), settings.sending_rules.quiet, settings.sender_policy,
+                        cancel_phone=settings.sms_cancel_phone)  # fmt: skip
+        runtime.add_worker(sender.run)
 
     runtime.include(consumers.router(uow, runtime.consumer_policy, settings.sending_rules))
     principal = authenticator(settings.auth_secret)

@@ -5,12 +5,14 @@ from pydantic import SecretStr, model_validator
 
 from services.notifications.domain.messages import SendingRules
 from services.notifications.domain.quiet_hours import QuietHours
+from services.notifications.service_layer.sender import SenderPolicy
 from shared.settings import ServiceSettings
 
 # Development keys only: refused when ENVIRONMENT=production (like the default AUTH_SECRET).
 DEV_ENCRYPTION_KEY = "ZGV2LW9ubHktdG91cm5lZXMtZmVybmV0LWtleS0wMDA="
 DEV_LOOKUP_KEY = "dev-only-tournees-lookup-key-0123456789"
 DEV_TWILIO_AUTH_TOKEN = "dev-only-tournees-twilio-auth-token"  # noqa: S105 - refused in production, below
+DEV_TWILIO_ACCOUNT_SID = "AC" + "0" * 32
 
 
 class NotificationsSettings(ServiceSettings):
@@ -25,6 +27,26 @@ class NotificationsSettings(ServiceSettings):
 
     twilio_auth_token: SecretStr = SecretStr(DEV_TWILIO_AUTH_TOKEN)
     """Twilio account's auth token: it signs Twilio's webhooks (``X-Twilio-Signature``)."""
+    twilio_account_sid: str = DEV_TWILIO_ACCOUNT_SID
+    twilio_api_url: str = "http://127.0.0.1:8030"
+    """Where the Messages API is: ``https://api.twilio.com`` in production, the fake Twilio elsewhere."""
+    twilio_from: str = "+33700000000"
+    """The number SMS go from (E.164); usagers reply STOP or ANNULER to it."""
+    twilio_timeout_s: float = 15.0
+    sms_per_second: float = 10.0
+    """At most this many SMS a second from ``TWILIO_FROM``, per replica of the service."""
+    sms_cancel_phone: str | None = None
+    """A short number to call to cancel, written in the SMS instead of "reply ANNULER"."""
+
+    sender_enabled: bool = True
+    """Whether this replica sends due messages (``false``: API and subscribers only)."""
+    sender_batch: int = 50
+    sender_concurrency: int = 8
+    sender_hold_s: float = 60.0
+    """How long a sender holds the messages it claimed; another replica takes them over after that."""
+    sender_poll_s: float = 1.0
+    sender_max_attempts: int = 12
+
     public_base_url: str = "http://127.0.0.1:8003"
     """The URL Twilio calls this service at (``https://tournees.example.fr``). Webhook signatures are
     over the URL as Twilio sees it, so they are checked against this + the path, not against the
@@ -42,6 +64,17 @@ class NotificationsSettings(ServiceSettings):
         return SendingRules(self.reminder_lead, QuietHours(self.quiet_start, self.quiet_end))
 
     @property
+    def sender_policy(self) -> SenderPolicy:
+        return SenderPolicy(
+            batch=self.sender_batch,
+            concurrency=self.sender_concurrency,
+            hold=dt.timedelta(seconds=self.sender_hold_s),
+            call_timeout=dt.timedelta(seconds=self.twilio_timeout_s),
+            poll_s=self.sender_poll_s,
+            max_attempts=self.sender_max_attempts,
+        )
+
+    @property
     def encryption_key_list(self) -> list[str]:
         return [key.strip() for key in self.encryption_keys.get_secret_value().split(",") if key.strip()]
 
@@ -51,6 +84,10 @@ class NotificationsSettings(ServiceSettings):
             DEV_ENCRYPTION_KEY in self.encryption_key_list
             or self.lookup_key.get_secret_value() == DEV_LOOKUP_KEY
             or self.twilio_auth_token.get_secret_value() == DEV_TWILIO_AUTH_TOKEN
+            or self.twilio_account_sid == DEV_TWILIO_ACCOUNT_SID
         ):
-            raise ValueError("ENCRYPTION_KEYS, LOOKUP_KEY and TWILIO_AUTH_TOKEN must be set to real keys in production")
+            raise ValueError(
+                "ENCRYPTION_KEYS, LOOKUP_KEY, TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN must be set to real values "
+                "in production"
+            )
         return self

@@ -37,7 +37,8 @@ OTHER_CONSEILLER = bearer(Role.CONSEILLER, subject=str(uuid.uuid4()))
 
 @asynccontextmanager
 async def running_notifications(database, nats_url: str, tmp_path, **settings: Any) -> AsyncIterator[Notifications]:
-    """Notifications started on the test database and NATS (``settings``: any more of its settings)."""
+    """Notifications started on the test database and NATS (``settings``: any more of its settings); its sender
+    only runs when ``sender_enabled=True`` is given (the sender's tests drive it with a clock of their own)."""
     service = bootstrap(
         NotificationsSettings(
             nats_url=nats_url,
@@ -46,7 +47,7 @@ async def running_notifications(database, nats_url: str, tmp_path, **settings: A
             database_schema=database.schema,
             auth_secret=SECRET,
             relay_interval_s=0.05,
-            **settings,
+            **{"sender_enabled": False, **settings},
         )
     )
     await service.runtime.start()

@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import contextlib
-import socket
 import subprocess
 import sys
-import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -16,44 +13,19 @@ from urllib.parse import parse_qsl
 
 import httpx
 import pytest
-import uvicorn
 from fastapi import FastAPI, Request, Response
 from twilio.base.exceptions import TwilioRestException
 from twilio.request_validator import RequestValidator
 from twilio.rest import Client
 
 from services.notifications.adapters.fake_twilio import fake_twilio_app
-from services.notifications.adapters.fake_twilio.sdk import fake_twilio_client
+from services.notifications.adapters.twilio_sms import twilio_client
+from tests.integration.twilio_stack import serving, wait_until
 
 ACCOUNT_SID = "AC" + "1" * 32
 AUTH_TOKEN = "jeton-de-test"
 OUR_NUMBER = "+33757000000"
 USAGER = "+33612345678"
-
-
-@contextlib.contextmanager
-def serving(app: FastAPI) -> Iterator[str]:
-    """``app`` under uvicorn in a thread, on a free port of 127.0.0.1: its base URL."""
-    sock = socket.create_server(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, log_config=None, access_log=False, lifespan="on"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    wait_until(lambda: server.started, timeout_s=10)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
-
-
-def wait_until(check: Callable[[], Any], timeout_s: float = 10.0) -> Any:
-    deadline = time.monotonic() + timeout_s
-    while not (result := check()):
-        if time.monotonic() > deadline:
-            raise AssertionError(f"condition not met within {timeout_s} s")
-        time.sleep(0.02)
-    return result
 
 
 @dataclass
@@ -95,7 +67,7 @@ def fake_url() -> Iterator[str]:
 
 @pytest.fixture
 def client(fake_url: str) -> Client:
-    return fake_twilio_client(fake_url, ACCOUNT_SID, AUTH_TOKEN)
+    return twilio_client(fake_url, ACCOUNT_SID, AUTH_TOKEN)
 
 
 def control(fake_url: str, method: str, path: str, **kwargs: Any) -> Any:
@@ -194,7 +166,7 @@ def test_a_bad_create_raises_twilios_code_through_the_sdk(client, kwargs, code):
 
 def test_wrong_credentials_get_a_401(fake_url):
     with pytest.raises(TwilioRestException) as error:
-        send(fake_twilio_client(fake_url, ACCOUNT_SID, "pas-le-bon"))
+        send(twilio_client(fake_url, ACCOUNT_SID, "pas-le-bon"))
     assert (error.value.status, error.value.code) == (401, 20003)
     response = httpx.get(f"{fake_url}/2010-04-01/Accounts/{ACCOUNT_SID}/Messages.json")
     assert response.status_code == 401
@@ -288,7 +260,7 @@ def test_the_fake_runs_as_a_process_and_prints_its_url():
         assert process.stdout is not None
         url = process.stdout.readline().strip()
         assert url.startswith("http://127.0.0.1:")
-        client = fake_twilio_client(url, ACCOUNT_SID, AUTH_TOKEN)
+        client = twilio_client(url, ACCOUNT_SID, AUTH_TOKEN)
         sid = wait_until(lambda: _try_send(client))
         wait_until(lambda: client.messages(sid).fetch().status == "delivered")
     finally:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from collections.abc import Sequence
 from dataclasses import asdict
+from typing import Any
 
-from sqlalchemy import RowMapping, select, update
+from sqlalchemy import RowMapping, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -60,6 +62,78 @@ class MessageRepository:
             .values(delivery_status=delivery_status, delivery_error_code=error_code)
         )
         return bool(result.rowcount)  # type: ignore[attr-defined]
+
+    async def claim_due(
+        self, now: dt.datetime, hold: dt.timedelta, limit: int, channels: Sequence[str] = ("sms", "email")
+    ) -> list[Message]:
+        """Take up to ``limit`` due messages, oldest first, for ``hold``: no other sender takes them before
+        ``now + hold`` (a sender that dies lets them go then). Each claim counts as an attempt and marks the message
+        in doubt until its outcome is recorded; the messages come back as they were before the claim.
+
+        On Postgres concurrent senders skip each other's rows (``SKIP LOCKED``); on SQLite writers are serialised
+        and the conditions are checked again by the UPDATE itself.
+        """
+        due = (
+            messages.c.status == MessageStatus.PENDING.value,
+            messages.c.channel.in_(channels),
+            messages.c.due_at <= now,
+            or_(messages.c.next_attempt_at.is_(None), messages.c.next_attempt_at <= now),
+        )
+        oldest = select(messages).where(*due).order_by(messages.c.due_at).limit(limit).with_for_update(skip_locked=True)
+        candidates = [_message(row) for row in (await self.session.execute(oldest)).mappings()]
+        if not candidates:
+            return []
+        claimed = await self.session.scalars(
+            update(messages)
+            .where(messages.c.id.in_([m.id for m in candidates]), *due)
+            .values(
+                next_attempt_at=now + hold,
+                attempts=messages.c.attempts + 1,
+                in_doubt_since=func.coalesce(messages.c.in_doubt_since, now),
+            )
+            .returning(messages.c.id)
+        )
+        taken = set(claimed)
+        return [m for m in candidates if m.id in taken]
+
+    async def record_sent(self, message_id: uuid.UUID, now: dt.datetime, provider_sid: str | None) -> None:
+        await self._settle(
+            message_id, status=MessageStatus.SENT.value, sent_at=now, provider_sid=provider_sid, last_error=None
+        )
+
+    async def record_failed(self, message_id: uuid.UUID, reason: str) -> None:
+        await self._settle(message_id, status=MessageStatus.FAILED.value, last_error=reason[:500])
+
+    async def record_skipped(self, message_id: uuid.UUID, reason: str) -> None:
+        await self._settle(message_id, status=MessageStatus.SKIPPED.value, last_error=reason[:500])
+
+    async def retry_later(
+        self, message_id: uuid.UUID, at: dt.datetime, in_doubt_since: dt.datetime | None, reason: str | None
+    ) -> None:
+        """Still pending, tried again from ``at``; ``in_doubt_since`` None when no send of it can have gone out."""
+        await self._settle(message_id, next_attempt_at=at, in_doubt_since=in_doubt_since, last_error=reason)
+
+    async def postpone(self, message_id: uuid.UUID, at: dt.datetime, in_doubt_since: dt.datetime | None) -> None:
+        """Tried again from ``at`` without this claim counting as an attempt (quiet hours)."""
+        await self._settle(
+            message_id, next_attempt_at=at, in_doubt_since=in_doubt_since, attempts=messages.c.attempts - 1
+        )
+
+    async def known_sids(self, usager_id: uuid.UUID) -> set[str]:
+        """The provider sids recorded on the usager's messages."""
+        query = select(messages.c.provider_sid).where(
+            messages.c.usager_id == usager_id, messages.c.provider_sid.is_not(None)
+        )
+        return {sid for sid in (await self.session.scalars(query)) if sid is not None}
+
+    async def _settle(self, message_id: uuid.UUID, **values: Any) -> None:
+        values.setdefault("next_attempt_at", None)
+        values.setdefault("in_doubt_since", None)
+        await self.session.execute(
+            update(messages)
+            .where(messages.c.id == message_id, messages.c.status == MessageStatus.PENDING.value)
+            .values(**values)
+        )
 
     async def of_booking(self, booking_id: uuid.UUID) -> list[Message]:
         query = (

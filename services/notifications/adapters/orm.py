@@ -100,6 +100,10 @@ messages = Table(
     Column("provider_sid", String(64), nullable=True),
     Column("delivery_status", String(20), nullable=True),
     Column("delivery_error_code", String(10), nullable=True),
+    # The sender's bookkeeping: not tried before next_attempt_at (a claim, a backoff, quiet hours); a send whose
+    # answer may have been lost since in_doubt_since.
+    Column("next_attempt_at", UtcDateTime(), nullable=True),
+    Column("in_doubt_since", UtcDateTime(), nullable=True),
     # The send log (an outbox of messages to usagers): a message is planned once per booking, kind and version.
     UniqueConstraint("booking_id", "kind", "version", name="uq_messages_booking_kind_version"),
     UniqueConstraint("provider_sid", name="uq_messages_provider_sid"),

@@ -76,6 +76,12 @@ class Message:
     delivery_status: str | None = None
     """As Twilio's last status callback reported it ("delivered", "undelivered" …)."""
     delivery_error_code: str | None = None
+    next_attempt_at: dt.datetime | None = None
+    """Not tried before then: held by a sender until then (its claim), or waiting after a transient failure or
+    for the end of quiet hours."""
+    in_doubt_since: dt.datetime | None = None
+    """Set when a send may have reached the provider without its answer being recorded (a crash, a timeout): the
+    next attempt first asks the provider what it accepted since then."""
 
 
 def on_booked(

@@ -104,6 +104,8 @@ class MessageOut(BaseModel):
     last_error: str | None
     created_at: dt.datetime
     sent_at: dt.datetime | None
+    next_attempt_at: dt.datetime | None = Field(description="not tried again before then (a retry, quiet hours)")
+    provider_sid: str | None = Field(description="Twilio's sid of the SMS, once accepted")
     delivery_status: str | None = Field(description="as Twilio last reported it, for an SMS")
     delivery_error_code: str | None
 

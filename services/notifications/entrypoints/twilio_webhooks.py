@@ -17,6 +17,9 @@ from twilio.request_validator import RequestValidator
 from services.notifications.service_layer import twilio_webhooks
 from services.notifications.service_layer.unit_of_work import NotificationsUnitOfWork
 
+PREFIX = "/webhooks/twilio"
+STATUS_PATH = f"{PREFIX}/status"
+"""Where Twilio posts a sent SMS's delivery status (the ``StatusCallback`` of each message)."""
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response/>'
 
 
@@ -30,7 +33,7 @@ def router(
     public_base_url: str,
     clock: Callable[[], dt.datetime] = _now,
 ) -> APIRouter:
-    api = APIRouter(prefix="/webhooks/twilio", tags=["webhooks"])
+    api = APIRouter(prefix=PREFIX, tags=["webhooks"])
     validator = RequestValidator(auth_token)
     base = public_base_url.rstrip("/")
 
@@ -60,7 +63,7 @@ def router(
         await twilio_webhooks.sms_reply(form.get("From", ""), form.get("Body", ""), uow(), clock())
         return Response(EMPTY_TWIML, media_type="text/xml")
 
-    @api.post("/status", status_code=status.HTTP_200_OK, response_class=Response)
+    @api.post(STATUS_PATH.removeprefix(PREFIX), status_code=status.HTTP_200_OK, response_class=Response)
     async def delivery_status(form: Form) -> Response:
         """A sent SMS's delivery status. No bearer token: the ``X-Twilio-Signature`` is the authentication.
 

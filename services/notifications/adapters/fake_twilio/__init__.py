@@ -1,7 +1,7 @@
 """A local fake of Twilio's Messages API (contract 2010-04-01), for development, tests and the demo.
 
 Run it: ``python -m services.notifications.adapters.fake_twilio --port 0`` prints its base URL; point the real SDK
-at it with ``fake_twilio_client(base_url, account_sid, auth_token)`` (``sdk.py``).
+at it with ``twilio_client(base_url, account_sid, auth_token)`` (``adapters/twilio_sms.py``).
 
 Where each rule comes from:
 

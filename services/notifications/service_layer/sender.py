@@ -1,0 +1,197 @@
+"""The sender: due messages out of the send log, to Twilio or the mail server, each accepted exactly once.
+
+The send log (``messages``) is the durable schedule: a message is due from ``due_at``; nothing is held in
+memory, so a sender that restarts, or takes over from one that died, catches up on what fell due meanwhile
+(``dispatch.decide`` drops what is late and postpones what would arrive at night).
+
+Exactly once, step by step:
+1. a batch of due messages is *claimed* in one transaction: held for ``hold`` (no other sender takes them),
+   the claim counted as an attempt, each marked *in doubt* since then;
+2. each is sent; the provider's answer is recorded in its own transaction (sent with its sid, failed, or to be
+   retried later, no longer in doubt when the answer says it was not accepted);
+3. a sender killed between 1 and 2 leaves the message in doubt; once its hold is over the next attempt first
+   asks the provider whether it accepted that very text to that number since then (``find_accepted``), and
+   records that message instead of sending a second one.
+A message is only sent while its hold has at least ``call_timeout`` left, so a hold never runs out while its
+send is in flight. E-mails cannot be asked about: one sent again after a crash carries the same ``Message-ID``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+import random
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+
+from services.notifications.adapters.gateways import Accepted, PermanentFailure, SmsGateway, TransientFailure
+from services.notifications.domain import dispatch
+from services.notifications.domain.bookings import Usager
+from services.notifications.domain.dispatch import Backoff, Postpone, Skip
+from services.notifications.domain.messages import Message
+from services.notifications.domain.model import Permanence
+from services.notifications.domain.quiet_hours import QuietHours
+from services.notifications.service_layer.unit_of_work import NotificationsUnitOfWork
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class SenderPolicy:
+    batch: int = 50
+    concurrency: int = 8
+    hold: dt.timedelta = dt.timedelta(seconds=60)
+    call_timeout: dt.timedelta = dt.timedelta(seconds=15)
+    poll_s: float = 1.0
+    max_attempts: int = 12
+    backoff: Backoff = field(default_factory=Backoff)
+    clock_skew: dt.timedelta = dt.timedelta(minutes=5)
+    """How far back of a doubtful attempt to look at the provider's messages (its clock is not ours)."""
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+class Sender:
+    def __init__(
+        self,
+        uow: Callable[[], NotificationsUnitOfWork],
+        sms: SmsGateway,
+        quiet: QuietHours,
+        policy: SenderPolicy | None = None,
+        *,
+        cancel_phone: str | None = None,
+        clock: Callable[[], dt.datetime] = _now,
+        jitter: Callable[[], float] = random.random,
+    ) -> None:
+        self.uow = uow
+        self.sms = sms
+        self.quiet = quiet
+        self.policy = policy or SenderPolicy()
+        self.cancel_phone = cancel_phone
+        self.clock = clock
+        self.jitter = jitter
+        self._woken = asyncio.Event()
+
+    def wake(self) -> None:
+        """Something may have fallen due (a booking's confirmation): look now rather than at the next poll."""
+        self._woken.set()
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Send what falls due until ``stop`` is set."""
+        log.info("sender started: %s messages a batch, %s at a time", self.policy.batch, self.policy.concurrency)
+        while not stop.is_set():
+            self._woken.clear()
+            try:
+                claimed = await self.send_due(stop)
+            except Exception:
+                log.exception("sender: cannot take due messages; trying again")
+                claimed = 0
+            if claimed < self.policy.batch:
+                await _first_of(stop, self._woken, wait_s=self.policy.poll_s)
+
+    async def send_due(self, stop: asyncio.Event | None = None) -> int:
+        """Claim one batch of due messages and deliver it; how many were claimed."""
+        claimed_at = self.clock()
+        async with self.uow() as uow:
+            batch = await uow.messages.claim_due(claimed_at, self.policy.hold, self.policy.batch, channels=("sms",))
+            await uow.commit()
+        slots = asyncio.Semaphore(self.policy.concurrency)
+
+        async def deliver(message: Message) -> None:
+            async with slots:
+                try:
+                    await self._deliver(message, claimed_at, stop)
+                except Exception:
+                    log.exception("message %s: not delivered, tried again once its hold is over", message.id)
+
+        await asyncio.gather(*(deliver(message) for message in batch))
+        return len(batch)
+
+    async def _deliver(self, message: Message, claimed_at: dt.datetime, stop: asyncio.Event | None) -> None:
+        async with self.uow() as uow:
+            booking = await uow.bookings.get(message.booking_id)
+            usager = await uow.usagers.get(message.usager_id)
+            permanence = None if booking is None else await uow.permanences.get(booking.permanence_id)
+            known = await uow.messages.known_sids(message.usager_id) if message.in_doubt_since else set()
+        assert booking is not None, "a message's booking is kept (foreign key)"
+        assert usager is not None, "a message's usager is kept (foreign key)"
+        assert permanence is not None, "a booking's permanence is kept (foreign key)"
+        decision = dispatch.decide(message, booking, permanence, usager, self.quiet, self.clock())
+        if isinstance(decision, Skip):
+            await self._record(lambda uow: uow.messages.record_skipped(message.id, decision.reason))
+            log.info("message %s (%s) skipped: %s", message.id, message.kind, decision.reason)
+            return
+        if isinstance(decision, Postpone):
+            await self._record(lambda uow: uow.messages.postpone(message.id, decision.until, message.in_doubt_since))
+            return
+        await self._send_sms(message, usager, permanence, known, claimed_at, stop)
+
+    async def _send_sms(
+        self,
+        message: Message,
+        usager: Usager,
+        permanence: Permanence,
+        known: set[str],
+        claimed_at: dt.datetime,
+        stop: asyncio.Event | None,
+    ) -> None:
+        assert usager.phone is not None  # dispatch.decide skips an SMS to an usager without a phone
+        to, body = usager.phone.e164, dispatch.sms_text(message.kind, permanence, self.cancel_phone)
+        doubt = message.in_doubt_since
+        try:
+            if doubt is not None:
+                sid = await self.sms.find_accepted(to, body, doubt - self.policy.clock_skew, known)
+                if sid is not None:
+                    await self._record_sent(message, Accepted(sid), reconciled=True)
+                    return
+                doubt = None  # asked: it was not accepted
+            if (stop is not None and stop.is_set()) or not self._hold_lasts(claimed_at):
+                await self._record(lambda uow: uow.messages.postpone(message.id, self.clock(), None))
+                return
+            accepted = await self.sms.send(to, body)
+        except PermanentFailure as failure:
+            reason = failure.reason
+            await self._record(lambda uow: uow.messages.record_failed(message.id, reason))
+            log.warning("message %s (%s) failed: %s", message.id, message.kind, reason)
+            return
+        except TransientFailure as failure:
+            await self._retry(message, failure, claimed_at if failure.in_doubt else doubt)
+            return
+        await self._record_sent(message, accepted, reconciled=False)
+
+    def _hold_lasts(self, claimed_at: dt.datetime) -> bool:
+        return self.clock() + self.policy.call_timeout < claimed_at + self.policy.hold
+
+    async def _retry(self, message: Message, failure: TransientFailure, in_doubt_since: dt.datetime | None) -> None:
+        attempts = message.attempts + 1
+        if attempts >= self.policy.max_attempts:
+            reason = f"gave up after {attempts} attempts: {failure.reason}"
+            await self._record(lambda uow: uow.messages.record_failed(message.id, reason))
+            log.warning("message %s (%s) failed: %s", message.id, message.kind, reason)
+            return
+        at = self.clock() + self.policy.backoff.delay(attempts, self.jitter(), failure.retry_after_s)
+        await self._record(lambda uow: uow.messages.retry_later(message.id, at, in_doubt_since, failure.reason))
+        log.info("message %s (%s): %s, tried again at %s", message.id, message.kind, failure.reason, at.isoformat())
+
+    async def _record_sent(self, message: Message, accepted: Accepted, *, reconciled: bool) -> None:
+        sent_at = self.clock()
+        await self._record(lambda uow: uow.messages.record_sent(message.id, sent_at, accepted.provider_sid))
+        how = "found at the provider after a lost answer" if reconciled else "accepted"
+        log.info("message %s (%s) %s: %s", message.id, message.kind, how, accepted.provider_sid)
+
+    async def _record(self, change: Callable[[NotificationsUnitOfWork], Awaitable[None]]) -> None:
+        async with self.uow() as uow:
+            await change(uow)
+            await uow.commit()
+
+
+async def _first_of(stop: asyncio.Event, woken: asyncio.Event, wait_s: float) -> None:
+    waits = [asyncio.ensure_future(stop.wait()), asyncio.ensure_future(woken.wait())]
+    try:
+        await asyncio.wait(waits, timeout=wait_s, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for wait in waits:
+            wait.cancel()
