@@ -244,7 +244,7 @@ async def test_an_sms_accepted_but_whose_answer_was_lost_is_found_at_twilio_not_
     _, fake = fake_twilio
     booking_id, _ = await booked(api, nc)
     clock.now = (await messages(notifications, booking_id))[MessageKind.CONFIRMATION].due_at
-    real = sms_gateway(notifications.runtime.settings)  # type: ignore[arg-type]
+    real = sms_gateway(notifications.runtime.settings)
     await sender(notifications, clock, AnswerLost(real)).send_due()
     assert (await messages(notifications, booking_id))[MessageKind.CONFIRMATION].status is MessageStatus.PENDING
 
@@ -271,7 +271,7 @@ async def test_a_sender_that_died_after_sending_is_taken_over_once_its_hold_is_o
     async with notifications.uow() as uow:  # the dead sender: claimed, sent, killed before recording
         [claimed] = await uow.messages.claim_due(clock.now, hold, limit=10, channels=("sms",))
         await uow.commit()
-    await sms_gateway(notifications.runtime.settings).send(  # type: ignore[arg-type]
+    await sms_gateway(notifications.runtime.settings).send(
         PHONE, dispatch.sms_text(claimed.kind, await _permanence(notifications, permanence.permanence_id))
     )
 
