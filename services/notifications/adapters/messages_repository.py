@@ -126,6 +126,10 @@ class MessageRepository:
         )
         return {sid for sid in (await self.session.scalars(query)) if sid is not None}
 
+    async def count_by_status(self, status: MessageStatus) -> int:
+        query = select(func.count()).select_from(messages).where(messages.c.status == status.value)
+        return int(await self.session.scalar(query) or 0)
+
     async def _settle(self, message_id: uuid.UUID, **values: Any) -> None:
         values.setdefault("next_attempt_at", None)
         values.setdefault("in_doubt_since", None)
