@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import mailbox
 import socket
+import warnings
 from collections.abc import Awaitable
 from dataclasses import dataclass, field
 from email import message_from_bytes, policy
@@ -107,6 +108,8 @@ class SmtpSink:
         self.host, self.port = sock.getsockname()[:2]
         auth: dict[str, Any] = {}
         if self._credentials is not None:
+            # a local sink has no TLS: aiosmtpd warns about AUTH without it on each connection, which is the point here
+            warnings.filterwarnings("ignore", "Requiring AUTH while not requiring TLS", UserWarning, "aiosmtpd")
             auth = {"auth_required": True, "auth_require_tls": False, "authenticator": self._authenticate}
         self._controller = _BoundController(self._handler, sock, server_hostname="tournees-smtp-sink", **auth)
         try:
