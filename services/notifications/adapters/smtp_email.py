@@ -78,9 +78,10 @@ class SmtpEmailGateway:
 
     def _send(self, to: str, subject: str, body: str, message_id: str) -> Accepted:
         failure: SendFailed
+        message = self._message(subject, body, message_id)  # a ValueError here is the caller's or settings' bug
         try:
-            message = self._message(to, subject, body, message_id)
-        except ValueError:  # a line break in the address, an address the header cannot hold
+            message["To"] = to
+        except ValueError:  # a line break in the address: never a valid one
             failure = PermanentFailure("invalid recipient address")
         else:
             stage = _Stage()
@@ -91,10 +92,9 @@ class SmtpEmailGateway:
                 failure = _failure(error, stage)
         raise failure  # outside the except: the smtplib error, which names the address, is not its context
 
-    def _message(self, to: str, subject: str, body: str, message_id: str) -> EmailMessage:
+    def _message(self, subject: str, body: str, message_id: str) -> EmailMessage:
         message = EmailMessage()
         message["From"] = self.sender
-        message["To"] = to
         message["Subject"] = subject
         message["Date"] = format_datetime(dt.datetime.now(dt.UTC))
         message["Message-ID"] = message_id
