@@ -52,6 +52,18 @@ class NotificationsSettings(ServiceSettings):
     over the URL as Twilio sees it, so they are checked against this + the path, not against the
     request's Host and scheme: behind a TLS-terminating proxy those are not what Twilio called."""
 
+    smtp_host: str = "127.0.0.1"
+    """The mail server e-mails go through; in development the SMTP sink (``adapters/smtp_sink``)."""
+    smtp_port: int = 8025
+    smtp_username: str = ""
+    """Empty: no AUTH (the sink needs none)."""
+    smtp_password: SecretStr = SecretStr("")
+    smtp_starttls: bool = False
+    """``STARTTLS`` before AUTH and sending (a production mail server on port 587)."""
+    smtp_timeout_s: float = 30.0
+    email_from: str = "Tournées <notifications@tournees.localhost>"
+    """The ``From`` of e-mails to usagers; their replies come back to it."""
+
     quiet_start: dt.time = dt.time(20, 0)
     """Local time from which no message is sent to usagers (``QUIET_START``, "20:00")."""
     quiet_end: dt.time = dt.time(9, 0)
