@@ -40,6 +40,7 @@ class UsagerRepository:
                 last_booking_at=usager.last_booking_at,
                 sms_opted_out=usager.sms_opted_out,
                 opted_out_at=usager.opted_out_at,
+                anonymised_at=usager.anonymised_at,
             )
         )
 
@@ -51,6 +52,28 @@ class UsagerRepository:
         await self.session.execute(
             update(usagers).where(usagers.c.id == usager.id).values(last_booking_at=usager.last_booking_at)
         )
+
+    async def anonymise(self, usager: Usager, last_booking_at: dt.datetime | None) -> bool:
+        """Store ``usager`` anonymised (``retention.anonymised``): name replaced, contacts and their lookup
+        hashes NULL. Only if not anonymised yet and not booked since ``last_booking_at`` was read; False
+        otherwise (a booking made meanwhile keeps them)."""
+        if usager.anonymised_at is None or usager.phone is not None or usager.email is not None:
+            raise ValueError("only an anonymised usager is stored anonymised")
+        last = usagers.c.last_booking_at
+        booked_since = last.is_(None) if last_booking_at is None else last == last_booking_at
+        result = await self.session.execute(
+            update(usagers)
+            .where(usagers.c.id == usager.id, usagers.c.anonymised_at.is_(None), booked_since)
+            .values(
+                name=usager.name,
+                phone_encrypted=None,
+                phone_hash=None,
+                email_encrypted=None,
+                email_hash=None,
+                anonymised_at=usager.anonymised_at,
+            )
+        )
+        return bool(result.rowcount)  # type: ignore[attr-defined]
 
     async def with_phone(self, e164: str) -> uuid.UUID | None:
         """The usager with that phone number (E.164), found by its lookup hash (never decrypted)."""
@@ -86,6 +109,7 @@ class UsagerRepository:
             last_booking_at=row["last_booking_at"],
             sms_opted_out=row["sms_opted_out"],
             opted_out_at=row["opted_out_at"],
+            anonymised_at=row["anonymised_at"],
         )
 
 
