@@ -14,6 +14,7 @@ from services.notifications.adapters.orm import bookings, messages, usagers
 from services.notifications.domain.retention import ANONYMISED_NAME, ERASED_REASON
 from services.notifications.service_layer import privacy
 from shared.auth import Principal, Role
+from shared.events import PermanenceMoved
 from tests.integration.bookings_stack import (
     ADMIN,
     CONSEILLER,
@@ -26,6 +27,7 @@ from tests.integration.bookings_stack import (
     registered,
 )
 from tests.integration.test_bookings_api import seats_taken
+from tests.integration.test_permanence_changes import delivered_three_times
 
 __all__ = ["api", "notifications"]
 
@@ -202,3 +204,26 @@ async def test_the_logs_of_export_and_erasure_hold_no_contact(api, nc, caplog):
     assert f"usager {usager['id']}: data exported" in logged
     for clear in CONTACTS[1:]:  # the name is in aiosqlite's DEBUG lines of its statements (not ours)
         assert clear not in logged
+
+
+async def test_a_permanence_moved_after_its_usager_was_erased_takes_the_booking_along_telling_no_one(
+    api, nc, notifications
+):
+    permanence = planned(starts_in=dt.timedelta(minutes=30))
+    await published(nc, api, permanence)
+    usager = await registered(api)
+    booking = await booked(api, usager, permanence.permanence_id)
+    under_way = permanence.starts_at + dt.timedelta(minutes=10)
+    await privacy.erase_usager(uuid.UUID(usager["id"]), notifications.uow(), OPS, under_way)
+
+    to = planned(starts_in=dt.timedelta(days=3))
+    moved = PermanenceMoved(plan_id=uuid.uuid4(), permanence_id=permanence.permanence_id, to=to, reason="fermé")
+    await delivered_three_times(nc, notifications, moved)
+
+    async with notifications.uow() as uow:
+        kept = await uow.bookings.get(uuid.UUID(booking["id"]))
+    assert kept is not None
+    assert (kept.permanence_id, kept.version, kept.active) == (to.permanence_id, 2, True)
+    logged = await messages_of(notifications, usager["id"])
+    assert {m["kind"] for m in logged} <= {"confirmation", "reminder"}  # no "moved" to an erased usager
+    assert all(m["status"] != "pending" for m in logged)
