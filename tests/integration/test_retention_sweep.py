@@ -103,6 +103,18 @@ async def test_a_recent_booking_restarts_the_retention(api, nc, notifications):
     assert (await usager_row(notifications, usager["id"]))["anonymised_at"] is None
 
 
+async def test_usagers_whose_contacts_no_key_opens_are_anonymised_all_the_same(api, notifications):
+    usager = await registered(api, email=EMAIL)
+    async with notifications.runtime.sessions() as session:
+        unreadable = {"phone_encrypted": "gAAAAA-no-key-opens-this", "email_encrypted": "gAAAAA-nor-this"}
+        await session.execute(usagers.update().where(usagers.c.id == uuid.UUID(usager["id"])).values(**unreadable))
+        await session.commit()
+    later = dt.datetime.now(dt.UTC) + dt.timedelta(days=200)
+    assert await privacy.anonymise_expired(notifications.uow(), later, RETENTION, batch=10) == 1
+    row = await usager_row(notifications, usager["id"])
+    assert (row["phone_encrypted"], row["email_encrypted"], row["anonymised_at"]) == (None, None, later)
+
+
 async def test_the_service_sweeps_in_the_background_and_stops_promptly(database, nats_url, nc, tmp_path):
     retention = dt.timedelta(seconds=1)
     async with running_notifications(

@@ -44,9 +44,10 @@ class UsagerRepository:
             )
         )
 
-    async def get(self, usager_id: uuid.UUID) -> Usager | None:
+    async def get(self, usager_id: uuid.UUID, *, contacts: bool = True) -> Usager | None:
+        """The usager; without their phone number and e-mail (not decrypted) when ``contacts`` is False."""
         row = (await self.session.execute(select(usagers).where(usagers.c.id == usager_id))).mappings().first()
-        return None if row is None else self._usager(row)
+        return None if row is None else self._usager(row, contacts)
 
     async def record_booking(self, usager: Usager) -> None:
         await self.session.execute(
@@ -94,9 +95,9 @@ class UsagerRepository:
     def _hash(self, value: str | None) -> str | None:
         return None if value is None else self.cipher.lookup_hash(value)
 
-    def _usager(self, row: RowMapping) -> Usager:
-        phone = row["phone_encrypted"]
-        email = row["email_encrypted"]
+    def _usager(self, row: RowMapping, contacts: bool = True) -> Usager:
+        phone = row["phone_encrypted"] if contacts else None
+        email = row["email_encrypted"] if contacts else None
         return Usager(
             id=row["id"],
             name=row["name"],

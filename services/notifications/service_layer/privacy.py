@@ -55,7 +55,7 @@ async def erase_usager(usager_id: uuid.UUID, uow: NotificationsUnitOfWork, who: 
     given back), their pending messages skipped. Erasing an anonymised usager changes nothing."""
     for _ in range(ERASURE_ATTEMPTS):
         async with uow:
-            usager = await _usager(usager_id, uow, who)
+            usager = await _usager(usager_id, uow, who, contacts=False)  # erased whether readable or not
             if usager.anonymised_at is not None:
                 return usager
             erased = retention.anonymised(usager, now)
@@ -110,7 +110,7 @@ async def anonymise_expired(
 async def _anonymise_if_due(
     usager_id: uuid.UUID, uow: NotificationsUnitOfWork, now: dt.datetime, retention_period: dt.timedelta
 ) -> bool:
-    usager = await uow.usagers.get(usager_id)
+    usager = await uow.usagers.get(usager_id, contacts=False)  # not needed, and maybe under a key gone
     if usager is None:
         return False
     ends = [record.ends_at for record in await uow.privacy.bookings_of(usager_id) if record.booking.active]
@@ -122,8 +122,10 @@ async def _anonymise_if_due(
     return True
 
 
-async def _usager(usager_id: uuid.UUID, uow: NotificationsUnitOfWork, who: Principal) -> Usager:
-    usager = await uow.usagers.get(usager_id)
+async def _usager(
+    usager_id: uuid.UUID, uow: NotificationsUnitOfWork, who: Principal, *, contacts: bool = True
+) -> Usager:
+    usager = await uow.usagers.get(usager_id, contacts=contacts)
     if usager is None:
         raise NotFound(f"no usager {usager_id}")
     await access.check_territory(who, usager.territory, uow)
