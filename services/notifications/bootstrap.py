@@ -9,7 +9,14 @@ from fastapi import FastAPI
 from services.notifications.adapters import orm
 from services.notifications.adapters.personal_data import PersonalDataCipher
 from services.notifications.adapters.twilio_sms import TwilioSmsGateway, twilio_client
-from services.notifications.entrypoints import api, bookings_api, consumers, twilio_webhooks
+from services.notifications.entrypoints import (
+    api,
+    bookings_api,
+    consumers,
+    privacy_api,
+    retention_sweep,
+    twilio_webhooks,
+)
 from services.notifications.service_layer.sender import Sender
 from services.notifications.service_layer.unit_of_work import NotificationsUnitOfWork
 from services.notifications.settings import NotificationsSettings
@@ -62,9 +69,19 @@ def bootstrap(settings: NotificationsSettings | None = None) -> Notifications:
     app = runtime.http_app(
         api.router(uow, principal),
         bookings_api.router(uow, principal, settings.sending_rules),
+        privacy_api.router(uow, principal),
         twilio_webhooks.router(uow, settings.twilio_auth_token.get_secret_value(), settings.public_base_url),
         title="Tournées — notifications",
         description="Usagers, bookings, SMS and e-mail reminders.",
     )
     bookings_api.error_handlers(app)
+    privacy_api.error_handlers(app)
+    runtime.add_worker(
+        retention_sweep.worker(
+            uow,
+            retention=settings.usager_retention,
+            batch=settings.retention_batch,
+            interval_s=settings.retention_sweep_s,
+        )
+    )
     return Notifications(runtime, app, uow)

@@ -1,10 +1,11 @@
 import datetime as dt
 from typing import ClassVar
 
-from pydantic import SecretStr, model_validator
+from pydantic import Field, SecretStr, model_validator
 
 from services.notifications.domain.messages import SendingRules
 from services.notifications.domain.quiet_hours import QuietHours
+from services.notifications.domain.retention import DEFAULT_RETENTION
 from services.notifications.service_layer.sender import SenderPolicy
 from shared.settings import ServiceSettings
 
@@ -70,6 +71,14 @@ class NotificationsSettings(ServiceSettings):
     """Local time messages may be sent again (``QUIET_END``, "09:00")."""
     reminder_lead: dt.timedelta = dt.timedelta(days=1)
     """How long before a permanence its reminder is due (``REMINDER_LEAD``, "P1D" or seconds)."""
+
+    usager_retention: dt.timedelta = DEFAULT_RETENTION
+    """How long an usager's personal data are kept after their last booking (their registration when they
+    never booked), then erased (``USAGER_RETENTION``, "P183D" or seconds; ``domain.retention``)."""
+    retention_sweep_s: float = Field(default=3600, gt=0)
+    """How often usagers past the retention are looked for and anonymised (``RETENTION_SWEEP_S``)."""
+    retention_batch: int = Field(default=200, ge=1)
+    """How many usagers one transaction of that sweep anonymises (``RETENTION_BATCH``)."""
 
     @property
     def sending_rules(self) -> SendingRules:

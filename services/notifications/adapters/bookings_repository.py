@@ -40,17 +40,41 @@ class UsagerRepository:
                 last_booking_at=usager.last_booking_at,
                 sms_opted_out=usager.sms_opted_out,
                 opted_out_at=usager.opted_out_at,
+                anonymised_at=usager.anonymised_at,
             )
         )
 
-    async def get(self, usager_id: uuid.UUID) -> Usager | None:
+    async def get(self, usager_id: uuid.UUID, *, contacts: bool = True) -> Usager | None:
+        """The usager; without their phone number and e-mail (not decrypted) when ``contacts`` is False."""
         row = (await self.session.execute(select(usagers).where(usagers.c.id == usager_id))).mappings().first()
-        return None if row is None else self._usager(row)
+        return None if row is None else self._usager(row, contacts)
 
     async def record_booking(self, usager: Usager) -> None:
         await self.session.execute(
             update(usagers).where(usagers.c.id == usager.id).values(last_booking_at=usager.last_booking_at)
         )
+
+    async def anonymise(self, usager: Usager, last_booking_at: dt.datetime | None) -> bool:
+        """Store ``usager`` anonymised (``retention.anonymised``): name replaced, contacts and their lookup
+        hashes NULL. Only if not anonymised yet and not booked since ``last_booking_at`` was read; False
+        otherwise (a booking made meanwhile keeps them)."""
+        if usager.anonymised_at is None or usager.phone is not None or usager.email is not None:
+            raise ValueError("only an anonymised usager is stored anonymised")
+        last = usagers.c.last_booking_at
+        booked_since = last.is_(None) if last_booking_at is None else last == last_booking_at
+        result = await self.session.execute(
+            update(usagers)
+            .where(usagers.c.id == usager.id, usagers.c.anonymised_at.is_(None), booked_since)
+            .values(
+                name=usager.name,
+                phone_encrypted=None,
+                phone_hash=None,
+                email_encrypted=None,
+                email_hash=None,
+                anonymised_at=usager.anonymised_at,
+            )
+        )
+        return bool(result.rowcount)  # type: ignore[attr-defined]
 
     async def with_phone(self, e164: str) -> uuid.UUID | None:
         """The usager with that phone number (E.164), found by its lookup hash (never decrypted)."""
@@ -71,9 +95,9 @@ class UsagerRepository:
     def _hash(self, value: str | None) -> str | None:
         return None if value is None else self.cipher.lookup_hash(value)
 
-    def _usager(self, row: RowMapping) -> Usager:
-        phone = row["phone_encrypted"]
-        email = row["email_encrypted"]
+    def _usager(self, row: RowMapping, contacts: bool = True) -> Usager:
+        phone = row["phone_encrypted"] if contacts else None
+        email = row["email_encrypted"] if contacts else None
         return Usager(
             id=row["id"],
             name=row["name"],
@@ -86,6 +110,7 @@ class UsagerRepository:
             last_booking_at=row["last_booking_at"],
             sms_opted_out=row["sms_opted_out"],
             opted_out_at=row["opted_out_at"],
+            anonymised_at=row["anonymised_at"],
         )
 
 

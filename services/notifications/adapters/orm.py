@@ -57,6 +57,8 @@ usagers = Table(
     # Replied STOP (or ARRÊT …) to an SMS: no SMS is sent to them until they reply START.
     Column("sms_opted_out", Boolean, nullable=False, server_default=false()),
     Column("opted_out_at", UtcDateTime(), nullable=True),
+    # Personal data erased (retention or request): name replaced, contacts and their hashes NULL.
+    Column("anonymised_at", UtcDateTime(), nullable=True),
 )
 
 bookings = Table(

@@ -3,7 +3,7 @@
 Rules:
 - an usager is reachable: a phone number or an e-mail address, and a channel that can carry the
   message (``contacts.choose_channel``: SMS needs a mobile);
-- an usager is booked only with their consent to be contacted;
+- an usager is booked only with their consent to be contacted, and not once anonymised;
 - no booking into a permanence that has started;
 - one active booking per usager per permanence;
 - no more usagers than the permanence's capacity (``Permanence.has_room``, applied atomically
@@ -58,6 +58,11 @@ class NoConsent(BookingRefused):
         super().__init__("the usager has not agreed to be contacted: they cannot be booked")
 
 
+class UsagerAnonymised(BookingRefused):
+    def __init__(self) -> None:
+        super().__init__("the usager's personal data were erased: they cannot be booked")
+
+
 @dataclass(frozen=True)
 class Usager:
     """Someone booked into permanences; their contacts are left out of the repr."""
@@ -75,6 +80,8 @@ class Usager:
     sms_opted_out: bool = False
     """Replied STOP to an SMS (``sms_replies``): no SMS goes to them until they reply START."""
     opted_out_at: dt.datetime | None = None
+    anonymised_at: dt.datetime | None = None
+    """When their personal data were erased (``retention.anonymised``): name replaced, no contact left."""
 
     @classmethod
     def register(
@@ -162,6 +169,8 @@ def book(id: uuid.UUID, usager: Usager, permanence: Permanence, active: Booking 
 
     The capacity is not checked here but when the seat is taken (atomically, in the database).
     """
+    if usager.anonymised_at is not None:
+        raise UsagerAnonymised()
     if not usager.consent:
         raise NoConsent()
     if permanence.has_started(now):

@@ -43,19 +43,21 @@ class UsagerOut(BaseModel):
     """E.164."""
     email: str | None
     preferred_channel: Channel
-    channel: Channel
-    """The channel messages go by."""
+    channel: Channel | None
+    """The channel messages go by (none once anonymised)."""
     consent: bool
     territory: str
     created_at: dt.datetime
     last_booking_at: dt.datetime | None
+    anonymised_at: dt.datetime | None = Field(description="when their name and contacts were erased")
 
     @classmethod
     def of(cls, u: Usager) -> "UsagerOut":
         return cls(
             id=u.id, name=u.name, phone=u.phone.e164 if u.phone else None, email=u.email,
-            preferred_channel=u.preferred_channel, channel=u.channel(), consent=u.consent,
-            territory=u.territory, created_at=u.created_at, last_booking_at=u.last_booking_at,
+            preferred_channel=u.preferred_channel, channel=None if u.anonymised_at else u.channel(),
+            consent=u.consent, territory=u.territory, created_at=u.created_at, last_booking_at=u.last_booking_at,
+            anonymised_at=u.anonymised_at,
         )  # fmt: skip
 
 

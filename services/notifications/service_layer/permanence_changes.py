@@ -47,8 +47,9 @@ async def move_permanence(
             await uow.bookings.move(moved)
             await uow.messages.skip_pending(booking.id, MessageKind.REMINDER)
             usager = await _usager(moved, uow)
-            planned = messages.on_moved(moved, usager.channel(), new, rules, now)
-            await uow.messages.add(messages.respecting_opt_out(planned, usager))
+            if usager.anonymised_at is None:  # an anonymised usager has no contact left to tell
+                planned = messages.on_moved(moved, usager.channel(), new, rules, now)
+                await uow.messages.add(messages.respecting_opt_out(planned, usager))
         await uow.commit()
     log.info("permanence %s moved to %s", old.id, new.id)
 
@@ -82,8 +83,9 @@ async def _cancel(
         return
     await uow.messages.skip_pending(booking.id, MessageKind.REMINDER)
     usager = await _usager(cancelled, uow)
-    planned = messages.on_cancelled(cancelled, usager.channel(), permanence, rules, now)
-    await uow.messages.add(messages.respecting_opt_out(planned, usager))
+    if usager.anonymised_at is None:  # an anonymised usager has no contact left to tell
+        planned = messages.on_cancelled(cancelled, usager.channel(), permanence, rules, now)
+        await uow.messages.add(messages.respecting_opt_out(planned, usager))
 
 
 async def _usager(booking: Booking, uow: NotificationsUnitOfWork) -> Usager:

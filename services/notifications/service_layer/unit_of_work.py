@@ -6,6 +6,7 @@ from services.notifications.adapters import orm
 from services.notifications.adapters.bookings_repository import BookingRepository, UsagerRepository
 from services.notifications.adapters.messages_repository import MessageRepository
 from services.notifications.adapters.personal_data import PersonalDataCipher
+from services.notifications.adapters.privacy_repository import PrivacyRepository
 from services.notifications.adapters.repository import PermanenceRepository
 from shared.unit_of_work import SqlAlchemyUnitOfWork
 
@@ -15,6 +16,7 @@ class NotificationsUnitOfWork(SqlAlchemyUnitOfWork):
     usagers: UsagerRepository
     bookings: BookingRepository
     messages: MessageRepository
+    privacy: PrivacyRepository
 
     def __init__(
         self,
@@ -30,3 +32,4 @@ class NotificationsUnitOfWork(SqlAlchemyUnitOfWork):
         self.usagers = UsagerRepository(session, self.cipher)
         self.bookings = BookingRepository(session)
         self.messages = MessageRepository(session)
+        self.privacy = PrivacyRepository(session)
