@@ -8,6 +8,7 @@ from fastapi import FastAPI
 
 from services.notifications.adapters import orm
 from services.notifications.adapters.personal_data import PersonalDataCipher
+from services.notifications.adapters.smtp_email import SmtpEmailGateway
 from services.notifications.adapters.twilio_sms import TwilioSmsGateway, twilio_client
 from services.notifications.entrypoints import (
     api,
@@ -60,8 +61,15 @@ def bootstrap(settings: NotificationsSettings | None = None) -> Notifications:
         return NotificationsUnitOfWork(runtime.sessions, cipher, on_commit=on_commit)
 
     if settings.sender_enabled:
-        sender = Sender(uow, sms_gateway(settings), settings.sending_rules.quiet, settings.sender_policy,
-                        cancel_phone=settings.sms_cancel_phone)  # fmt: skip
+        sender = Sender(
+            uow,
+            sms_gateway(settings),
+            SmtpEmailGateway.from_settings(settings),
+            settings.sending_rules.quiet,
+            settings.sender_policy,
+            cancel_phone=settings.sms_cancel_phone,
+            email_domain=settings.email_domain,
+        )
         runtime.add_worker(sender.run)
 
     runtime.include(consumers.router(uow, runtime.consumer_policy, settings.sending_rules))

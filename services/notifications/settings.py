@@ -1,4 +1,5 @@
 import datetime as dt
+from email.utils import parseaddr
 from typing import ClassVar
 
 from pydantic import Field, SecretStr, model_validator
@@ -85,12 +86,17 @@ class NotificationsSettings(ServiceSettings):
         return SendingRules(self.reminder_lead, QuietHours(self.quiet_start, self.quiet_end))
 
     @property
+    def email_domain(self) -> str:
+        """The domain of ``EMAIL_FROM``'s address: the right-hand side of the e-mails' Message-IDs."""
+        return parseaddr(self.email_from)[1].rpartition("@")[2] or "tournees.localhost"
+
+    @property
     def sender_policy(self) -> SenderPolicy:
         return SenderPolicy(
             batch=self.sender_batch,
             concurrency=self.sender_concurrency,
             hold=dt.timedelta(seconds=self.sender_hold_s),
-            call_timeout=dt.timedelta(seconds=self.twilio_timeout_s),
+            call_timeout=dt.timedelta(seconds=max(self.twilio_timeout_s, self.smtp_timeout_s)),
             poll_s=self.sender_poll_s,
             max_attempts=self.sender_max_attempts,
         )
@@ -111,4 +117,6 @@ class NotificationsSettings(ServiceSettings):
                 "ENCRYPTION_KEYS, LOOKUP_KEY, TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN must be set to real values "
                 "in production"
             )
+        if self.environment == "production" and not self.twilio_api_url.startswith("https://"):
+            raise ValueError("TWILIO_API_URL must be Twilio's https URL in production (https://api.twilio.com)")
         return self

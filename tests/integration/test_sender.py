@@ -16,6 +16,8 @@ from pydantic import SecretStr
 from services.notifications.adapters.fake_twilio import Faults, fake_twilio_app
 from services.notifications.adapters.fake_twilio.engine import FakeTwilio
 from services.notifications.adapters.gateways import Accepted, InDoubt, SmsGateway
+from services.notifications.adapters.smtp_email import SmtpEmailGateway
+from services.notifications.adapters.smtp_sink import SmtpSink
 from services.notifications.bootstrap import Notifications, sms_gateway
 from services.notifications.domain import dispatch
 from services.notifications.domain.messages import Message, MessageKind, MessageStatus
@@ -65,8 +67,15 @@ def twilio_settings(url: str) -> dict[str, Any]:
 
 
 @pytest.fixture
-async def notifications(database, nats_url, nc, tmp_path, fake_twilio) -> AsyncIterator[Notifications]:
-    async with running_notifications(database, nats_url, tmp_path, **twilio_settings(fake_twilio[0])) as service:
+def smtp_sink(tmp_path) -> Iterator[SmtpSink]:
+    with SmtpSink(tmp_path / "mail") as sink:
+        yield sink
+
+
+@pytest.fixture
+async def notifications(database, nats_url, nc, tmp_path, fake_twilio, smtp_sink) -> AsyncIterator[Notifications]:
+    settings = {**twilio_settings(fake_twilio[0]), "smtp_port": smtp_sink.port, "smtp_timeout_s": 1.0}
+    async with running_notifications(database, nats_url, tmp_path, **settings) as service:
         yield service
 
 
@@ -74,7 +83,8 @@ def sender(service: Notifications, clock: Clock, gateway: SmsGateway | None = No
     settings = service.runtime.settings
     gateway = gateway or sms_gateway(settings)  # type: ignore[arg-type]
     quiet = settings.sending_rules.quiet  # type: ignore[attr-defined]
-    return Sender(service.uow, gateway, quiet, SenderPolicy(**policy), clock=clock, jitter=lambda: 0.0)
+    email = SmtpEmailGateway.from_settings(settings)  # type: ignore[arg-type]
+    return Sender(service.uow, gateway, email, quiet, SenderPolicy(**policy), clock=clock, jitter=lambda: 0.0)
 
 
 def outbound(fake: FakeTwilio) -> list[Any]:
@@ -359,3 +369,45 @@ async def test_the_service_sends_a_confirmation_on_its_own(database, nats_url, n
 
 async def _returns(value: Any) -> Any:
     return value
+
+
+async def test_an_usager_who_chose_email_gets_their_messages_by_email(api, nc, notifications, smtp_sink, clock):
+    booking_id, _ = await booked(api, nc, phone=None, email="yvette.morin@example.fr", preferred_channel="email")
+    confirmation = (await messages(notifications, booking_id))[MessageKind.CONFIRMATION]
+    clock.now = confirmation.due_at
+    await sender(notifications, clock).send_due()
+
+    [mail] = smtp_sink.received()
+    assert mail["To"] == "yvette.morin@example.fr"
+    assert mail["Message-ID"] == f"<{confirmation.id}@tournees.localhost>"
+    assert mail["Subject"].startswith("Inscription confirmée : permanence numérique le ")
+    assert "Bonjour Yvette Morin," in mail.get_content()
+    assert (await messages(notifications, booking_id))[MessageKind.CONFIRMATION].status is MessageStatus.SENT
+
+
+async def test_an_email_whose_answer_was_lost_is_sent_again_with_the_same_message_id(
+    api, nc, notifications, smtp_sink, clock
+):
+    booking_id, _ = await booked(api, nc, phone=None, email="yvette.morin@example.fr", preferred_channel="email")
+    clock.now = (await messages(notifications, booking_id))[MessageKind.CONFIRMATION].due_at
+    smtp_sink.faults.data_delay_s = 2.0  # stored, but answered after the client's 1 s timeout
+    await sender(notifications, clock).send_due()
+    in_doubt = (await messages(notifications, booking_id))[MessageKind.CONFIRMATION]
+    assert (in_doubt.status, in_doubt.in_doubt_since) == (MessageStatus.PENDING, clock.now)
+
+    smtp_sink.faults.data_delay_s = 0.0
+    clock.now += dt.timedelta(minutes=1)
+    await sender(notifications, clock).send_due()
+    first, second = smtp_sink.received()
+    assert first["Message-ID"] == second["Message-ID"] == f"<{in_doubt.id}@tournees.localhost>"
+    assert (await messages(notifications, booking_id))[MessageKind.CONFIRMATION].status is MessageStatus.SENT
+
+
+async def test_a_refused_address_is_failed_not_retried(api, nc, notifications, smtp_sink, clock):
+    booking_id, _ = await booked(api, nc, phone=None, email="parti@example.fr", preferred_channel="email")
+    smtp_sink.faults.rcpt_replies["parti@example.fr"] = "550 5.1.1 Mailbox unavailable"
+    clock.now = (await messages(notifications, booking_id))[MessageKind.CONFIRMATION].due_at
+    await sender(notifications, clock).send_due()
+    confirmation = (await messages(notifications, booking_id))[MessageKind.CONFIRMATION]
+    assert (confirmation.status, confirmation.last_error) == (MessageStatus.FAILED, "SMTP 550 recipient refused")
+    assert smtp_sink.received() == []

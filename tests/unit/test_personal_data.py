@@ -71,8 +71,13 @@ def test_production_refuses_the_development_keys_and_takes_real_ones():
     new, old = PersonalDataCipher.new_key(), PersonalDataCipher.new_key()
     with pytest.raises(ValidationError, match="TWILIO_AUTH_TOKEN"):
         NotificationsSettings(**real, encryption_keys=new, lookup_key="l" * 40)
+    with pytest.raises(ValidationError, match="TWILIO_ACCOUNT_SID"):
+        NotificationsSettings(**real, encryption_keys=new, lookup_key="l" * 40, twilio_auth_token="a-real-token")
+    twilio = {"twilio_auth_token": "a-real-twilio-token", "twilio_account_sid": "AC" + "9" * 32}
+    with pytest.raises(ValidationError, match="TWILIO_API_URL"):
+        NotificationsSettings(**real, encryption_keys=new, lookup_key="l" * 40, **twilio)
     settings = NotificationsSettings(
-        **real, encryption_keys=f"{new}, {old}", lookup_key="l" * 40, twilio_auth_token="a-real-twilio-token"
+        **real, encryption_keys=f"{new}, {old}", lookup_key="l" * 40, twilio_api_url="https://api.twilio.com", **twilio
     )
     assert settings.encryption_key_list == [new, old]
     cipher = PersonalDataCipher(settings.encryption_key_list, settings.lookup_key.get_secret_value())

@@ -102,7 +102,8 @@ class SmtpEmailGateway:
         return message
 
     def _deliver(self, message: EmailMessage, to: str, stage: _Stage) -> None:
-        international = not to.isascii() or not self.sender.isascii()
+        # SMTPUTF8 only for addresses that need it; a display name ("Tournées") is encoded in the header instead
+        international = not to.isascii() or not parseaddr(self.sender)[1].isascii()
         flat = message.as_bytes(policy=policy.SMTPUTF8 if international else policy.SMTP)
         smtp = smtplib.SMTP(self.host, self.port, timeout=self._timeout_s)
         try:

@@ -12,7 +12,7 @@ import datetime as dt
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
-from services.notifications.domain import quiet_hours, sms
+from services.notifications.domain import email, quiet_hours, sms
 from services.notifications.domain.bookings import Booking, Usager
 from services.notifications.domain.messages import Message, MessageKind
 from services.notifications.domain.model import Permanence
@@ -87,6 +87,24 @@ def sms_text(kind: MessageKind, permanence: Permanence, cancel_phone: str | None
         start=permanence.local_start(),
         cancel_phone=cancel_phone,
     )
+
+
+def email_content(kind: MessageKind, permanence: Permanence, usager_name: str) -> email.EmailContent:
+    """The e-mail about ``permanence`` for a message of that kind."""
+    return email.compose_email(
+        kind,
+        name=usager_name,
+        permanence_kind="atelier" if permanence.kind == "atelier" else "permanence",
+        lieu=permanence.lieu,
+        commune=permanence.commune,
+        start=permanence.local_start(),
+    )
+
+
+def email_message_id(message: Message, domain: str) -> str:
+    """The ``Message-ID`` of the e-mail of ``message``: the same on every attempt, so a copy sent again after a
+    lost answer can be recognised as the same mail."""
+    return f"<{message.id}@{domain}>"
 
 
 @dataclass(frozen=True)

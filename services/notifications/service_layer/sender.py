@@ -13,7 +13,8 @@ Exactly once, step by step:
    asks the provider whether it accepted that very text to that number since then (``find_accepted``), and
    records that message instead of sending a second one.
 A message is only sent while its hold has at least ``call_timeout`` left, so a hold never runs out while its
-send is in flight. E-mails cannot be asked about: one sent again after a crash carries the same ``Message-ID``.
+send is in flight. A mail server cannot be asked what it accepted: an e-mail in doubt is sent again, with the
+same ``Message-ID`` (``dispatch.email_message_id``), by which mail systems recognise a copy.
 """
 
 from __future__ import annotations
@@ -25,7 +26,13 @@ import random
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
-from services.notifications.adapters.gateways import Accepted, PermanentFailure, SmsGateway, TransientFailure
+from services.notifications.adapters.gateways import (
+    Accepted,
+    EmailGateway,
+    PermanentFailure,
+    SmsGateway,
+    TransientFailure,
+)
 from services.notifications.domain import dispatch
 from services.notifications.domain.bookings import Usager
 from services.notifications.domain.dispatch import Backoff, Postpone, Skip
@@ -59,15 +66,19 @@ class Sender:
         self,
         uow: Callable[[], NotificationsUnitOfWork],
         sms: SmsGateway,
+        email: EmailGateway,
         quiet: QuietHours,
         policy: SenderPolicy | None = None,
         *,
         cancel_phone: str | None = None,
+        email_domain: str = "tournees.localhost",
         clock: Callable[[], dt.datetime] = _now,
         jitter: Callable[[], float] = random.random,
     ) -> None:
         self.uow = uow
         self.sms = sms
+        self.email = email
+        self.email_domain = email_domain
         self.quiet = quiet
         self.policy = policy or SenderPolicy()
         self.cancel_phone = cancel_phone
@@ -96,7 +107,7 @@ class Sender:
         """Claim one batch of due messages and deliver it; how many were claimed."""
         claimed_at = self.clock()
         async with self.uow() as uow:
-            batch = await uow.messages.claim_due(claimed_at, self.policy.hold, self.policy.batch, channels=("sms",))
+            batch = await uow.messages.claim_due(claimed_at, self.policy.hold, self.policy.batch)
             await uow.commit()
         slots = asyncio.Semaphore(self.policy.concurrency)
 
@@ -127,7 +138,10 @@ class Sender:
         if isinstance(decision, Postpone):
             await self._record(lambda uow: uow.messages.postpone(message.id, decision.until, message.in_doubt_since))
             return
-        await self._send_sms(message, usager, permanence, known, claimed_at, stop)
+        if message.channel == "sms":
+            await self._send_sms(message, usager, permanence, known, claimed_at, stop)
+        else:
+            await self._send_email(message, usager, permanence, claimed_at, stop)
 
     async def _send_sms(
         self,
@@ -138,20 +152,53 @@ class Sender:
         claimed_at: dt.datetime,
         stop: asyncio.Event | None,
     ) -> None:
-        assert usager.phone is not None  # dispatch.decide skips an SMS to an usager without a phone
+        assert usager.phone is not None, "dispatch.decide skips an SMS to an usager without a phone"
         to, body = usager.phone.e164, dispatch.sms_text(message.kind, permanence, self.cancel_phone)
         doubt = message.in_doubt_since
-        try:
-            if doubt is not None:
+        if doubt is not None:
+            try:
                 sid = await self.sms.find_accepted(to, body, doubt - self.policy.clock_skew, known)
-                if sid is not None:
-                    await self._record_sent(message, Accepted(sid), reconciled=True)
-                    return
-                doubt = None  # asked: it was not accepted
-            if (stop is not None and stop.is_set()) or not self._hold_lasts(claimed_at):
-                await self._record(lambda uow: uow.messages.postpone(message.id, self.clock(), None))
+            except TransientFailure as failure:
+                await self._retry(message, failure, doubt)
                 return
-            accepted = await self.sms.send(to, body)
+            if sid is not None:
+                await self._record_sent(message, Accepted(sid), reconciled=True)
+                return
+            doubt = None  # asked: it was not accepted
+        await self._attempt(message, lambda: self.sms.send(to, body), doubt, claimed_at, stop)
+
+    async def _send_email(
+        self,
+        message: Message,
+        usager: Usager,
+        permanence: Permanence,
+        claimed_at: dt.datetime,
+        stop: asyncio.Event | None,
+    ) -> None:
+        """No mail server can be asked what it accepted: a mail in doubt is sent again, with the same Message-ID."""
+        assert usager.email is not None, "dispatch.decide skips an e-mail to an usager without an address"
+        to, content = usager.email, dispatch.email_content(message.kind, permanence, usager.name)
+        message_id = dispatch.email_message_id(message, self.email_domain)
+
+        async def send() -> Accepted:
+            return await self.email.send(to, content.subject, content.body, message_id)
+
+        await self._attempt(message, send, message.in_doubt_since, claimed_at, stop)
+
+    async def _attempt(
+        self,
+        message: Message,
+        send: Callable[[], Awaitable[Accepted]],
+        doubt: dt.datetime | None,
+        claimed_at: dt.datetime,
+        stop: asyncio.Event | None,
+    ) -> None:
+        """Send, unless the service is stopping or the hold would run out meanwhile; record what came of it."""
+        if (stop is not None and stop.is_set()) or not self._hold_lasts(claimed_at):
+            await self._record(lambda uow: uow.messages.postpone(message.id, self.clock(), doubt))
+            return
+        try:
+            accepted = await send()
         except PermanentFailure as failure:
             reason = failure.reason
             await self._record(lambda uow: uow.messages.record_failed(message.id, reason))
