@@ -73,7 +73,7 @@ def test_production_refuses_the_development_keys_and_takes_real_ones():
         NotificationsSettings(**real, encryption_keys=new, lookup_key="l" * 40)
     with pytest.raises(ValidationError, match="TWILIO_ACCOUNT_SID"):
         NotificationsSettings(**real, encryption_keys=new, lookup_key="l" * 40, twilio_auth_token="a-real-token")
-    twilio = {"twilio_auth_token": "a-real-twilio-token", "twilio_account_sid": "AC" + "9" * 32}
+    twilio: dict[str, Any] = {"twilio_auth_token": "a-real-twilio-token", "twilio_account_sid": "AC" + "9" * 32}
     with pytest.raises(ValidationError, match="TWILIO_API_URL"):
         NotificationsSettings(**real, encryption_keys=new, lookup_key="l" * 40, **twilio)
     settings = NotificationsSettings(
