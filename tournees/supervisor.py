@@ -1,5 +1,8 @@
 """Start nats-server and the three services as processes, watch them, stop them cleanly.
 
+Unless told where real ones are (``TWILIO_API_URL``, ``SMTP_HOST`` in the environment), it also starts the
+local fake of Twilio and the SMTP sink that notifications sends through: SMS and e-mails stay on this machine.
+
 Children run in their own session, so a Ctrl-C reaches only the supervisor, which then
 stops them in order (services first, then the broker). On Linux each child also gets
 ``PR_SET_PDEATHSIG``: if the supervisor itself is killed, no child is left behind.
@@ -11,6 +14,7 @@ import asyncio
 import contextlib
 import ctypes
 import os
+import secrets
 import signal
 import socket
 import sys
@@ -23,6 +27,9 @@ from typing import TextIO
 import httpx
 
 SERVICES = ("registry", "scheduling", "notifications")
+PROVIDERS = ("twilio", "smtp")
+"""The local stand-ins for what notifications sends through: the fake Twilio and the SMTP sink."""
+FAKE_TWILIO_ACCOUNT_SID = "AC" + "0" * 31 + "1"
 DEFAULT_PORTS = {"registry": 8001, "scheduling": 8002, "notifications": 8003}
 STOP_TIMEOUT_S = 25.0
 LOG_CHUNK = 64 * 1024
@@ -72,6 +79,11 @@ class Supervisor:
     environment: dict[str, str] = field(default_factory=dict)
     out: TextIO = sys.stdout
     children: list[Child] = field(default_factory=list)
+    twilio_url: str | None = None
+    """The fake Twilio's base URL, when this supervisor started it."""
+    maildir: Path | None = None
+    """Where the SMTP sink keeps the e-mails, when this supervisor started it."""
+    _providers_env: dict[str, str] = field(default_factory=dict)
 
     def url(self, service: str) -> str:
         return f"http://127.0.0.1:{self.ports[service]}"
@@ -81,6 +93,7 @@ class Supervisor:
         try:
             if self.nats_url is None:
                 self.nats_url = await self._start_nats()
+            await self._start_providers()
             for name in SERVICES:
                 await self._spawn(name, [sys.executable, "-m", f"services.{name}"], self._service_env(name))
             await self._wait_ready(timeout_s)
@@ -99,7 +112,32 @@ class Supervisor:
                 "PYTHONUNBUFFERED": "1",
             }
         )
+        if name == "notifications":
+            env.update(self._providers_env)
         return env
+
+    async def _start_providers(self) -> None:
+        env = {**os.environ, **self.environment}
+        if "TWILIO_API_URL" not in env:
+            port, token = free_port(), secrets.token_hex(16)
+            command = [sys.executable, "-m", "services.notifications.adapters.fake_twilio", "--port", str(port),
+                       "--account-sid", FAKE_TWILIO_ACCOUNT_SID, "--auth-token", token]  # fmt: skip
+            await self._spawn("twilio", command, env)
+            await self._wait_port("twilio", port)
+            self.twilio_url = f"http://127.0.0.1:{port}"
+            self._providers_env.update(
+                TWILIO_API_URL=self.twilio_url,
+                TWILIO_ACCOUNT_SID=FAKE_TWILIO_ACCOUNT_SID,
+                TWILIO_AUTH_TOKEN=token,
+                PUBLIC_BASE_URL=self.url("notifications"),
+            )
+        if "SMTP_HOST" not in env:
+            port, self.maildir = free_port(), self.data_dir / "mail"
+            command = [sys.executable, "-m", "services.notifications.adapters.smtp_sink", "--port", str(port),
+                       "--maildir", str(self.maildir)]  # fmt: skip
+            await self._spawn("smtp", command, env)
+            await self._wait_port("smtp", port)
+            self._providers_env.update(SMTP_HOST="127.0.0.1", SMTP_PORT=str(port))
 
     async def _start_nats(self) -> str:
         port = free_port()
@@ -107,16 +145,19 @@ class Supervisor:
         store.mkdir(parents=True, exist_ok=True)
         command = [nats_server_binary(), "-js", "-sd", str(store), "-a", "127.0.0.1", "-p", str(port)]
         await self._spawn("nats", command, dict(os.environ))
-        url = f"nats://127.0.0.1:{port}"
-        deadline = time.monotonic() + 15
+        await self._wait_port("nats-server", port)
+        return f"nats://127.0.0.1:{port}"
+
+    async def _wait_port(self, what: str, port: int, timeout_s: float = 15.0) -> None:
+        deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
             with contextlib.suppress(OSError):
                 _, writer = await asyncio.open_connection("127.0.0.1", port)
                 writer.close()
-                return url
+                return
             self._raise_if_exited()
             await asyncio.sleep(0.1)
-        raise StartupFailed("nats-server did not accept connections within 15 s")
+        raise StartupFailed(f"{what} did not accept connections within {timeout_s:.0f} s")
 
     async def _spawn(self, name: str, command: list[str], env: dict[str, str]) -> None:
         process = await asyncio.create_subprocess_exec(
@@ -137,7 +178,7 @@ class Supervisor:
         line longer than the stream's limit must not end the relay (the child would then block
         on a full pipe)."""
         assert child.process.stdout is not None
-        width = max(len(name) for name in (*SERVICES, "nats"))
+        width = max(len(name) for name in (*SERVICES, *PROVIDERS, "nats"))
         pending = b""
         while chunk := await child.process.stdout.read(LOG_CHUNK):
             *lines, pending = (pending + chunk).split(b"\n")
@@ -179,9 +220,9 @@ class Supervisor:
         return next((c for c in self.children if c.process.returncode is not None), None)
 
     async def stop(self) -> None:
-        """Stop services first (they drain their consumers and relays), then the broker."""
-        services = [c for c in self.children if c.name != "nats"]
-        brokers = [c for c in self.children if c.name == "nats"]
+        """Stop services first (they drain their consumers, relays and sender), then the broker and the providers."""
+        services = [c for c in self.children if c.name in SERVICES]
+        brokers = [c for c in self.children if c.name not in SERVICES]
         await asyncio.gather(*(self._terminate(c) for c in services))
         await asyncio.gather(*(self._terminate(c) for c in brokers))
         self.children.clear()

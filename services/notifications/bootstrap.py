@@ -76,7 +76,7 @@ def bootstrap(settings: NotificationsSettings | None = None) -> Notifications:
     principal = authenticator(settings.auth_secret)
     app = runtime.http_app(
         api.router(uow, principal),
-        bookings_api.router(uow, principal, settings.sending_rules),
+        bookings_api.router(uow, principal, settings.sending_rules, cancel_phone=settings.sms_cancel_phone),
         privacy_api.router(uow, principal),
         twilio_webhooks.router(uow, settings.twilio_auth_token.get_secret_value(), settings.public_base_url),
         title="Tournées — notifications",

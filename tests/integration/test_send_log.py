@@ -36,6 +36,9 @@ async def test_a_booking_plans_a_confirmation_and_a_reminder_and_cancelling_skip
         ("reminder", 1, "pending", "sms"),
     ]
     assert usager["phone"] not in str(log)
+    assert log[0]["text"].startswith("Inscription confirmée : permanence numérique ")
+    assert log[1]["text"].startswith("Rappel : permanence numérique ")
+    assert log[1]["text"].endswith("Pour annuler, répondez ANNULER.")
 
     assert (await api.delete(f"/bookings/{booking['id']}", headers=ADMIN)).status_code == 200
     log = (await api.get(f"/bookings/{booking['id']}/messages", headers=ADMIN)).json()

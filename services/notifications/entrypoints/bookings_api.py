@@ -108,6 +108,9 @@ class MessageOut(BaseModel):
     sent_at: dt.datetime | None
     next_attempt_at: dt.datetime | None = Field(description="not tried again before then (a retry, quiet hours)")
     provider_sid: str | None = Field(description="Twilio's sid of the SMS, once accepted")
+    text: str | None = Field(
+        default=None, description="what it says: the SMS, or the e-mail's subject (None: about an earlier version)"
+    )
     delivery_status: str | None = Field(description="as Twilio last reported it, for an SMS")
     delivery_error_code: str | None
 
@@ -125,6 +128,7 @@ def router(
     principal: Callable[..., Principal],
     rules: SendingRules,
     clock: Callable[[], dt.datetime] = _now,
+    cancel_phone: str | None = None,
 ) -> APIRouter:
     api = APIRouter()
     Who = Annotated[Principal, Depends(principal)]
@@ -162,7 +166,8 @@ def router(
     async def messages_of(booking_id: uuid.UUID, who: Who) -> list[MessageOut]:
         """The send log of a booking (admins, and coordinators of its permanence's territory)."""
         require_role(who, Role.ADMIN, Role.COORDINATOR)
-        return [MessageOut.of(m) for m in await bookings.messages_of(booking_id, uow(), who)]
+        log = await bookings.messages_of(booking_id, uow(), who, cancel_phone)
+        return [MessageOut.of(m).model_copy(update={"text": text}) for m, text in log]
 
     return api
 

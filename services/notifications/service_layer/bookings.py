@@ -11,7 +11,7 @@ import uuid
 
 from sqlalchemy.exc import IntegrityError
 
-from services.notifications.domain import bookings, messages
+from services.notifications.domain import bookings, dispatch, messages
 from services.notifications.domain.bookings import AlreadyBooked, Booking, PermanenceFull, Usager
 from services.notifications.domain.commands import Book, RegisterUsager
 from services.notifications.domain.messages import Message, MessageKind, SendingRules
@@ -108,13 +108,26 @@ async def bookings_of(
         return await uow.bookings.of_permanence(permanence_id, limit, offset)
 
 
-async def messages_of(booking_id: uuid.UUID, uow: NotificationsUnitOfWork, who: Principal) -> list[Message]:
+async def messages_of(
+    booking_id: uuid.UUID, uow: NotificationsUnitOfWork, who: Principal, cancel_phone: str | None = None
+) -> list[tuple[Message, str | None]]:
+    """The booking's send log, each message with what it says: the SMS text, or the e-mail's subject (None for a
+    message about an earlier version of the booking, whose permanence it has left)."""
     async with uow:
         booking = await uow.bookings.get(booking_id)
         if booking is None:
             raise NotFound(f"no booking {booking_id}")
-        await _permanence(booking.permanence_id, uow, who)
-        return await uow.messages.of_booking(booking_id)
+        permanence = await _permanence(booking.permanence_id, uow, who)
+        log = await uow.messages.of_booking(booking_id)
+
+    def says(message: Message) -> str | None:
+        if message.version != booking.version:
+            return None
+        if message.channel == "sms":
+            return dispatch.sms_text(message.kind, permanence, cancel_phone)
+        return dispatch.email_content(message.kind, permanence, "").subject
+
+    return [(message, says(message)) for message in log]
 
 
 async def _permanence(permanence_id: uuid.UUID, uow: NotificationsUnitOfWork, who: Principal) -> Permanence:
