@@ -214,6 +214,8 @@ class PlannedPermanence(_Snapshot):
     permanence_id: uuid.UUID
     conseiller_id: uuid.UUID
     commune: InseeCode = Field(pattern=INSEE_PATTERN)
+    commune_name: str = Field(default="", max_length=200)
+    """The commune's name, for the usagers' messages; empty in events older than this field."""
     lieu: str = Field(min_length=1, max_length=200)
     kind: Literal["permanence", "atelier"] = "permanence"
     starts_at: AwareDatetime

@@ -77,13 +77,15 @@ def planned(
     hours: float = 2,
     seats: int | None = None,
     conseiller_id: uuid.UUID = CONSEILLER_ID,
+    lieu: str = "EPN de Mortagne-au-Perche",
 ) -> PlannedPermanence:
     starts_at = dt.datetime.now(dt.UTC).replace(microsecond=0) + starts_in
     return PlannedPermanence(
         permanence_id=uuid.uuid4(),
         conseiller_id=conseiller_id,
         commune="61293",
-        lieu="EPN de Mortagne-au-Perche",
+        commune_name="Mortagne-au-Perche",
+        lieu=lieu,
         kind=kind,
         starts_at=starts_at,
         ends_at=starts_at + dt.timedelta(hours=hours),

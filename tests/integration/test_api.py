@@ -93,6 +93,7 @@ async def test_a_published_plan_reaches_notifications_in_local_time(clients):
     items = await eventually(received)
     assert [item["local_start"] for item in items] == ["2026-11-30T14:00:00+01:00", "2026-12-01T09:00:00+01:00"]
     assert [item["kind"] for item in items] == ["permanence", "atelier"]
+    assert {(item["commune"], item["commune_name"]) for item in items} == {("61293", "Mortagne-au-Perche")}
 
 
 async def test_unknown_plans_get_404(clients):

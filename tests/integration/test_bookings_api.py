@@ -12,6 +12,8 @@ import pytest
 from sqlalchemy import select
 
 from services.notifications.adapters.orm import permanences, usagers
+from services.notifications.domain.dispatch import sms_text
+from services.notifications.domain.messages import MessageKind
 from tests.integration.bookings_stack import (
     ADMIN,
     CONSEILLER,
@@ -278,3 +280,21 @@ async def test_the_logs_of_a_booking_flow_hold_no_phone_number_or_email(api, nc,
 async def seats_taken(notifications, permanence_id: uuid.UUID) -> int:
     async with notifications.runtime.sessions() as session:
         return int(await session.scalar(select(permanences.c.booked).where(permanences.c.id == permanence_id)) or 0)
+
+
+async def test_a_published_permanence_is_named_by_its_commune_in_every_sms_not_by_its_insee_code(
+    api, nc, notifications
+):
+    permanence = planned(lieu="EPN")
+    await published(nc, api, permanence)
+
+    async with notifications.uow() as uow:
+        stored = await uow.permanences.get(permanence.permanence_id)
+    assert stored is not None
+    assert (stored.commune, stored.commune_name) == ("61293", "Mortagne-au-Perche")
+    for kind in MessageKind:
+        text = sms_text(kind, stored)
+        assert "EPN, Mortagne-au-Perche" in text, text
+        assert "61293" not in text, text
+    [listed] = (await api.get("/permanences", params={"plan_id": str(stored.plan_id)}, headers=ADMIN)).json()
+    assert (listed["commune"], listed["commune_name"]) == ("61293", "Mortagne-au-Perche")

@@ -118,3 +118,23 @@ async def test_permanences_copied_before_bookings_get_a_capacity_and_no_territor
         }
     await engine.dispose()
     assert found == {"permanence": ("", 6, 0), "atelier": ("", None, 0)}
+
+
+async def test_permanences_copied_before_commune_names_have_an_empty_one(database):
+    """0007 on an existing copy: the name is "" (the SMS then shows the lieu alone), the INSEE code stays."""
+    engine = database.engine()
+    await upgrade(engine, NOTIFICATIONS_MIGRATIONS, "0006")
+    start = dt.datetime(2026, 12, 1, 9, tzinfo=dt.UTC)
+    row = {
+        "id": uuid.uuid4(), "plan_id": uuid.uuid4(), "conseiller_id": uuid.uuid4(), "commune": "61293", "lieu": "EPN",
+        "kind": "permanence", "starts_at": start, "ends_at": start + dt.timedelta(hours=3),
+        "time_zone": "Europe/Paris", "territory": "dep:61", "capacity": 6,
+    }  # fmt: skip
+    async with engine.begin() as conn:
+        await conn.execute(sa.insert(notifications_orm.permanences).values(row))
+    await upgrade(engine, NOTIFICATIONS_MIGRATIONS)
+    table = notifications_orm.permanences
+    async with engine.connect() as conn:
+        found = (await conn.execute(sa.select(table.c.commune, table.c.commune_name))).one()
+    await engine.dispose()
+    assert tuple(found) == ("61293", "")

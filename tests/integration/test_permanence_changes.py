@@ -74,6 +74,9 @@ async def test_a_moved_permanence_takes_its_bookings_along_and_tells_each_usager
     assert (await api.get(f"/permanences/{old_id}/bookings", headers=ADMIN)).json()["total"] == 0
     async with notifications.uow() as uow:
         assert (await uow.permanences.booked(to.permanence_id), await uow.permanences.booked(old_id)) == (2, 0)
+        new = await uow.permanences.get(to.permanence_id)
+    assert new is not None
+    assert new.commune_name == "Mortagne-au-Perche"  # the place the usagers are told of is named
     log = await kinds_per_booking(notifications)
     for booking_id in booking_ids:
         assert log[(booking_id, "moved", 2, "pending")] == 1

@@ -82,7 +82,9 @@ async def test_the_export_holds_everything_about_the_usager_and_nothing_of_anyon
     assert exported[hers["id"]]["status"] == "booked"
     assert exported[cancelled["id"]]["status"] == "cancelled"
     where = exported[hers["id"]]
-    assert (where["lieu"], where["commune"], where["permanence_id"]) == (first.lieu, "61293", str(first.permanence_id))
+    assert (where["lieu"], where["commune"], where["commune_name"], where["permanence_id"]) == (
+        first.lieu, "61293", "Mortagne-au-Perche", str(first.permanence_id)
+    )  # fmt: skip
     assert dt.datetime.fromisoformat(where["starts_at"]) == first.starts_at
     assert {m["booking_id"] for m in export["messages"]} == {hers["id"], cancelled["id"]}
     assert {m["kind"] for m in export["messages"]} >= {"confirmation", "reminder"}

@@ -36,9 +36,9 @@ NOON = dt.datetime(2026, 12, 7, 11, 0, tzinfo=dt.UTC)  # the day before, 12:00 i
 
 def permanence(time_zone: str = "Europe/Paris", kind: str = "permanence") -> Permanence:
     return Permanence(
-        id=uuid.uuid4(), plan_id=uuid.uuid4(), conseiller_id=uuid.uuid4(), commune="Mortagne-au-Perche",
+        id=uuid.uuid4(), plan_id=uuid.uuid4(), conseiller_id=uuid.uuid4(), commune="61293",
         lieu="Mairie de Mortagne-au-Perche", kind=kind, starts_at=START, ends_at=START + dt.timedelta(hours=2),
-        time_zone=time_zone, territory="dep:61", capacity=4,
+        time_zone=time_zone, territory="dep:61", capacity=4, commune_name="Mortagne-au-Perche",
     )  # fmt: skip
 
 
@@ -103,6 +103,16 @@ def test_the_sms_text_is_the_same_each_time_and_in_local_time():
     text = sms_text(MessageKind.REMINDER, reunion)
     assert text == sms_text(MessageKind.REMINDER, reunion)
     assert text.startswith("Rappel : atelier numérique mar. 8 déc. à 17h")
+
+
+def test_the_sms_names_the_commune_by_its_name_never_by_its_insee_code():
+    epn = replace(permanence(), lieu="EPN")
+    text = sms_text(MessageKind.REMINDER, epn)
+    assert "EPN, Mortagne-au-Perche. Pour annuler" in text
+    assert "61293" not in text
+    older = sms_text(MessageKind.REMINDER, replace(epn, commune_name=""))  # copied before names were sent
+    assert ", EPN. Pour annuler" in older
+    assert "61293" not in older
 
 
 @pytest.mark.parametrize(

@@ -55,3 +55,11 @@ def test_an_individual_permanence_takes_one_usager_per_half_hour_rounded_down_at
     assert Permanence.published(uuid.uuid4(), "dep:61", planned(hours=3)).capacity == 6
     assert Permanence.published(uuid.uuid4(), "dep:61", planned(hours=1.75)).capacity == 3
     assert Permanence.published(uuid.uuid4(), "dep:61", planned(hours=0.25)).capacity == 1
+
+
+def test_a_permanence_keeps_its_communes_name_and_an_older_event_without_it_gives_none():
+    named = planned().model_copy(update={"commune_name": "Mortagne-au-Perche"})
+    assert Permanence.published(uuid.uuid4(), "dep:61", named).commune_name == "Mortagne-au-Perche"
+    older = PlannedPermanence.model_validate_json(planned().model_dump_json(exclude={"commune_name"}))
+    assert (older.commune, older.commune_name) == ("61293", "")
+    assert Permanence.published(uuid.uuid4(), "dep:61", older).commune_name == ""

@@ -96,6 +96,18 @@ def test_an_atelier_is_published_with_its_lieu_capacity_as_seats_and_a_permanenc
     assert [p.seats for p in event.permanences] == [8, None, None]
 
 
+def test_a_published_plan_names_each_commune_and_one_it_has_no_name_for_is_empty():
+    who = conseiller()
+    elsewhere = dataclasses.replace(permanence(who, 1, 9, 11), commune="97411")
+    plan = draft(permanence(who, 0, 9, 11), elsewhere, who=who)
+
+    plan.publish(commune_names={"97422": "Le Tampon", "97416": "Saint-Pierre"})
+
+    [event] = plan.events
+    assert isinstance(event, PlanPublished)
+    assert [(p.commune, p.commune_name) for p in event.permanences] == [("97422", "Le Tampon"), ("97411", "")]
+
+
 def test_a_plan_is_published_once_and_never_empty():
     who = conseiller()
     plan = draft(permanence(who, 0, 8, 12), who=who)
@@ -229,7 +241,7 @@ def test_publishing_a_replan_tells_what_moved_and_what_was_cancelled():
     with pytest.raises(PlanError, match="with the plan it replaces"):
         replan.publish()
 
-    replan.publish(replacing=published)
+    replan.publish(replacing=published, commune_names={"61293": "Mortagne-au-Perche"})
 
     assert published.status is PlanStatus.REPLACED
     published_event, moved, cancelled = replan.events
@@ -237,4 +249,5 @@ def test_publishing_a_replan_tells_what_moved_and_what_was_cancelled():
     assert isinstance(moved, PermanenceMoved)
     assert isinstance(cancelled, PermanenceCancelled)
     assert (moved.permanence_id, moved.to.permanence_id, cancelled.permanence_id) == (moves.id, moved_to.id, goes.id)
+    assert {p.commune_name for p in published_event.permanences} == {moved.to.commune_name} == {"Mortagne-au-Perche"}
     assert {moved.reason, cancelled.reason} == {"absence mardi matin"}

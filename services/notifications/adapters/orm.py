@@ -35,6 +35,7 @@ permanences = Table(
     Column("time_zone", String(64), nullable=False),
     Column("territory", String(100), nullable=False, index=True),
     Column("capacity", Integer, nullable=True),
+    Column("commune_name", String(200), nullable=False, server_default=""),
     Column("booked", Integer, nullable=False, server_default="0"),
     # `booked` counts active bookings; only `take_seat`/`release_seat` change it, atomically.
 )

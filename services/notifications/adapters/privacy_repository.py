@@ -22,6 +22,7 @@ class BookingRecord:
     booking: Booking
     lieu: str
     commune: str
+    commune_name: str
     kind: str
     starts_at: dt.datetime
     ends_at: dt.datetime
@@ -45,8 +46,9 @@ class MessageRecord:
 
 def _booking_record(row: RowMapping) -> BookingRecord:
     return BookingRecord(
-        _booking(row), row["lieu"], row["commune"], row["kind"], row["starts_at"], row["ends_at"], row["time_zone"]
-    )
+        _booking(row), row["lieu"], row["commune"], row["commune_name"], row["kind"], row["starts_at"],
+        row["ends_at"], row["time_zone"],
+    )  # fmt: skip
 
 
 class PrivacyRepository:
@@ -57,7 +59,7 @@ class PrivacyRepository:
         """Every booking of the usager, active or not, oldest first."""
         p = permanences.c
         query = (
-            select(bookings, p.lieu, p.commune, p.kind, p.starts_at, p.ends_at, p.time_zone)
+            select(bookings, p.lieu, p.commune, p.commune_name, p.kind, p.starts_at, p.ends_at, p.time_zone)
             .join(permanences, permanences.c.id == bookings.c.permanence_id)
             .where(bookings.c.usager_id == usager_id)
             .order_by(bookings.c.created_at, bookings.c.id)

@@ -83,7 +83,7 @@ def sms_text(kind: MessageKind, permanence: Permanence, cancel_phone: str | None
     return compose(
         kind="atelier" if permanence.kind == "atelier" else "permanence",
         lieu=permanence.lieu,
-        commune=permanence.commune,
+        commune=permanence.commune_name,
         start=permanence.local_start(),
         cancel_phone=cancel_phone,
     )

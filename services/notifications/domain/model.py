@@ -43,6 +43,8 @@ class Permanence:
     """The territory of the plan it was published in ("" for copies older than this field: admins only)."""
     capacity: int | None
     """How many usagers it takes (``capacity_of``); None: not limited."""
+    commune_name: str = ""
+    """The commune's name, shown to usagers ("" for copies of events older than this field: then only the lieu is)."""
 
     @classmethod
     def published(cls, plan_id: uuid.UUID, territory: str, planned: PlannedPermanence) -> Permanence:
@@ -58,6 +60,7 @@ class Permanence:
             time_zone=planned.time_zone,
             territory=territory,
             capacity=capacity_of(planned.kind, planned.starts_at, planned.ends_at, planned.seats),
+            commune_name=planned.commune_name,
         )
 
     def has_room(self, booked: int) -> bool:

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from services.notifications.domain.model import Permanence
 from services.notifications.service_layer import handlers
@@ -27,6 +27,7 @@ class PermanenceOut(BaseModel):
     time_zone: str
     territory: str
     capacity: int | None
+    commune_name: str = Field(description='the commune\'s name ("" when published before names were sent)')
 
     @classmethod
     def of(cls, p: Permanence) -> "PermanenceOut":

@@ -39,6 +39,7 @@ class ExportedBooking(BaseModel):
     version: int
     lieu: str
     commune: str
+    commune_name: str
     kind: str
     starts_at: dt.datetime
     ends_at: dt.datetime
@@ -50,7 +51,8 @@ class ExportedBooking(BaseModel):
         return cls(
             id=b.id, permanence_id=b.permanence_id, status=b.status.value, created_at=b.created_at,
             cancelled_at=b.cancelled_at, cancel_reason=b.cancel_reason, version=b.version, lieu=r.lieu,
-            commune=r.commune, kind=r.kind, starts_at=r.starts_at, ends_at=r.ends_at, time_zone=r.time_zone,
+            commune=r.commune, commune_name=r.commune_name, kind=r.kind, starts_at=r.starts_at, ends_at=r.ends_at,
+            time_zone=r.time_zone,
         )  # fmt: skip
 
 

@@ -137,6 +137,20 @@ class TerritoryCopies:
             ),
         )
 
+    async def commune_names(self, insee_codes: Collection[str]) -> dict[str, str]:
+        """The name of each of these communes found in any territory of the copy (by INSEE code)."""
+        if not insee_codes:
+            return {}
+        query = (
+            select(communes.c.insee, communes.c.name)
+            .where(communes.c.insee.in_(sorted(insee_codes)))
+            .order_by(communes.c.insee, communes.c.code)
+        )
+        names: dict[str, str] = {}
+        for insee, name in await self.session.execute(query):
+            names.setdefault(insee, name)
+        return names
+
 
 class StructureCopies:
     def __init__(self, session: AsyncSession) -> None:

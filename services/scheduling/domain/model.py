@@ -114,10 +114,17 @@ class Plan:
             replaces=replaces.id if replaces else None, reason=reason,
         )  # fmt: skip
 
-    def publish(self, replacing: Plan | None = None, capacities: Mapping[uuid.UUID, int] | None = None) -> None:
+    def publish(
+        self,
+        replacing: Plan | None = None,
+        capacities: Mapping[uuid.UUID, int] | None = None,
+        commune_names: Mapping[str, str] | None = None,
+    ) -> None:
         """Publish; a re-plan also replaces the plan it was made from, telling what moved or was cancelled.
 
-        ``capacities`` (seats by lieu id) gives each atelier at a registry lieu its seats.
+        ``capacities`` (seats by lieu id) gives each atelier at a registry lieu its seats;
+        ``commune_names`` (names by INSEE code) gives each permanence its commune's name, for the
+        usagers' messages ("" for a commune it does not name).
         """
         if self.status is not PlanStatus.DRAFT:
             raise PlanError("status", f"plan is already {self.status.value}")
@@ -130,18 +137,21 @@ class Plan:
         self.status = PlanStatus.PUBLISHED
         self.version += 1
         seats = dict(capacities or {})
+        names = dict(commune_names or {})
         self.events.append(
             PlanPublished(
                 plan_id=self.id,
                 territory=self.territory,
                 week_start=self.week_start,
-                permanences=[self._planned(p, seats) for p in sorted(self.permanences, key=lambda p: p.starts_at)],
+                permanences=[
+                    self._planned(p, seats, names) for p in sorted(self.permanences, key=lambda p: p.starts_at)
+                ],
             )
         )
         if replacing is not None:
             replacing.status = PlanStatus.REPLACED
             replacing.version += 1
-            self.events.extend(self._changes_from(replacing, seats))
+            self.events.extend(self._changes_from(replacing, seats, names))
 
     def pin(self, permanence_id: uuid.UUID, pinned: bool) -> Permanence:
         if self.status is PlanStatus.REPLACED:
@@ -155,7 +165,7 @@ class Plan:
         self.version += 1
         return self.permanences[index]
 
-    def _changes_from(self, previous: Plan, seats: Mapping[uuid.UUID, int]) -> list[Event]:
+    def _changes_from(self, previous: Plan, seats: Mapping[uuid.UUID, int], names: Mapping[str, str]) -> list[Event]:
         """What happens to each permanence of ``previous``: kept (same id: nothing to tell), moved to
         another time at the same lieu that day, or cancelled."""
         zone = ZoneInfo(self.time_zone)
@@ -173,17 +183,23 @@ class Plan:
             else:
                 spare.remove(to)
                 changes.append(
-                    PermanenceMoved(plan_id=self.id, permanence_id=old.id, to=self._planned(to, seats), reason=reason)
+                    PermanenceMoved(
+                        plan_id=self.id, permanence_id=old.id, to=self._planned(to, seats, names), reason=reason
+                    )
                 )
         return changes
 
-    def _planned(self, p: Permanence, capacities: Mapping[uuid.UUID, int]) -> PlannedPermanence:
-        """The permanence as published; an atelier at a registry lieu has its capacity as seats."""
+    def _planned(
+        self, p: Permanence, capacities: Mapping[uuid.UUID, int], commune_names: Mapping[str, str]
+    ) -> PlannedPermanence:
+        """The permanence as published; an atelier at a registry lieu has its capacity as seats, and
+        the commune its name when ``commune_names`` has it."""
         seats = capacities.get(p.lieu_id) if p.kind == "atelier" and p.lieu_id is not None else None
         return PlannedPermanence(
             permanence_id=p.id,
             conseiller_id=p.conseiller_id,
             commune=p.commune,
+            commune_name=commune_names.get(p.commune, ""),
             lieu=p.lieu,
             kind=p.kind,
             starts_at=p.starts_at,

@@ -36,7 +36,11 @@ async def publish_plan(cmd: PublishPlan, uow: SchedulingUnitOfWork) -> Plan:
         if plan is None:
             raise PlanNotFound(cmd.plan_id)
         replaced = await uow.plans.get(plan.replaces) if plan.replaces else None
-        plan.publish(replacing=replaced, capacities=await _atelier_capacities(plan, uow))
+        plan.publish(
+            replacing=replaced,
+            capacities=await _atelier_capacities(plan, uow),
+            commune_names=await _commune_names(plan, uow),
+        )
         await uow.plans.save_status(plan)
         if replaced is not None:
             await uow.plans.save_status(replaced)
@@ -52,6 +56,16 @@ async def _atelier_capacities(plan: Plan, uow: SchedulingUnitOfWork) -> dict[uui
         if lieu is not None:
             capacities[lieu_id] = lieu.capacity
     return capacities
+
+
+async def _commune_names(plan: Plan, uow: SchedulingUnitOfWork) -> dict[str, str]:
+    """The name of each commune where the plan holds a permanence, by INSEE code (from scheduling's copy
+    of the registry): the plan's territory's, else any territory's that has it; a commune in none has no name."""
+    territory = await uow.territories.get(plan.territory)
+    names = {c.insee: c.name for c in territory.communes} if territory is not None else {}
+    wanted = {p.commune for p in plan.permanences}
+    found = {insee: names[insee] for insee in wanted if insee in names}
+    return found | await uow.territories.commune_names(wanted - found.keys())
 
 
 async def pin_permanence(plan_id: uuid.UUID, permanence_id: uuid.UUID, pinned: bool, uow: SchedulingUnitOfWork) -> Plan:
