@@ -96,7 +96,7 @@ def email_content(kind: MessageKind, permanence: Permanence, usager_name: str) -
         name=usager_name,
         permanence_kind="atelier" if permanence.kind == "atelier" else "permanence",
         lieu=permanence.lieu,
-        commune=permanence.commune,
+        commune=permanence.commune_name,
         start=permanence.local_start(),
     )
 
