@@ -220,9 +220,14 @@ async def _run_stack(args: argparse.Namespace) -> int:
         print(f"\nTournées is up (NATS {supervisor.nats_url}). An admin token for the APIs (12 h):\n  {token}")
         for name in SERVICES:
             print(f"  {name:<14} {supervisor.url(name)}/docs")
+        if supervisor.twilio_url:
+            print(f"  SMS sent      {supervisor.twilio_url}/_fake/messages (the local fake of Twilio)")
+        if supervisor.maildir:
+            print(f"  e-mails sent  {supervisor.maildir} (the local SMTP sink)")
         if args.command == "demo":
             urls = {name: supervisor.url(name) for name in SERVICES}
-            summary = await _unless_stopped(demo.run(urls, token), stop)
+            run = demo.run(urls, token, twilio_url=supervisor.twilio_url, maildir=supervisor.maildir)
+            summary = await _unless_stopped(run, stop)
             demo.print_summary(summary, sys.stdout)
             if args.headless:
                 return 0

@@ -120,9 +120,9 @@ class Supervisor:
         env = {**os.environ, **self.environment}
         if "TWILIO_API_URL" not in env:
             port, token = free_port(), secrets.token_hex(16)
-            command = [sys.executable, "-m", "services.notifications.adapters.fake_twilio", "--port", str(port),
-                       "--account-sid", FAKE_TWILIO_ACCOUNT_SID, "--auth-token", token]  # fmt: skip
-            await self._spawn("twilio", command, env)
+            command = [sys.executable, "-m", "services.notifications.adapters.fake_twilio", "--port", str(port)]
+            fake_env = {**env, "FAKE_TWILIO_ACCOUNT_SID": FAKE_TWILIO_ACCOUNT_SID, "FAKE_TWILIO_AUTH_TOKEN": token}
+            await self._spawn("twilio", command, fake_env)  # the token in its environment, not on its command line
             await self._wait_port("twilio", port)
             self.twilio_url = f"http://127.0.0.1:{port}"
             self._providers_env.update(

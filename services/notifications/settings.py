@@ -96,7 +96,8 @@ class NotificationsSettings(ServiceSettings):
             batch=self.sender_batch,
             concurrency=self.sender_concurrency,
             hold=dt.timedelta(seconds=self.sender_hold_s),
-            call_timeout=dt.timedelta(seconds=max(self.twilio_timeout_s, self.smtp_timeout_s)),
+            sms_timeout=dt.timedelta(seconds=self.twilio_timeout_s),
+            email_timeout=dt.timedelta(seconds=self.smtp_timeout_s),
             poll_s=self.sender_poll_s,
             max_attempts=self.sender_max_attempts,
         )
@@ -119,4 +120,10 @@ class NotificationsSettings(ServiceSettings):
             )
         if self.environment == "production" and not self.twilio_api_url.startswith("https://"):
             raise ValueError("TWILIO_API_URL must be Twilio's https URL in production (https://api.twilio.com)")
+        return self
+
+    @model_validator(mode="after")
+    def _hold_outlasts_a_send(self) -> "NotificationsSettings":
+        if self.sender_hold_s <= max(self.twilio_timeout_s, self.smtp_timeout_s):
+            raise ValueError("SENDER_HOLD_S must be longer than TWILIO_TIMEOUT_S and SMTP_TIMEOUT_S")
         return self

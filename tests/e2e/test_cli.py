@@ -121,10 +121,11 @@ def test_up_runs_the_flow_across_the_three_services(
 
     children = descendants_of(tournees.pid)
     commands = [command_line(c.pid) for c in children]
-    assert len(children) == 4, f"expected nats-server and three services, got: {describe(children)}"
+    assert len(children) == 6, f"expected nats-server, fake Twilio, SMTP sink, three services: {describe(children)}"
     assert any("nats-server" in c for c in commands), commands
-    for name in SERVICES:
+    for name in (*SERVICES, "notifications.adapters.fake_twilio", "notifications.adapters.smtp_sink"):
         assert any(f"services.{name}" in c for c in commands), commands
+    assert not any(secret in c for c in commands for secret in ("--auth-token", auth_secret)), commands
     # Everything lives under --data-dir.
     assert (data_dir / "nats").is_dir()
     for name in SERVICES:
@@ -273,21 +274,48 @@ def test_demo_headless_prints_a_summary_and_exits_0(
         )
     assert re.search(r"^  Gard +350 +744,178 +\d+ +48 ", out, re.MULTILINE), out[-3000:]
     assert re.search(r"plan [0-9a-f-]{36} for the Pays de Mortagne au Perche, by the solver:", out), out[-3000:]
+    assert re.search(r"plan [0-9a-f-]{36} for Le Tampon \(La Réunion\), by the solver:", out), out[-3000:]
     assert re.search(r"^    OPTIMAL, proven gap 0\.0%, ", out, re.MULTILINE), out[-3000:]
-    published = re.search(r"^  published: (\d+) permanences;", out, re.MULTILINE)
-    assert published is not None, out[-3000:]
+    published = [int(n) for n in re.findall(r"^  published: (\d+) permanences;", out, re.MULTILINE)]
+    assert len(published) == 2, out[-3000:]
+    assert min(published) > 0, out[-3000:]
     assert "received by notifications (local time, Europe/Paris)" in out
+    assert "received by notifications (local time, Indian/Reunion)" in out
     received = re.findall(
         r"^    (lundi|mardi|mercredi|jeudi|vendredi) +\d\d/\d\d (\d\d:\d\d)–(\d\d:\d\d)  (permanence|atelier) +(.+)$",
         out,
         re.MULTILINE,
     )
-    assert len(received) == int(published[1]) > 0, out[-3000:]
+    assert len(received) == sum(published), out[-3000:]
     for _, start, end, _, _ in received:  # in the half-day windows, local time
         assert "08:30" <= start < end <= "17:30", (start, end)
+    assert_sms_shown(out)
     assert re.search(r"registry → scheduling → notifications: \d+\.\d s in all", out)
     assert not stale.exists(), "the demo must start from a clean data dir"
     assert_no_orphans([], tournees.marker)
+
+
+def assert_sms_shown(out: str) -> None:
+    """The usagers' SMS as they arrive: each at a local time out of quiet hours, saying the permanence's local time."""
+    assert re.search(r"^  32 fictional usagers booked \(24 by SMS, 8 by e-mail\)", out, re.MULTILINE), out[-3000:]
+    shown = re.findall(
+        r"^    ([0-9][0-9 ]+[0-9])  (?:arrived|will arrive) \S+ \d\d/\d\d (\d\d:\d\d) \(([\w/]+)(?:, 1 segment)?\)\n"
+        r"      « (.+) »$",
+        out,
+        re.MULTILINE,
+    )
+    confirmations = [s for s in shown if s[3].startswith("Inscription confirmée : ")]
+    assert len(confirmations) == 24, out[-5000:]
+    for _, at, _, text in shown:
+        assert "09:00" <= at < "20:00", (at, text)  # never in the default quiet hours, 20:00–09:00 local
+        assert text.endswith("Pour annuler, répondez ANNULER."), text
+        assert len(text) <= 160, text
+    tampon = [text for _, _, zone, text in confirmations if zone == "Indian/Reunion"]
+    assert len(tampon) == 12, out[-5000:]
+    for text in tampon:  # the Relais are open 08:30–12:00 and 13:30–16:30, La Réunion's time (UTC+4)
+        assert re.search(r" à (8h30|13h30), Relais solidarité .+, Le Tampon\. ", text), text
+    assert re.search(r"^  24 reminders by SMS scheduled, the day before", out, re.MULTILINE), out[-3000:]
+    assert re.search(r"^  8 confirmations by e-mail: \d received so far by the SMTP sink in ", out, re.MULTILINE)
 
 
 @pytest.mark.timeout(150)
@@ -316,7 +344,7 @@ def test_children_do_not_outlive_a_killed_supervisor(
     tournees = start_tournees("up", "--data-dir", str(tmp_path / "data"), "--port-base", str(port_base))
     wait_ready(tournees, urls_for(port_base), timeout_s=90)
     children = descendants_of(tournees.pid)
-    assert len(children) == 4, describe(children)
+    assert len(children) == 6, describe(children)  # nats-server, fake Twilio, SMTP sink, three services
 
     os.kill(tournees.pid, signal.SIGKILL)  # no chance to stop them: PR_SET_PDEATHSIG must
     assert tournees.wait(10) == -signal.SIGKILL

@@ -123,6 +123,7 @@ async def test_sigkill_at_random_points_loses_and_doubles_no_sms(database, nats_
         "TWILIO_AUTH_TOKEN": TOKEN,
         "TWILIO_FROM": "+33757000002",
         "TWILIO_TIMEOUT_S": "1",
+        "SMTP_TIMEOUT_S": "1",
         "PUBLIC_BASE_URL": f"http://127.0.0.1:{port}",
         "SMS_PER_SECOND": "400",
         "SENDER_HOLD_S": "3",

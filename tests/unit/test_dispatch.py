@@ -146,3 +146,14 @@ async def test_the_token_bucket_spaces_calls_at_its_rate():
 def test_a_token_bucket_needs_a_positive_rate():
     with pytest.raises(ValueError, match="positive rate"):
         TokenBucket(0)
+
+
+def test_a_sender_holds_its_messages_longer_than_a_send_can_take():
+    from services.notifications.service_layer.sender import SenderPolicy
+    from services.notifications.settings import NotificationsSettings
+
+    with pytest.raises(ValueError, match="hold must be longer"):
+        SenderPolicy(hold=dt.timedelta(seconds=10), email_timeout=dt.timedelta(seconds=30))
+    with pytest.raises(ValueError, match="SENDER_HOLD_S"):
+        NotificationsSettings(sender_hold_s=20, smtp_timeout_s=30)
+    assert NotificationsSettings(sender_hold_s=3, smtp_timeout_s=1, twilio_timeout_s=1).sender_policy.hold.seconds == 3

@@ -2,8 +2,10 @@
 
 Every territory of the field reports is set up in the registry (territory, structures, lieux,
 conseillers); scheduling builds its copy from the registry's events; the solver plans next week
-of the Pays de Mortagne au Perche (its one conseiller, its town halls and its demand), the plan
-is published, and notifications receives it in local time.
+of the Pays de Mortagne au Perche (its one conseiller, its town halls and its demand) and of
+Le Tampon in La Réunion (UTC+4), the plans are published, and notifications receives them in
+local time. Fictional usagers are booked into the permanences; their confirmations go out by
+SMS (through the local fake of Twilio) or e-mail, and their reminders are scheduled.
 """
 
 from __future__ import annotations
@@ -15,11 +17,13 @@ import time
 import unicodedata
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, TextIO
 from zoneinfo import ZoneInfo
 
 import httpx
 
+from tournees.demo import usagers
 from tournees.demo.territories import Scenario, fictional_name, scenarios
 
 TIME_ZONE = "Europe/Paris"
@@ -41,13 +45,30 @@ class TerritoryFigures:
 
 
 @dataclass(frozen=True)
-class Summary:
-    territories: list[TerritoryFigures]
+class PlannedWeek:
+    territory: str
+    label: str
+    time_zone: str
     plan_id: str
     figures: dict[str, Any]
     published: int
     received: list[dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class Summary:
+    territories: list[TerritoryFigures]
+    weeks: list[PlannedWeek]
     seconds: float
+    booked: list[usagers.Booked]
+    deliveries: list[usagers.Delivery]
+    mails: int
+    maildir: Path | None
+
+
+PLANNED = (("epci:200036069", "the Pays de Mortagne au Perche"), ("epci:249740085", "Le Tampon (La Réunion)"))
+"""The territories whose next week the demo plans and publishes."""
+USAGERS_PER_TERRITORY = 16
 
 
 class Api:
@@ -140,7 +161,14 @@ def next_monday(today: dt.date) -> dt.date:
     return today + dt.timedelta(days=7 - today.weekday())
 
 
-async def run(urls: dict[str, str], token: str, today: dt.date | None = None) -> Summary:
+async def run(
+    urls: dict[str, str],
+    token: str,
+    today: dt.date | None = None,
+    *,
+    twilio_url: str | None = None,
+    maildir: Path | None = None,
+) -> Summary:
     started = time.monotonic()
     async with httpx.AsyncClient(headers={"Authorization": f"Bearer {token}"}, timeout=30) as http:
         api = Api(http, urls)
@@ -155,25 +183,33 @@ async def run(urls: dict[str, str], token: str, today: dt.date | None = None) ->
             return page["items"] if page["total"] == expected else None
 
         await _eventually(copied, "every conseiller reaching scheduling")
-        await _eventually(lambda: _known(api, "/territories/epci:200036069"), "the territory reaching scheduling")
         week_start = next_monday(today or dt.datetime.now(ZoneInfo(TIME_ZONE)).date())
-        asked = await api(
-            "POST", "scheduling", "/plans/solve",
-            json={"territory": "epci:200036069", "week_start": week_start.isoformat(), "days": 5, "time_limit_s": 20},
-        )  # fmt: skip
-        solved = await _solved(api, asked["id"])
-        plan = await api("GET", "scheduling", f"/plans/{solved['plan_id']}")
-        published = await api("POST", "scheduling", f"/plans/{plan['id']}/publish")
-        count = len(published["permanences"])
+        zones = {f.code: f.time_zone for f in figures}
+        weeks = [await _plan_week(api, code, label, zones[code], week_start) for code, label in PLANNED]
+        seconds = time.monotonic() - started
+        booked = await usagers.book(api, [(w.territory, w.plan_id, w.time_zone) for w in weeks], USAGERS_PER_TERRITORY)
+        deliveries = await usagers.deliveries(api, booked, twilio_url)
+    return Summary(figures, weeks, seconds, booked, deliveries, usagers.mails_in(maildir), maildir)
 
-        async def received() -> list[dict[str, Any]] | None:
-            items: list[dict[str, Any]] = await api(
-                "GET", "notifications", "/permanences", params={"plan_id": plan["id"]}
-            )
-            return items if len(items) == count else None
 
-        items = await _eventually(received, "the published plan reaching notifications")
-    return Summary(figures, plan["id"], plan["figures"], count, items, time.monotonic() - started)
+async def _plan_week(api: Api, code: str, label: str, time_zone: str, week_start: dt.date) -> PlannedWeek:
+    """The territory's week solved, published, and received by notifications."""
+    await _eventually(lambda: _known(api, f"/territories/{code}"), f"the territory {code} reaching scheduling")
+    asked = await api(
+        "POST", "scheduling", "/plans/solve",
+        json={"territory": code, "week_start": week_start.isoformat(), "days": 5, "time_limit_s": 20},
+    )  # fmt: skip
+    solved = await _solved(api, asked["id"])
+    plan = await api("GET", "scheduling", f"/plans/{solved['plan_id']}")
+    published = await api("POST", "scheduling", f"/plans/{plan['id']}/publish")
+    count = len(published["permanences"])
+
+    async def received() -> list[dict[str, Any]] | None:
+        items: list[dict[str, Any]] = await api("GET", "notifications", "/permanences", params={"plan_id": plan["id"]})
+        return items if len(items) == count else None
+
+    items = await _eventually(received, f"the published plan of {code} reaching notifications")
+    return PlannedWeek(code, label, time_zone, plan["id"], plan["figures"], count, items)
 
 
 async def _known(api: Api, path: str) -> bool:
@@ -197,18 +233,58 @@ def print_summary(summary: Summary, out: TextIO) -> None:
             f" {t.individual_hours:>22.1f} + {t.atelier_hours:<7.1f}  {t.time_zone}, {t.holiday_calendar}",
             file=out,
         )
-    f = summary.figures
-    print(f"\n  plan {summary.plan_id} for the Pays de Mortagne au Perche, by the solver:", file=out)
+    for week in summary.weeks:
+        _print_week(week, out)
+    print(f"  registry → scheduling → notifications: {summary.seconds:.1f} s in all", file=out)
+    _print_messages(summary, out)
+
+
+def _print_week(week: PlannedWeek, out: TextIO) -> None:
+    f = week.figures
+    print(f"\n  plan {week.plan_id} for {week.label}, by the solver:", file=out)
     print(
         f"    {f['status']}, proven gap {f['gap']:.1%}, {f['solve_seconds']:.1f} s; travel {f['travel_km']:.0f} km;"
         f" demand {f['demand_hours']:.1f} h over the 5 days, uncovered {f['uncovered_demand_hours']:.1f} h",
         file=out,
     )
-    print(f"  published: {summary.published} permanences;", file=out)
-    print("  received by notifications (local time, Europe/Paris):", file=out)
-    for item in summary.received:
+    print(f"  published: {week.published} permanences;", file=out)
+    print(f"  received by notifications (local time, {week.time_zone}):", file=out)
+    for item in week.received:
         start = dt.datetime.fromisoformat(item["local_start"])
         end = dt.datetime.fromisoformat(item["ends_at"]).astimezone(ZoneInfo(item["time_zone"]))
         when = f"{JOURS[start.weekday()]:<8} {start:%d/%m %H:%M}–{end:%H:%M}"
         print(f"    {when}  {item['kind']:<10}  {item['lieu']}", file=out)
-    print(f"  registry → scheduling → notifications: {summary.seconds:.1f} s in all", file=out)
+
+
+def _print_messages(summary: Summary, out: TextIO) -> None:
+    booked, by_sms = len(summary.booked), sum(b.channel == "sms" for b in summary.booked)
+    print(
+        f"\n  {booked} fictional usagers booked ({by_sms} by SMS, {booked - by_sms} by e-mail);"
+        " the SMS as they arrive on their phones (local time of their territory):",
+        file=out,
+    )
+    sms = [d for d in summary.deliveries if d.channel == "sms"]
+    for d in sorted((d for d in sms if d.kind == "confirmation"), key=lambda d: (d.usager.territory, d.at)):
+        _print_sms(d, out)
+    reminders = [d for d in sms if d.kind == "reminder"]
+    print(f"\n  {len(reminders)} reminders by SMS scheduled, the day before; the first of each territory:", file=out)
+    for zone in sorted({d.usager.time_zone for d in reminders}):
+        _print_sms(min((d for d in reminders if d.usager.time_zone == zone), key=lambda d: d.at), out)
+    mails = [d for d in summary.deliveries if d.channel == "email" and d.kind == "confirmation"]
+    waiting = [d for d in mails if not d.sent]
+    where = f" in {summary.maildir}" if summary.maildir else ""
+    print(
+        f"\n  {len(mails)} confirmations by e-mail: {summary.mails} received so far by the SMTP sink{where}", file=out
+    )
+    if waiting:
+        first = min(waiting, key=lambda d: d.at)
+        print(f"    the others wait for the end of quiet hours: {usagers.local(first.at, first.usager.time_zone)}"
+              f" ({first.usager.time_zone})", file=out)  # fmt: skip
+
+
+def _print_sms(d: usagers.Delivery, out: TextIO) -> None:
+    when = usagers.local(d.at, d.usager.time_zone)
+    state = f"arrived {when}" if d.sent else f"will arrive {when}"
+    segments = f", {d.segments} segment" if d.segments is not None else ""
+    print(f"    {d.usager.phone}  {state} ({d.usager.time_zone}{segments})", file=out)
+    print(f"      « {d.text} »", file=out)

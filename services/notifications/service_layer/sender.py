@@ -12,7 +12,7 @@ Exactly once, step by step:
 3. a sender killed between 1 and 2 leaves the message in doubt; once its hold is over the next attempt first
    asks the provider whether it accepted that very text to that number since then (``find_accepted``), and
    records that message instead of sending a second one.
-A message is only sent while its hold has at least ``call_timeout`` left, so a hold never runs out while its
+A message is only sent while its hold has at least its channel's call timeout left, so a hold never runs out while its
 send is in flight. A mail server cannot be asked what it accepted: an e-mail in doubt is sent again, with the
 same ``Message-ID`` (``dispatch.email_message_id``), by which mail systems recognise a copy.
 """
@@ -46,15 +46,22 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class SenderPolicy:
+    """How the sender works; its ``hold`` must outlast a send of either channel (``__post_init__``)."""
+
     batch: int = 50
     concurrency: int = 8
     hold: dt.timedelta = dt.timedelta(seconds=60)
-    call_timeout: dt.timedelta = dt.timedelta(seconds=15)
+    sms_timeout: dt.timedelta = dt.timedelta(seconds=15)
+    email_timeout: dt.timedelta = dt.timedelta(seconds=30)
     poll_s: float = 1.0
     max_attempts: int = 12
     backoff: Backoff = field(default_factory=Backoff)
     clock_skew: dt.timedelta = dt.timedelta(minutes=5)
     """How far back of a doubtful attempt to look at the provider's messages (its clock is not ours)."""
+
+    def __post_init__(self) -> None:
+        if self.hold <= max(self.sms_timeout, self.email_timeout):
+            raise ValueError("the sender's hold must be longer than the Twilio and SMTP timeouts")
 
 
 def _now() -> dt.datetime:
@@ -194,7 +201,8 @@ class Sender:
         stop: asyncio.Event | None,
     ) -> None:
         """Send, unless the service is stopping or the hold would run out meanwhile; record what came of it."""
-        if (stop is not None and stop.is_set()) or not self._hold_lasts(claimed_at):
+        timeout = self.policy.sms_timeout if message.channel == "sms" else self.policy.email_timeout
+        if (stop is not None and stop.is_set()) or self.clock() + timeout >= claimed_at + self.policy.hold:
             await self._record(lambda uow: uow.messages.postpone(message.id, self.clock(), doubt))
             return
         try:
@@ -208,9 +216,6 @@ class Sender:
             await self._retry(message, failure, claimed_at if failure.in_doubt else doubt)
             return
         await self._record_sent(message, accepted, reconciled=False)
-
-    def _hold_lasts(self, claimed_at: dt.datetime) -> bool:
-        return self.clock() + self.policy.call_timeout < claimed_at + self.policy.hold
 
     async def _retry(self, message: Message, failure: TransientFailure, in_doubt_since: dt.datetime | None) -> None:
         attempts = message.attempts + 1
