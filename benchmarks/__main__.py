@@ -5,9 +5,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 
-from benchmarks import planner, registry
+from benchmarks import notifications, planner, registry
 
-BENCHMARKS = {"registry": registry.main, "planner": planner.main}
+BENCHMARKS = {"registry": registry.main, "notifications": notifications.main, "planner": planner.main}
 
 
 def main() -> None:

@@ -14,7 +14,6 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import platform
 import statistics
 import subprocess
 import sys
@@ -27,6 +26,7 @@ import httpx
 from pydantic import SecretStr
 from sqlalchemy import text
 
+from benchmarks.report import machine, print_table, spawn, wait_ready
 from services.registry.adapters.communes import load_communes
 from services.registry.bootstrap import MIGRATIONS
 from shared.auth import Role, issue_token
@@ -106,18 +106,18 @@ def _load(url: str, token: str, paths: list[str]) -> dict[str, Any]:
 async def api_rows() -> list[list[str]]:
     with tempfile.TemporaryDirectory() as tmp:
         nats_port, http_port = free_port(), free_port()
-        nats = _spawn(
+        nats = spawn(
             [nats_server_binary(), "-js", "-sd", f"{tmp}/nats", "-a", "127.0.0.1", "-p", str(nats_port)], quiet=True
         )
         env = {
             **os.environ, "DATA_DIR": tmp, "NATS_URL": f"nats://127.0.0.1:{nats_port}", "HTTP_PORT": str(http_port),
             "AUTH_SECRET": SECRET, "LOG_LEVEL": "WARNING", "DATABASE_URL": "",
         }  # fmt: skip
-        registry = _spawn([sys.executable, "-m", "services.registry"], env=env)
+        registry = spawn([sys.executable, "-m", "services.registry"], env=env)
         url = f"http://127.0.0.1:{http_port}"
         token = issue_token(SecretStr(SECRET), subject="bench", role=Role.ADMIN)
         try:
-            await _wait_ready(url)
+            await wait_ready(url)
             async with httpx.AsyncClient(headers={"Authorization": f"Bearer {token}"}, timeout=30) as http:
                 api = Api(http, {"registry": url})
                 await set_up(api, gard(), 0)
@@ -155,41 +155,9 @@ async def api_rows() -> list[list[str]]:
     return rows
 
 
-def _spawn(command: list[str], *, env: dict[str, str] | None = None, quiet: bool = False) -> subprocess.Popen[bytes]:
-    output = subprocess.DEVNULL if quiet else None
-    return subprocess.Popen(command, env=env, stdout=output, stderr=output)  # noqa: S603 - our own commands
-
-
-async def _wait_ready(url: str, timeout_s: float = 60) -> None:
-    deadline = time.monotonic() + timeout_s
-    async with httpx.AsyncClient(timeout=2) as http:
-        while time.monotonic() < deadline:
-            try:
-                if (await http.get(f"{url}/readyz")).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            await asyncio.sleep(0.2)
-    raise TimeoutError("the registry did not become ready")
-
-
-def print_table(title: str, rows: list[list[str]]) -> None:
-    headers = ["measure", "figure", "throughput", "target", "result"]
-    widths = [max(len(r[i]) for r in [headers, *rows]) for i in range(len(headers))]
-    print(f"\n{title}")
-    print("  " + "  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)))
-    print("  " + "  ".join("-" * w for w in widths))
-    for row in rows:
-        print("  " + "  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)))
-
-
 async def main() -> None:
     rows = await communes_rows() + await api_rows()
-    machine = f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
-    print_table(
-        f"Registry — {time.strftime('%Y-%m-%d')} on {machine}; load: {CONCURRENCY} connections, {REQUESTS} requests",
-        rows,
-    )
+    print_table(f"Registry — {machine()}; load: {CONCURRENCY} connections, {REQUESTS} requests", rows)
 
 
 if __name__ == "__main__":

@@ -7,6 +7,7 @@ import datetime as dt
 import os
 from collections import defaultdict
 
+from benchmarks import report
 from services.scheduling.planner.blocks import candidate_blocks
 from services.scheduling.planner.greedy import monday_of, plan_objective, weekly_bounds
 from services.scheduling.planner.instance import Instance, Permanence
@@ -110,16 +111,4 @@ def row(instance: str, method: str, o: Outcome, greedy_km: float | None, target:
 
 
 def print_table(title: str, rows: list[list[str]]) -> None:
-    if MARKDOWN:
-        print(f"\n## {title}\n")
-        print("| " + " | ".join(HEADERS) + " |")
-        print("|" + "---|" * len(HEADERS))
-        for row in rows:
-            print("| " + " | ".join(row) + " |")
-        return
-    widths = [max(len(r[i]) for r in [HEADERS, *rows]) for i in range(len(HEADERS))]
-    print(f"\n{title}")
-    print("  " + "  ".join(h.ljust(w) for h, w in zip(HEADERS, widths, strict=True)))
-    print("  " + "  ".join("-" * w for w in widths))
-    for row in rows:
-        print("  " + "  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)))
+    report.print_table(title, rows, HEADERS, markdown=MARKDOWN)

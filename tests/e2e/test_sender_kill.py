@@ -14,7 +14,6 @@ import random
 import signal
 import subprocess
 import sys
-import uuid
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -24,12 +23,10 @@ import httpx
 import pytest
 from sqlalchemy import select
 
+from benchmarks.reminders import phone, seed_reminders
 from services.notifications.adapters.orm import messages
 from services.notifications.bootstrap import bootstrap
-from services.notifications.domain.bookings import Booking, BookingStatus, Usager
-from services.notifications.domain.contacts import parse_phone
-from services.notifications.domain.messages import Message, MessageKind, MessageStatus
-from services.notifications.domain.model import Permanence
+from services.notifications.domain.messages import MessageStatus
 from services.notifications.settings import NotificationsSettings
 from tests.e2e.stack import free_port_base
 
@@ -41,39 +38,6 @@ ACCOUNT_SID = "AC" + "3" * 32
 TOKEN = "jeton-du-test-de-sigkill"
 SECRET = "sender-kill-tests-secret-0123456789abcdef"
 PARIS = ZoneInfo("Europe/Paris")
-
-
-def phone(n: int) -> str:
-    return f"+3361{n:07d}"
-
-
-async def seed(settings: NotificationsSettings, now: dt.datetime) -> None:
-    """One permanence in two days; REMINDERS usagers booked into it, each with a reminder due a minute ago."""
-    service = bootstrap(settings)
-    await service.runtime.migrate()
-    start = now + dt.timedelta(days=2)
-    permanence = Permanence(
-        id=uuid.uuid4(), plan_id=uuid.uuid4(), conseiller_id=uuid.uuid4(), commune="61293",
-        lieu="EPN de Mortagne-au-Perche", kind="atelier", starts_at=start, ends_at=start + dt.timedelta(hours=2),
-        time_zone="Europe/Paris", territory="dep:61", capacity=None,
-    )  # fmt: skip
-    async with service.uow() as uow:
-        await uow.permanences.upsert(permanence)
-        for n in range(REMINDERS):
-            usager = Usager(
-                id=uuid.uuid4(), name=f"Usager {n}", phone=parse_phone(phone(n)), email=None,
-                preferred_channel="sms", consent=True, territory="dep:61", created_at=now,
-            )  # fmt: skip
-            booking = Booking(uuid.uuid4(), usager.id, permanence.id, BookingStatus.BOOKED, now)
-            reminder = Message(
-                id=uuid.uuid4(), booking_id=booking.id, usager_id=usager.id, kind=MessageKind.REMINDER, version=1,
-                channel="sms", due_at=now - dt.timedelta(minutes=1), status=MessageStatus.PENDING, created_at=now,
-            )  # fmt: skip
-            await uow.usagers.add(usager)
-            await uow.bookings.add(booking)
-            await uow.messages.add([reminder])
-        await uow.commit()
-    await service.runtime.engine.dispose()
 
 
 def start_fake(logs: Path) -> tuple[subprocess.Popen[bytes], str]:
@@ -136,7 +100,7 @@ async def test_sigkill_at_random_points_loses_and_doubles_no_sms(database, nats_
     settings = NotificationsSettings(
         database_url=database.url, database_schema=database.schema, data_dir=tmp_path, auth_secret=SECRET
     )
-    await seed(settings, now)
+    await seed_reminders(settings, REMINDERS, now)
     fake_process, fake_url = start_fake(tmp_path)
     env["TWILIO_API_URL"] = fake_url
     lives: list[Path] = []

@@ -76,8 +76,10 @@ def control(fake_url: str, method: str, path: str, **kwargs: Any) -> Any:
     return response.json() if response.content else None
 
 
-def send(client: Client, to: str = USAGER, **kwargs: Any) -> Any:
-    return client.messages.create(to=to, from_=OUR_NUMBER, body="Rappel : permanence numérique demain 9 h", **kwargs)
+def send(
+    client: Client, to: str = USAGER, body: str = "Rappel : permanence numérique demain 9 h", **kwargs: Any
+) -> Any:
+    return client.messages.create(to=to, from_=OUR_NUMBER, body=body, **kwargs)
 
 
 def test_a_message_is_created_then_fetched_then_listed_through_the_sdk(client):
@@ -247,6 +249,15 @@ def test_the_control_list_counts_every_message_in_the_order_received(client, fak
     sids = [send(client, to=f"+3361234567{digit}").sid for digit in range(3)]
     listed = control(fake_url, "GET", "/messages")["messages"]
     assert [(m["order"], m["sid"]) for m in listed] == list(zip([1, 2, 3], sids, strict=True))
+
+
+def test_the_stats_count_messages_recipients_and_segments(client, fake_url):
+    for to in ("+33612345670", "+33612345670", "+33612345671"):
+        send(client, to=to)
+    send(client, to="+33612345672", body="ê" * 100)  # ê is not in GSM-7: UCS-2, two segments
+    stats = control(fake_url, "GET", "/stats")
+    assert (stats["outbound"], stats["recipients"], stats["segments"]) == (4, 3, {"1": 3, "2": 1})
+    assert stats["first_created"] <= stats["last_created"]
 
 
 def test_the_fake_runs_as_a_process_and_prints_its_url():

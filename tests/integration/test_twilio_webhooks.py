@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import uuid
 from collections.abc import AsyncIterator
@@ -16,6 +17,7 @@ from twilio.request_validator import RequestValidator
 
 from services.notifications.adapters.orm import messages, usagers
 from services.notifications.bootstrap import Notifications
+from services.notifications.domain.sms import NOTHING_TO_CANCEL_TEXT
 from tests.integration.bookings_stack import ADMIN, planned, published, registered, running_notifications
 
 TOKEN = "twilio-tests-auth-token-0123456789"
@@ -90,6 +92,44 @@ async def test_a_stop_opts_the_usager_out_and_skips_their_pending_sms(api, nc, n
     for clear in (E164, PHONE, "612345678"):
         assert clear not in caplog.text
         assert clear not in answer.text
+
+
+@pytest.mark.parametrize("body", ["ANNULER", "annuler.", " Annulé ", "annulation"])
+async def test_annuler_cancels_the_next_booking_and_answers_which(api, nc, notifications, body, caplog):
+    caplog.set_level(logging.DEBUG)
+    usager, later = await booked_usager(api, nc)
+    sooner = planned(starts_in=dt.timedelta(hours=47))  # its reminder is due after its confirmation, at any hour
+    await published(nc, api, sooner)
+    booking = await api.post("/bookings", json={"usager_id": usager["id"], "permanence_id": str(sooner.permanence_id)},
+                             headers=ADMIN)  # fmt: skip
+    assert booking.status_code == 201, booking.text
+
+    answer = await twilio(api, INBOUND, reply(body))
+    assert answer.status_code == 200, answer.text
+    assert answer.headers["content-type"].startswith("text/xml")
+    assert "<Message>Annulation enregistrée : votre permanence numérique du " in answer.text
+    assert "EPN de Mortagne-au-Perche. Merci de nous avoir prévenus.</Message>" in answer.text
+    cancelled = (await api.get(f"/bookings/{booking.json()['id']}/messages", headers=ADMIN)).json()
+    assert [(m["kind"], m["status"]) for m in cancelled] == [("confirmation", "pending"), ("reminder", "skipped")]
+    seats = (await api.get(f"/permanences/{sooner.permanence_id}/bookings", headers=ADMIN)).json()
+    assert [(b["status"], b["cancel_reason"]) for b in seats["items"]] == [
+        ("cancelled", "cancelled by the usager, by SMS")
+    ]
+    kept = (await api.get(f"/permanences/{later['permanence_id']}/bookings", headers=ADMIN)).json()
+    assert [b["status"] for b in kept["items"]] == ["booked"]  # only the next one is cancelled
+    assert PHONE not in caplog.text
+    assert E164 not in caplog.text
+
+    again = await twilio(api, INBOUND, reply(body))  # the later one, then nothing left
+    assert "Annulation enregistrée" in again.text
+    nothing = await twilio(api, INBOUND, reply(body))
+    assert nothing.text.endswith(f"<Response><Message>{NOTHING_TO_CANCEL_TEXT}</Message></Response>")
+
+
+async def test_annuler_from_an_unknown_number_changes_nothing_and_says_so(api, nc, notifications):
+    await booked_usager(api, nc)
+    answer = await twilio(api, INBOUND, reply("ANNULER", sender="+33698765432"))
+    assert answer.text.endswith(f"<Message>{NOTHING_TO_CANCEL_TEXT}</Message></Response>")
 
 
 async def test_start_opts_the_usager_back_in(api, nc, notifications):

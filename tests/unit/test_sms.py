@@ -12,7 +12,9 @@ from hypothesis import strategies as st
 
 from services.notifications.domain.gsm7 import is_single_segment, to_gsm7
 from services.notifications.domain.sms import (
+    NOTHING_TO_CANCEL_TEXT,
     booking_confirmation_text,
+    cancellation_ack_text,
     cancelled_text,
     format_when,
     moved_text,
@@ -135,6 +137,17 @@ def test_every_commune_of_france_gets_four_single_segment_texts_at_its_mairie():
                     shortened += 1
                     assert recognisable in text, text
     assert shortened > 0
+
+
+def test_every_commune_of_france_gets_a_single_segment_answer_to_annuler():
+    when = to_gsm7(format_when(LONGEST_START))
+    for row in read_communes():
+        name = to_gsm7(row["name"])
+        text = cancellation_ack_text(kind="permanence", lieu=f"Mairie de {name}", commune=name, start=LONGEST_START)
+        assert is_single_segment(text), text
+        assert text.startswith(f"Annulation enregistrée : votre permanence numérique du {when}, Mairie de "), text
+        assert text.endswith("Merci de nous avoir prévenus."), text
+    assert is_single_segment(NOTHING_TO_CANCEL_TEXT)
 
 
 _ANY_CHARACTER = st.one_of(st.characters(), st.sampled_from("€[]{}^~|\\\f\n…œ’ç"))

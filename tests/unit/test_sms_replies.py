@@ -34,3 +34,13 @@ def test_start_words_opt_in(body):
 @pytest.mark.parametrize("body", ["", "Merci", "OUI", "stop les rappels svp", "STOP STOP", "s t o p", "arrête"])
 def test_anything_else_asks_for_nothing(body):
     assert sms_request(body) is None
+
+
+@pytest.mark.parametrize("body", ["ANNULER", "annuler", " Annulé. ", "ANNULEZ!", "annulation"])
+def test_annuler_asks_to_cancel(body):
+    assert sms_request(body) is SmsRequest.CANCEL
+
+
+@pytest.mark.parametrize("body", ["annuler mon rdv de mardi", "je veux annuler", "ANNUL"])
+def test_a_sentence_about_cancelling_is_not_taken_for_annuler(body):
+    assert sms_request(body) is None

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import RowMapping, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.notifications.adapters.orm import bookings, usagers
+from services.notifications.adapters.orm import bookings, permanences, usagers
 from services.notifications.adapters.personal_data import PersonalDataCipher
 from services.notifications.domain.bookings import Booking, BookingStatus, Usager
 from services.notifications.domain.contacts import parse_phone
@@ -157,6 +157,22 @@ class BookingRepository:
             .values(permanence_id=booking.permanence_id, version=booking.version)
         )
         return bool(result.rowcount)  # type: ignore[attr-defined]
+
+    async def next_active_of(self, usager_id: uuid.UUID, now: dt.datetime) -> Booking | None:
+        """The usager's active booking into the soonest permanence that has not begun."""
+        query = (
+            select(bookings)
+            .join(permanences, permanences.c.id == bookings.c.permanence_id)
+            .where(
+                bookings.c.usager_id == usager_id,
+                bookings.c.status == BookingStatus.BOOKED.value,
+                permanences.c.starts_at > now,
+            )
+            .order_by(permanences.c.starts_at)
+            .limit(1)
+        )
+        row = (await self.session.execute(query)).mappings().first()
+        return None if row is None else _booking(row)
 
     async def active_in(self, permanence_id: uuid.UUID) -> list[Booking]:
         query = (

@@ -101,6 +101,15 @@ def cancelled_text(*, kind: Kind, lieu: str, commune: str, start: dt.datetime, c
     return _fit(head, lieu, commune, tail)
 
 
+def cancellation_ack_text(*, kind: Kind, lieu: str, commune: str, start: dt.datetime) -> str:
+    """The answer to an usager who replied ANNULER: which booking is cancelled."""
+    head = f"Annulation enregistrée : votre {_label(kind)} du {format_when(start)}"
+    return _fit(head, lieu, commune, ". Merci de nous avoir prévenus.")
+
+
+NOTHING_TO_CANCEL_TEXT = "Nous n'avons trouvé aucune inscription à venir à annuler pour ce numéro."
+
+
 def _label(kind: Kind) -> str:
     try:
         return _KIND_LABELS[kind]

@@ -10,6 +10,7 @@ import datetime as dt
 from collections.abc import Callable
 from typing import Annotated
 from urllib.parse import parse_qsl
+from xml.sax.saxutils import escape
 
 from fastapi import APIRouter, Depends, HTTPException, Request, Response, status
 from twilio.request_validator import RequestValidator
@@ -20,7 +21,8 @@ from services.notifications.service_layer.unit_of_work import NotificationsUnitO
 PREFIX = "/webhooks/twilio"
 STATUS_PATH = f"{PREFIX}/status"
 """Where Twilio posts a sent SMS's delivery status (the ``StatusCallback`` of each message)."""
-EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response/>'
+TWIML_HEAD = '<?xml version="1.0" encoding="UTF-8"?>'
+EMPTY_TWIML = f"{TWIML_HEAD}<Response/>"
 
 
 def _now() -> dt.datetime:
@@ -57,11 +59,14 @@ def router(
         """An usager's SMS reply. No bearer token: the ``X-Twilio-Signature`` is the authentication.
 
         STOP, ARRÊT … opt the usager out of SMS at once (their pending SMS are skipped); START, UNSTOP,
-        YES opt them back in; anything else is ignored. The answer is an empty TwiML: Twilio sends its
-        own STOP confirmation.
+        YES opt them back in (Twilio sends its own confirmation of those: the answer is an empty TwiML);
+        ANNULER cancels their next booking, and the TwiML answers which one (or that there is none);
+        anything else is ignored.
         """
-        await twilio_webhooks.sms_reply(form.get("From", ""), form.get("Body", ""), uow(), clock())
-        return Response(EMPTY_TWIML, media_type="text/xml")
+        answer = await twilio_webhooks.sms_reply(form.get("From", ""), form.get("Body", ""), uow(), clock())
+        if answer is None:
+            return Response(EMPTY_TWIML, media_type="text/xml")
+        return Response(f"{TWIML_HEAD}<Response><Message>{escape(answer)}</Message></Response>", media_type="text/xml")
 
     @api.post(STATUS_PATH.removeprefix(PREFIX), status_code=status.HTTP_200_OK, response_class=Response)
     async def delivery_status(form: Form) -> Response:

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from services.notifications.adapters.fake_twilio.engine import FakeTwilio
+from services.notifications.adapters.fake_twilio.messages import num_segments
 from services.notifications.adapters.fake_twilio.state import Faults, Outcome
 
 router = APIRouter(prefix="/_fake", tags=["test-only controls"])
@@ -51,6 +52,25 @@ async def messages(fake: Fake) -> dict[str, Any]:
             {"order": message.order, "status_callback": message.status_callback, **message.resource()}
             for message in ordered
         ]
+    }
+
+
+@router.get("/stats")
+async def stats(fake: Fake) -> dict[str, Any]:
+    """Counts of the messages sent through the fake: how many, to how many numbers, by segment count, and when the
+    first and the last were created (cheap to poll while thousands arrive)."""
+    sent = [m for m in fake.state.messages.values() if m.direction == "outbound-api"]
+    segments: dict[str, int] = {}
+    for message in sent:
+        count = str(num_segments(message.body))
+        segments[count] = segments.get(count, 0) + 1
+    created = sorted(m.created for m in sent)
+    return {
+        "outbound": len(sent),
+        "recipients": len({m.to for m in sent}),
+        "segments": segments,
+        "first_created": created[0].isoformat() if created else None,
+        "last_created": created[-1].isoformat() if created else None,
     }
 
 
