@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import logging
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
@@ -411,3 +412,24 @@ async def test_a_refused_address_is_failed_not_retried(api, nc, notifications, s
     confirmation = (await messages(notifications, booking_id))[MessageKind.CONFIRMATION]
     assert (confirmation.status, confirmation.last_error) == (MessageStatus.FAILED, "SMTP 550 recipient refused")
     assert smtp_sink.received() == []
+
+
+async def test_no_phone_number_nor_address_reaches_the_logs_even_at_debug(
+    api, nc, notifications, fake_twilio, smtp_sink, clock, caplog
+):
+    caplog.set_level(logging.DEBUG)
+    sms_id, _ = await booked(api, nc)
+    mail_id, _ = await booked(api, nc, phone=None, email="yvette.morin@example.fr", preferred_channel="email")
+    clock.now = (await messages(notifications, sms_id))[MessageKind.REMINDER].due_at
+    real = sms_gateway(notifications.runtime.settings)  # type: ignore[arg-type]
+    await sender(notifications, clock, AnswerLost(real)).send_due()  # the SMS in doubt: Twilio is asked later
+    clock.now += dt.timedelta(minutes=1)
+    await sender(notifications, clock).send_due()
+
+    assert {m.status for m in (await messages(notifications, sms_id)).values()} == {MessageStatus.SENT}
+    assert {m.status for m in (await messages(notifications, mail_id)).values()} == {MessageStatus.SENT}
+    assert len(smtp_sink.received()) == 2
+    theirs = ("uvicorn.access", "mail.log")  # the fake Twilio's server and the SMTP sink, in this process
+    ours = "\n".join(f"{r.name}: {r.getMessage()}" for r in caplog.records if r.name not in theirs)
+    for personal in (PHONE, "0612345678", "06 12 34 56 78", "612345678", "yvette.morin@example.fr"):
+        assert personal not in ours, personal

@@ -2,7 +2,7 @@
 
 The SDK is synchronous (``requests``): calls run in a pool of threads, one SDK client per thread. Its HTTP client
 logs query strings at INFO (a listing's ``To`` is a phone number), so it gets a logger of its own that says
-nothing below WARNING.
+nothing below WARNING; urllib3 below it logs them at DEBUG, so its logger says nothing below INFO.
 
 How Twilio's answers map to the sender's failures:
 - 429 (20429) and 503: not accepted, try again later;
@@ -37,6 +37,8 @@ RECONCILE_PAGE_SIZE = 50
 
 _sdk_log = logging.getLogger("tournees.twilio_sdk")
 _sdk_log.setLevel(logging.WARNING)
+# urllib3 (under requests) logs each request line at DEBUG, query string included: a listing's To is a phone number.
+logging.getLogger("urllib3.connectionpool").setLevel(logging.INFO)
 
 T = TypeVar("T")
 
