@@ -421,7 +421,7 @@ async def test_no_phone_number_nor_address_reaches_the_logs_even_at_debug(
     sms_id, _ = await booked(api, nc)
     mail_id, _ = await booked(api, nc, phone=None, email="yvette.morin@example.fr", preferred_channel="email")
     clock.now = (await messages(notifications, sms_id))[MessageKind.REMINDER].due_at
-    real = sms_gateway(notifications.runtime.settings)  # type: ignore[arg-type]
+    real = sms_gateway(notifications.runtime.settings)
     await sender(notifications, clock, AnswerLost(real)).send_due()  # the SMS in doubt: Twilio is asked later
     clock.now += dt.timedelta(minutes=1)
     await sender(notifications, clock).send_due()
