@@ -2,7 +2,7 @@ import datetime as dt
 from email.utils import parseaddr
 from typing import ClassVar
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import Field, SecretStr, TypeAdapter, model_validator
 
 from services.notifications.domain.messages import SendingRules
 from services.notifications.domain.quiet_hours import QuietHours
@@ -15,6 +15,7 @@ DEV_ENCRYPTION_KEY = "ZGV2LW9ubHktdG91cm5lZXMtZmVybmV0LWtleS0wMDA="
 DEV_LOOKUP_KEY = "dev-only-tournees-lookup-key-0123456789"
 DEV_TWILIO_AUTH_TOKEN = "dev-only-tournees-twilio-auth-token"  # noqa: S105 - refused in production, below
 DEV_TWILIO_ACCOUNT_SID = "AC" + "0" * 32
+_DURATION = TypeAdapter(dt.timedelta)
 
 
 class NotificationsSettings(ServiceSettings):
@@ -70,8 +71,9 @@ class NotificationsSettings(ServiceSettings):
     """Local time from which no message is sent to usagers (``QUIET_START``, "20:00")."""
     quiet_end: dt.time = dt.time(9, 0)
     """Local time messages may be sent again (``QUIET_END``, "09:00")."""
-    reminder_lead: dt.timedelta = dt.timedelta(days=1)
-    """How long before a permanence its reminder is due (``REMINDER_LEAD``, "P1D" or seconds)."""
+    reminder_leads: str = "P1D"
+    """How long before a permanence each reminder is due, comma-separated ISO 8601 durations
+    (``REMINDER_LEADS``: "P1D" the day before; "P1D,PT2H" the day before and two hours before)."""
 
     usager_retention: dt.timedelta = DEFAULT_RETENTION
     """How long an usager's personal data are kept after their last booking (their registration when they
@@ -83,7 +85,11 @@ class NotificationsSettings(ServiceSettings):
 
     @property
     def sending_rules(self) -> SendingRules:
-        return SendingRules(self.reminder_lead, QuietHours(self.quiet_start, self.quiet_end))
+        return SendingRules(self.reminder_lead_list, QuietHours(self.quiet_start, self.quiet_end))
+
+    @property
+    def reminder_lead_list(self) -> tuple[dt.timedelta, ...]:
+        return tuple(_DURATION.validate_python(lead.strip()) for lead in self.reminder_leads.split(",") if lead.strip())
 
     @property
     def email_domain(self) -> str:
@@ -120,6 +126,14 @@ class NotificationsSettings(ServiceSettings):
             )
         if self.environment == "production" and not self.twilio_api_url.startswith("https://"):
             raise ValueError("TWILIO_API_URL must be Twilio's https URL in production (https://api.twilio.com)")
+        return self
+
+    @model_validator(mode="after")
+    def _reminder_leads_are_durations(self) -> "NotificationsSettings":
+        try:
+            self.sending_rules  # noqa: B018 - parses REMINDER_LEADS and checks each lead is positive
+        except ValueError as exc:
+            raise ValueError(f"REMINDER_LEADS: {exc}") from None
         return self
 
     @model_validator(mode="after")

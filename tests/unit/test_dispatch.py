@@ -157,3 +157,13 @@ def test_a_sender_holds_its_messages_longer_than_a_send_can_take():
     with pytest.raises(ValueError, match="SENDER_HOLD_S"):
         NotificationsSettings(sender_hold_s=20, smtp_timeout_s=30)
     assert NotificationsSettings(sender_hold_s=3, smtp_timeout_s=1, twilio_timeout_s=1).sender_policy.hold.seconds == 3
+
+
+def test_reminder_leads_are_read_from_a_list_of_durations():
+    from services.notifications.settings import NotificationsSettings
+
+    leads = NotificationsSettings(reminder_leads="P1D, PT2H").sending_rules.reminder_leads
+    assert leads == (dt.timedelta(days=1), dt.timedelta(hours=2))
+    for wrong in ("bientôt", "P1D,-PT1H"):
+        with pytest.raises(ValueError, match="REMINDER_LEADS"):
+            NotificationsSettings(reminder_leads=wrong)

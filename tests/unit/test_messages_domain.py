@@ -6,6 +6,8 @@ import datetime as dt
 import uuid
 from dataclasses import replace
 
+import pytest
+
 from services.notifications.domain.bookings import Booking, BookingStatus, Usager
 from services.notifications.domain.messages import (
     MessageKind,
@@ -73,8 +75,35 @@ def test_no_reminder_when_the_booking_is_too_close_to_the_permanence():
 def test_the_lead_comes_from_the_rules():
     now = utc(2026, 11, 30, 10)
     p = permanence(utc(2026, 12, 3, 13))
-    rules = SendingRules(reminder_lead=dt.timedelta(hours=2))
+    rules = SendingRules(reminder_leads=(dt.timedelta(hours=2),))
     assert on_booked(booking(p, now), "email", p, rules, now)[1].due_at == utc(2026, 12, 3, 11)
+
+
+def test_several_leads_plan_one_reminder_each_the_earliest_first():
+    now = utc(2026, 11, 30, 10)
+    p = permanence(utc(2026, 12, 3, 13))  # Thursday 14:00 in Paris
+    rules = SendingRules(reminder_leads=(dt.timedelta(hours=2), dt.timedelta(days=2), dt.timedelta(days=1)))
+    planned = on_booked(booking(p, now), "sms", p, rules, now)
+    assert [(m.kind, m.lead_minutes, m.due_at) for m in planned] == [
+        (MessageKind.CONFIRMATION, 0, now),
+        (MessageKind.REMINDER, 2880, utc(2026, 12, 1, 13)),
+        (MessageKind.REMINDER, 1440, utc(2026, 12, 2, 13)),
+        (MessageKind.REMINDER, 120, utc(2026, 12, 3, 11)),
+    ]
+    assert len({m.id for m in planned}) == 4
+
+
+def test_a_reminder_falling_with_an_earlier_message_is_not_planned():
+    now = utc(2026, 11, 30, 22)  # 23:00 in Paris: everything waits for 09:00
+    p = permanence(utc(2026, 12, 1, 12))  # Tuesday 13:00: 24 h before is quiet → 09:00, with the confirmation
+    rules = SendingRules(reminder_leads=(dt.timedelta(days=1), dt.timedelta(hours=2)))
+    planned = on_booked(booking(p, now), "sms", p, rules, now)
+    assert [(m.kind, m.lead_minutes) for m in planned] == [(MessageKind.CONFIRMATION, 0), (MessageKind.REMINDER, 120)]
+
+
+def test_a_lead_must_be_positive():
+    with pytest.raises(ValueError, match="positive"):
+        SendingRules(reminder_leads=(dt.timedelta(0),))
 
 
 def test_a_moved_booking_has_a_new_version_a_moved_message_and_a_reminder_for_the_new_time():

@@ -21,13 +21,15 @@ class MessageRepository:
         self.session = session
 
     async def add(self, planned: Sequence[Message]) -> None:
-        """Plan messages; one already planned for the same booking, kind and version is left as it is."""
+        """Plan messages; one already planned for the same booking, kind, version and lead is left as it is."""
         if not planned:
             return
         rows = [{**asdict(message), "kind": message.kind.value, "status": message.status.value} for message in planned]
         dialect = postgresql if self.session.get_bind().dialect.name == "postgresql" else sqlite
         statement = dialect.insert(messages).values(rows)
-        await self.session.execute(statement.on_conflict_do_nothing(index_elements=["booking_id", "kind", "version"]))
+        await self.session.execute(
+            statement.on_conflict_do_nothing(index_elements=["booking_id", "kind", "version", "lead_minutes"])
+        )
 
     async def skip_pending(self, booking_id: uuid.UUID, kind: MessageKind) -> None:
         """Messages of that kind about the booking that were not sent yet will not be."""

@@ -107,8 +107,10 @@ messages = Table(
     # answer may have been lost since in_doubt_since.
     Column("next_attempt_at", UtcDateTime(), nullable=True),
     Column("in_doubt_since", UtcDateTime(), nullable=True),
-    # The send log (an outbox of messages to usagers): a message is planned once per booking, kind and version.
-    UniqueConstraint("booking_id", "kind", "version", name="uq_messages_booking_kind_version"),
+    # Which reminder (minutes before the permanence); 0 for the other kinds.
+    Column("lead_minutes", Integer, nullable=False, server_default="0"),
+    # The send log (an outbox of messages to usagers): a message is planned once per booking, kind, version, lead.
+    UniqueConstraint("booking_id", "kind", "version", "lead_minutes", name="uq_messages_booking_kind_version_lead"),
     UniqueConstraint("provider_sid", name="uq_messages_provider_sid"),
     Index("ix_messages_status_due_at", "status", "due_at"),
 )

@@ -1,14 +1,15 @@
 """The send log: which messages a booking calls for, and when they are due. Pure Python, no I/O.
 
-- booked: a confirmation, due now, and a reminder ``SendingRules.reminder_lead`` before the
+- booked: a confirmation, due now, and a reminder each ``SendingRules.reminder_leads`` before the
   permanence (``quiet_hours.reminder_due``; none when it would arrive once the permanence has
-  begun, or is past already: the confirmation says it all);
-- moved: a ``moved`` message due now, and a reminder for the new time (the old one is skipped);
+  begun, or not after the confirmation or an earlier reminder: the message before says it all);
+- moved: a ``moved`` message due now, and reminders for the new time (the old ones are skipped);
 - cancelled with its permanence: a ``cancelled`` message due now (the pending reminder is skipped).
 
 Every due time is out of the territory's quiet hours (``quiet_hours.next_allowed``). A message
 is about one version of the booking (``Booking.version``, raised each time it moves): the send
-log keeps one message per booking, kind and version, so a message can never be planned twice.
+log keeps one message per booking, kind, version and lead (reminders only: how many minutes
+before the permanence), so a message can never be planned twice.
 """
 
 from __future__ import annotations
@@ -43,8 +44,13 @@ class MessageStatus(enum.StrEnum):
 
 @dataclass(frozen=True)
 class SendingRules:
-    reminder_lead: dt.timedelta = dt.timedelta(days=1)
+    reminder_leads: tuple[dt.timedelta, ...] = (dt.timedelta(days=1),)
+    """How long before the permanence each reminder is due: the day before, and two hours before, say."""
     quiet: QuietHours = field(default_factory=QuietHours)
+
+    def __post_init__(self) -> None:
+        if any(lead <= dt.timedelta(0) for lead in self.reminder_leads):
+            raise ValueError("a reminder's lead must be positive")
 
 
 def respecting_opt_out(planned: list[Message], usager: Usager) -> list[Message]:
@@ -76,6 +82,8 @@ class Message:
     delivery_status: str | None = None
     """As Twilio's last status callback reported it ("delivered", "undelivered" …)."""
     delivery_error_code: str | None = None
+    lead_minutes: int = 0
+    """Which reminder (how many minutes before the permanence it is due); 0 for the other kinds."""
     next_attempt_at: dt.datetime | None = None
     """Not tried before then: held by a sender until then (its claim), or waiting after a transient failure or
     for the end of quiet hours."""
@@ -87,7 +95,7 @@ class Message:
 def on_booked(
     booking: Booking, channel: Channel, permanence: Permanence, rules: SendingRules, now: dt.datetime
 ) -> list[Message]:
-    return _with_reminder(
+    return _with_reminders(
         _message(booking, MessageKind.CONFIRMATION, channel, permanence, rules, now), permanence, rules
     )
 
@@ -96,7 +104,7 @@ def on_moved(
     booking: Booking, channel: Channel, permanence: Permanence, rules: SendingRules, now: dt.datetime
 ) -> list[Message]:
     """``booking`` as moved into ``permanence``, its new home."""
-    return _with_reminder(_message(booking, MessageKind.MOVED, channel, permanence, rules, now), permanence, rules)
+    return _with_reminders(_message(booking, MessageKind.MOVED, channel, permanence, rules, now), permanence, rules)
 
 
 def on_cancelled(
@@ -106,16 +114,21 @@ def on_cancelled(
     return [_message(booking, MessageKind.CANCELLED, channel, permanence, rules, now)]
 
 
-def _with_reminder(first: Message, permanence: Permanence, rules: SendingRules) -> list[Message]:
-    due = quiet_hours.reminder_due(permanence.starts_at, rules.reminder_lead, _zone(permanence), rules.quiet)
-    if due is None or due <= first.due_at:
-        return [first]
-    reminder = Message(
-        id=uuid.uuid4(), booking_id=first.booking_id, usager_id=first.usager_id, kind=MessageKind.REMINDER,
-        version=first.version, channel=first.channel, due_at=due.astimezone(dt.UTC), status=MessageStatus.PENDING,
-        created_at=first.created_at,
-    )  # fmt: skip
-    return [first, reminder]
+def _with_reminders(first: Message, permanence: Permanence, rules: SendingRules) -> list[Message]:
+    planned, last_due = [first], first.due_at
+    for lead in sorted(rules.reminder_leads, reverse=True):
+        due = quiet_hours.reminder_due(permanence.starts_at, lead, _zone(permanence), rules.quiet)
+        if due is None or due.astimezone(dt.UTC) <= last_due:
+            continue
+        last_due = due.astimezone(dt.UTC)
+        planned.append(
+            replace(first, id=uuid.uuid4(), kind=MessageKind.REMINDER, due_at=last_due, lead_minutes=_minutes(lead))
+        )
+    return planned
+
+
+def _minutes(lead: dt.timedelta) -> int:
+    return int(lead.total_seconds() // 60)
 
 
 def _message(
