@@ -33,7 +33,7 @@ from shared.db import create_engine
 from shared.settings import async_database_url
 from tournees.supervisor import free_port, nats_server_binary
 
-REMINDERS = 10_000
+REMINDERS = int(os.environ.get("BENCH_REMINDERS", "10000"))
 ACCOUNT_SID = "AC" + "5" * 32
 TOKEN = "benchmark-fake-twilio-token"  # noqa: S105 - the fake's own, for this benchmark
 SECRET = "benchmark-secret-0123456789abcdefghij"  # noqa: S105 - signs nothing outside this benchmark

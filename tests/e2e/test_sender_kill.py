@@ -29,6 +29,7 @@ from services.notifications.bootstrap import bootstrap
 from services.notifications.domain.messages import MessageStatus
 from services.notifications.settings import NotificationsSettings
 from tests.e2e.stack import free_port_base
+from tournees.supervisor import die_with_parent
 
 pytestmark = pytest.mark.e2e
 
@@ -44,7 +45,7 @@ def start_fake(logs: Path) -> tuple[subprocess.Popen[bytes], str]:
     process = subprocess.Popen(
         [sys.executable, "-m", "services.notifications.adapters.fake_twilio", "--port", "0",
          "--account-sid", ACCOUNT_SID, "--auth-token", TOKEN, "--step-s", "0.2"],
-        stdout=subprocess.PIPE, stderr=(logs / "fake_twilio.log").open("wb"),
+        stdout=subprocess.PIPE, stderr=(logs / "fake_twilio.log").open("wb"), preexec_fn=die_with_parent,
     )  # fmt: skip
     assert process.stdout is not None
     return process, process.stdout.readline().decode().strip()
@@ -52,7 +53,11 @@ def start_fake(logs: Path) -> tuple[subprocess.Popen[bytes], str]:
 
 def start_notifications(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
     return subprocess.Popen(
-        [sys.executable, "-m", "services.notifications"], env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT
+        [sys.executable, "-m", "services.notifications"],
+        env=env,
+        stdout=log.open("wb"),
+        stderr=subprocess.STDOUT,
+        preexec_fn=die_with_parent,
     )
 
 
