@@ -15,7 +15,7 @@ from pydantic import SecretStr
 from sqlalchemy import select, update
 from twilio.request_validator import RequestValidator
 
-from services.notifications.adapters.orm import messages, usagers
+from services.notifications.adapters.orm import early_delivery_statuses, messages, usagers
 from services.notifications.bootstrap import Notifications
 from services.notifications.domain.sms import NOTHING_TO_CANCEL_TEXT
 from tests.integration.bookings_stack import ADMIN, planned, published, registered, running_notifications
@@ -221,6 +221,54 @@ async def test_a_status_callback_records_the_delivery_on_the_message_with_that_s
     log = {m["kind"]: m for m in (await api.get(f"/bookings/{booking['id']}/messages", headers=ADMIN)).json()}
     assert (log["confirmation"]["delivery_status"], log["confirmation"]["delivery_error_code"]) == ("delivered", None)
     assert E164 not in caplog.text
+
+
+async def confirmation_of(notifications: Notifications, booking: dict[str, Any]) -> uuid.UUID:
+    async with notifications.runtime.sessions() as session:
+        found = await session.scalar(
+            select(messages.c.id).where(
+                messages.c.booking_id == uuid.UUID(booking["id"]), messages.c.kind == "confirmation"
+            )
+        )
+    assert found is not None
+    return found
+
+
+async def delivery_of(api: httpx.AsyncClient, booking: dict[str, Any]) -> str | None:
+    log = {m["kind"]: m for m in (await api.get(f"/bookings/{booking['id']}/messages", headers=ADMIN)).json()}
+    status: str | None = log["confirmation"]["delivery_status"]
+    return status
+
+
+async def test_a_status_never_replaces_a_later_one(api, nc, notifications):
+    _, booking = await booked_usager(api, nc)
+    sid = "SM" + uuid.uuid4().hex
+    async with notifications.uow() as uow:
+        await uow.messages.record_sent(await confirmation_of(notifications, booking), dt.datetime.now(dt.UTC), sid)
+        await uow.commit()
+    for status, expected in [
+        ("sent", "sent"),
+        ("delivered", "delivered"),
+        ("sending", "delivered"),
+        ("sent", "delivered"),
+    ]:
+        assert (await twilio(api, STATUS, {"MessageSid": sid, "MessageStatus": status})).status_code == 200
+        assert await delivery_of(api, booking) == expected
+
+
+async def test_a_status_that_overtakes_the_senders_record_is_applied_when_it_is_recorded(api, nc, notifications):
+    _, booking = await booked_usager(api, nc)
+    sid = "SM" + uuid.uuid4().hex
+    for status in ("sent", "delivered", "sending"):  # the send's answer is not recorded yet
+        assert (await twilio(api, STATUS, {"MessageSid": sid, "MessageStatus": status})).status_code == 200
+    assert await delivery_of(api, booking) is None
+
+    async with notifications.uow() as uow:
+        await uow.messages.record_sent(await confirmation_of(notifications, booking), dt.datetime.now(dt.UTC), sid)
+        await uow.commit()
+    assert await delivery_of(api, booking) == "delivered"
+    async with notifications.runtime.sessions() as session:
+        assert (await session.execute(select(early_delivery_statuses))).first() is None
 
 
 async def test_a_status_for_an_unknown_sid_is_200_and_logged_without_the_number(api, caplog):

@@ -8,12 +8,12 @@ from collections.abc import Sequence
 from dataclasses import asdict
 from typing import Any
 
-from sqlalchemy import RowMapping, func, or_, select, update
+from sqlalchemy import RowMapping, delete, func, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.notifications.adapters.orm import messages
-from services.notifications.domain.messages import Message, MessageKind, MessageStatus
+from services.notifications.adapters.orm import early_delivery_statuses, messages
+from services.notifications.domain.messages import Message, MessageKind, MessageStatus, not_after
 
 
 class MessageRepository:
@@ -56,14 +56,35 @@ class MessageRepository:
         )
         return int(result.rowcount)  # type: ignore[attr-defined]
 
-    async def record_delivery(self, provider_sid: str, delivery_status: str, error_code: str | None) -> bool:
-        """Record Twilio's delivery status on the message it sent under that sid; False when none has it."""
-        result = await self.session.execute(
+    async def record_delivery(
+        self, provider_sid: str, delivery_status: str, error_code: str | None, now: dt.datetime
+    ) -> bool:
+        """Record Twilio's delivery status on the message sent under that sid, unless it already has a later one.
+        False when no message has that sid yet: the status is kept until the sender records it (``record_sent``)."""
+        known = await self.session.scalar(select(messages.c.id).where(messages.c.provider_sid == provider_sid))
+        if known is None:
+            await self._keep_early(provider_sid, delivery_status, error_code, now)
+            return False
+        await self.session.execute(
             update(messages)
-            .where(messages.c.provider_sid == provider_sid)
+            .where(
+                messages.c.provider_sid == provider_sid,
+                or_(messages.c.delivery_status.is_(None), messages.c.delivery_status.in_(not_after(delivery_status))),
+            )
             .values(delivery_status=delivery_status, delivery_error_code=error_code)
         )
-        return bool(result.rowcount)  # type: ignore[attr-defined]
+        return True
+
+    async def _keep_early(
+        self, provider_sid: str, delivery_status: str, error_code: str | None, now: dt.datetime
+    ) -> None:
+        early = early_delivery_statuses
+        kept = await self.session.scalar(select(early.c.delivery_status).where(early.c.provider_sid == provider_sid))
+        values = {"delivery_status": delivery_status, "delivery_error_code": error_code, "received_at": now}
+        if kept is None:
+            await self.session.execute(insert(early).values(provider_sid=provider_sid, **values))
+        elif kept in not_after(delivery_status):
+            await self.session.execute(update(early).where(early.c.provider_sid == provider_sid).values(**values))
 
     async def claim_due(
         self, now: dt.datetime, hold: dt.timedelta, limit: int, channels: Sequence[str] = ("sms", "email")
@@ -99,9 +120,20 @@ class MessageRepository:
         return [m for m in candidates if m.id in taken]
 
     async def record_sent(self, message_id: uuid.UUID, now: dt.datetime, provider_sid: str | None) -> None:
+        """Sent, under the provider's sid; a delivery status that arrived before is applied now."""
+        early = early_delivery_statuses
+        status = None
+        if provider_sid is not None:
+            query = select(early.c.delivery_status, early.c.delivery_error_code).where(
+                early.c.provider_sid == provider_sid
+            )
+            status = (await self.session.execute(query)).first()
         await self._settle(
-            message_id, status=MessageStatus.SENT.value, sent_at=now, provider_sid=provider_sid, last_error=None
-        )
+            message_id, status=MessageStatus.SENT.value, sent_at=now, provider_sid=provider_sid, last_error=None,
+            **({"delivery_status": status[0], "delivery_error_code": status[1]} if status else {}),
+        )  # fmt: skip
+        if status is not None:
+            await self.session.execute(delete(early).where(early.c.provider_sid == provider_sid))
 
     async def record_failed(self, message_id: uuid.UUID, reason: str) -> None:
         await self._settle(message_id, status=MessageStatus.FAILED.value, last_error=reason[:500])

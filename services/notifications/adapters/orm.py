@@ -115,4 +115,14 @@ messages = Table(
     Index("ix_messages_status_due_at", "status", "due_at"),
 )
 
+early_delivery_statuses = Table(
+    "early_delivery_statuses",
+    metadata,
+    # A status callback for a sid no message has yet: Twilio answered the send, the sender has not recorded it.
+    Column("provider_sid", String(64), primary_key=True),
+    Column("delivery_status", String(20), nullable=False),
+    Column("delivery_error_code", String(10), nullable=True),
+    Column("received_at", UtcDateTime(), nullable=False),
+)
+
 outbox, inbox = messaging_tables(metadata)

@@ -42,6 +42,20 @@ class MessageStatus(enum.StrEnum):
     SKIPPED = "skipped"
 
 
+DELIVERY_STATUS_RANKS = {
+    "accepted": 0, "scheduled": 0, "queued": 0, "sending": 1, "sent": 2,
+    "delivered": 3, "undelivered": 3, "failed": 3, "read": 4, "canceled": 3,
+}  # fmt: skip
+"""Twilio's message statuses in the order a message goes through them: its status callbacks can arrive out of
+order (and before the sender recorded the sid), so a status never replaces a later one."""
+
+
+def not_after(status: str) -> list[str]:
+    """The statuses a message may be in for ``status`` to be recorded over them."""
+    rank = DELIVERY_STATUS_RANKS.get(status, 3)
+    return [known for known, known_rank in DELIVERY_STATUS_RANKS.items() if known_rank <= rank]
+
+
 @dataclass(frozen=True)
 class SendingRules:
     reminder_leads: tuple[dt.timedelta, ...] = (dt.timedelta(days=1),)

@@ -72,13 +72,13 @@ def router(
     async def delivery_status(form: Form) -> Response:
         """A sent SMS's delivery status. No bearer token: the ``X-Twilio-Signature`` is the authentication.
 
-        Recorded on the message with that ``MessageSid``; an unknown sid is logged and answered 200 all
-        the same, so that Twilio does not retry it forever.
+        Recorded on the message with that ``MessageSid``, never over a later status (callbacks can come out of
+        order); a sid no message has yet is kept for when the sender records it, and answered 200 all the same.
         """
         sid, message_status = form.get("MessageSid", ""), form.get("MessageStatus", "")
         if not sid or not message_status:
             raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "MessageSid and MessageStatus are required")
-        await twilio_webhooks.delivery_status(sid, message_status, form.get("ErrorCode") or None, uow())
+        await twilio_webhooks.delivery_status(sid, message_status, form.get("ErrorCode") or None, uow(), clock())
         return Response(status_code=status.HTTP_200_OK)
 
     return api

@@ -63,12 +63,16 @@ async def _cancel_next_booking(usager_id: uuid.UUID, uow: NotificationsUnitOfWor
     )
 
 
-async def delivery_status(sid: str, status: str, error_code: str | None, uow: NotificationsUnitOfWork) -> None:
-    """Record the status on the message sent under ``sid``; an unknown sid is only logged."""
+async def delivery_status(
+    sid: str, status: str, error_code: str | None, uow: NotificationsUnitOfWork, now: dt.datetime
+) -> None:
+    """Record the status on the message sent under ``sid`` (never over a later one); for a sid no message has yet
+    (the callback overtook the sender's record of it), the status is kept for when it has."""
     async with uow:
-        found = await uow.messages.record_delivery(sid, status, error_code)
+        found = await uow.messages.record_delivery(sid, status, error_code, now)
         await uow.commit()
+    error = f" (error {error_code})" if error_code else ""
     if found:
-        log.info("message %s: %s%s", sid, status, f" (error {error_code})" if error_code else "")
+        log.info("message %s: %s%s", sid, status, error)
     else:
-        log.warning("status %s for message sid %s, which no message has: ignored", status, sid)
+        log.info("status %s%s for message sid %s, which no message has yet: kept for it", status, error, sid)
