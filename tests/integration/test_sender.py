@@ -4,107 +4,37 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import logging
 import uuid
-from collections.abc import AsyncIterator, Iterator
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import httpx
-import pytest
-from pydantic import SecretStr
 
-from services.notifications.adapters.fake_twilio import Faults, fake_twilio_app
-from services.notifications.adapters.fake_twilio.engine import FakeTwilio
-from services.notifications.adapters.gateways import Accepted, InDoubt, SmsGateway
-from services.notifications.adapters.smtp_email import SmtpEmailGateway
-from services.notifications.adapters.smtp_sink import SmtpSink
+from services.notifications.adapters.fake_twilio import Faults
 from services.notifications.bootstrap import Notifications, sms_gateway
 from services.notifications.domain import dispatch
-from services.notifications.domain.messages import Message, MessageKind, MessageStatus
-from services.notifications.service_layer.sender import Sender, SenderPolicy
+from services.notifications.domain.messages import MessageKind, MessageStatus
+from services.notifications.service_layer.sender import Sender
 from tests.integration.bookings_stack import ADMIN, api, planned, published, registered, running_notifications
 from tests.integration.helpers import eventually
-from tests.integration.twilio_stack import serving
+from tests.integration.sender_stack import (
+    OUR_NUMBER,
+    PHONE,
+    AnswerLost,
+    booked,
+    clock,
+    fake_twilio,
+    messages,
+    notifications,
+    outbound,
+    sender,
+    smtp_sink,
+    twilio_settings,
+)
 
-__all__ = ["api"]
+__all__ = ["api", "clock", "fake_twilio", "notifications", "smtp_sink"]
 
-ACCOUNT_SID = "AC" + "2" * 32
-TOKEN = "jeton-des-tests-de-l-envoi"
-OUR_NUMBER = "+33757000001"
-PHONE = "+33612345678"
 PARIS = ZoneInfo("Europe/Paris")
-
-
-class Clock:
-    def __init__(self, now: dt.datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> dt.datetime:
-        return self.now
-
-
-@pytest.fixture
-def clock() -> Clock:
-    """The time of the sender under test and of the fake Twilio alike (its ``date_created`` is on this clock)."""
-    return Clock(dt.datetime.now(dt.UTC))
-
-
-@pytest.fixture
-def fake_twilio(clock: Clock) -> Iterator[tuple[str, FakeTwilio]]:
-    app = fake_twilio_app(ACCOUNT_SID, TOKEN, step_s=0.01, clock=clock)
-    with serving(app) as url:
-        yield url, app.state.fake
-
-
-def twilio_settings(url: str) -> dict[str, Any]:
-    return {
-        "twilio_api_url": url,
-        "twilio_account_sid": ACCOUNT_SID,
-        "twilio_auth_token": SecretStr(TOKEN),
-        "twilio_from": OUR_NUMBER,
-        "sms_per_second": 1000.0,
-    }
-
-
-@pytest.fixture
-def smtp_sink(tmp_path) -> Iterator[SmtpSink]:
-    with SmtpSink(tmp_path / "mail") as sink:
-        yield sink
-
-
-@pytest.fixture
-async def notifications(database, nats_url, nc, tmp_path, fake_twilio, smtp_sink) -> AsyncIterator[Notifications]:
-    settings = {**twilio_settings(fake_twilio[0]), "smtp_port": smtp_sink.port, "smtp_timeout_s": 1.0}
-    async with running_notifications(database, nats_url, tmp_path, **settings) as service:
-        yield service
-
-
-def sender(service: Notifications, clock: Clock, gateway: SmsGateway | None = None, **policy: Any) -> Sender:
-    settings = service.runtime.settings
-    gateway = gateway or sms_gateway(settings)  # type: ignore[arg-type]
-    quiet = settings.sending_rules.quiet  # type: ignore[attr-defined]
-    email = SmtpEmailGateway.from_settings(settings)  # type: ignore[arg-type]
-    return Sender(service.uow, gateway, email, quiet, SenderPolicy(**policy), clock=clock, jitter=lambda: 0.0)
-
-
-def outbound(fake: FakeTwilio) -> list[Any]:
-    return [m for m in fake.state.messages.values() if m.direction == "outbound-api"]
-
-
-async def booked(api: httpx.AsyncClient, nc, *, starts_in: dt.timedelta = dt.timedelta(days=3), **usager: Any):
-    permanence = planned(starts_in=starts_in)
-    await published(nc, api, permanence)
-    person = await registered(api, **usager)
-    answer = await api.post("/bookings", json={"usager_id": person["id"], "permanence_id": str(permanence.permanence_id)},
-                            headers=ADMIN)  # fmt: skip
-    assert answer.status_code == 201, answer.text
-    return answer.json()["id"], permanence
-
-
-async def messages(service: Notifications, booking_id: str) -> dict[MessageKind, Message]:
-    async with service.uow() as uow:
-        return {m.kind: m for m in await uow.messages.of_booking(uuid.UUID(booking_id))}
 
 
 async def test_a_due_message_is_accepted_once_by_twilio_and_recorded_with_its_sid(
@@ -236,19 +166,6 @@ async def test_a_5xx_leaves_the_message_in_doubt_and_the_next_attempt_asks_twili
     assert (await messages(notifications, booking_id))[MessageKind.CONFIRMATION].status is MessageStatus.SENT
 
 
-class AnswerLost:
-    """Twilio accepts the SMS, then its answer never reaches us (a timeout after the request went out)."""
-
-    def __init__(self, gateway: SmsGateway) -> None:
-        self.gateway = gateway
-        self.sender = gateway.sender
-        self.find_accepted = gateway.find_accepted
-
-    async def send(self, to: str, body: str) -> Accepted:
-        await self.gateway.send(to, body)
-        raise InDoubt("no answer from Twilio (ReadTimeout)")
-
-
 async def test_an_sms_accepted_but_whose_answer_was_lost_is_found_at_twilio_not_sent_again(
     api, nc, notifications, fake_twilio, clock
 ):
@@ -370,66 +287,3 @@ async def test_the_service_sends_a_confirmation_on_its_own(database, nats_url, n
 
 async def _returns(value: Any) -> Any:
     return value
-
-
-async def test_an_usager_who_chose_email_gets_their_messages_by_email(api, nc, notifications, smtp_sink, clock):
-    booking_id, _ = await booked(api, nc, phone=None, email="yvette.morin@example.fr", preferred_channel="email")
-    confirmation = (await messages(notifications, booking_id))[MessageKind.CONFIRMATION]
-    clock.now = confirmation.due_at
-    await sender(notifications, clock).send_due()
-
-    [mail] = smtp_sink.received()
-    assert mail["To"] == "yvette.morin@example.fr"
-    assert mail["Message-ID"] == f"<{confirmation.id}@tournees.localhost>"
-    assert mail["Subject"].startswith("Inscription confirmée : permanence numérique le ")
-    assert "Bonjour Yvette Morin," in mail.get_content()
-    assert (await messages(notifications, booking_id))[MessageKind.CONFIRMATION].status is MessageStatus.SENT
-
-
-async def test_an_email_whose_answer_was_lost_is_sent_again_with_the_same_message_id(
-    api, nc, notifications, smtp_sink, clock
-):
-    booking_id, _ = await booked(api, nc, phone=None, email="yvette.morin@example.fr", preferred_channel="email")
-    clock.now = (await messages(notifications, booking_id))[MessageKind.CONFIRMATION].due_at
-    smtp_sink.faults.data_delay_s = 2.0  # stored, but answered after the client's 1 s timeout
-    await sender(notifications, clock).send_due()
-    in_doubt = (await messages(notifications, booking_id))[MessageKind.CONFIRMATION]
-    assert (in_doubt.status, in_doubt.in_doubt_since) == (MessageStatus.PENDING, clock.now)
-
-    smtp_sink.faults.data_delay_s = 0.0
-    clock.now += dt.timedelta(minutes=1)
-    await sender(notifications, clock).send_due()
-    first, second = smtp_sink.received()
-    assert first["Message-ID"] == second["Message-ID"] == f"<{in_doubt.id}@tournees.localhost>"
-    assert (await messages(notifications, booking_id))[MessageKind.CONFIRMATION].status is MessageStatus.SENT
-
-
-async def test_a_refused_address_is_failed_not_retried(api, nc, notifications, smtp_sink, clock):
-    booking_id, _ = await booked(api, nc, phone=None, email="parti@example.fr", preferred_channel="email")
-    smtp_sink.faults.rcpt_replies["parti@example.fr"] = "550 5.1.1 Mailbox unavailable"
-    clock.now = (await messages(notifications, booking_id))[MessageKind.CONFIRMATION].due_at
-    await sender(notifications, clock).send_due()
-    confirmation = (await messages(notifications, booking_id))[MessageKind.CONFIRMATION]
-    assert (confirmation.status, confirmation.last_error) == (MessageStatus.FAILED, "SMTP 550 recipient refused")
-    assert smtp_sink.received() == []
-
-
-async def test_no_phone_number_nor_address_reaches_the_logs_even_at_debug(
-    api, nc, notifications, fake_twilio, smtp_sink, clock, caplog
-):
-    caplog.set_level(logging.DEBUG)
-    sms_id, _ = await booked(api, nc)
-    mail_id, _ = await booked(api, nc, phone=None, email="yvette.morin@example.fr", preferred_channel="email")
-    clock.now = (await messages(notifications, sms_id))[MessageKind.REMINDER].due_at
-    real = sms_gateway(notifications.runtime.settings)
-    await sender(notifications, clock, AnswerLost(real)).send_due()  # the SMS in doubt: Twilio is asked later
-    clock.now += dt.timedelta(minutes=1)
-    await sender(notifications, clock).send_due()
-
-    assert {m.status for m in (await messages(notifications, sms_id)).values()} == {MessageStatus.SENT}
-    assert {m.status for m in (await messages(notifications, mail_id)).values()} == {MessageStatus.SENT}
-    assert len(smtp_sink.received()) == 2
-    theirs = ("uvicorn.access", "mail.log")  # the fake Twilio's server and the SMTP sink, in this process
-    ours = "\n".join(f"{r.name}: {r.getMessage()}" for r in caplog.records if r.name not in theirs)
-    for personal in (PHONE, "0612345678", "06 12 34 56 78", "612345678", "yvette.morin@example.fr"):
-        assert personal not in ours, personal
