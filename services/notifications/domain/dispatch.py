@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from services.notifications.domain import email, quiet_hours, sms
@@ -72,8 +73,10 @@ def decide(
     return Send()
 
 
+@lru_cache(maxsize=4096)
 def sms_text(kind: MessageKind, permanence: Permanence, cancel_phone: str | None = None) -> str:
-    """The SMS about ``permanence`` for a message of that kind: the same text every time it is composed."""
+    """The SMS about ``permanence`` for a message of that kind: the same text every time it is composed (and
+    composed once for the many usagers of one atelier)."""
     compose = {
         MessageKind.CONFIRMATION: sms.booking_confirmation_text,
         MessageKind.REMINDER: sms.reminder_text,
