@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections.abc import Collection
 from typing import Any
 
 from sqlalchemy import RowMapping, insert, select, update
@@ -48,6 +49,11 @@ class UsagerRepository:
         """The usager; without their phone number and e-mail (not decrypted) when ``contacts`` is False."""
         row = (await self.session.execute(select(usagers).where(usagers.c.id == usager_id))).mappings().first()
         return None if row is None else self._usager(row, contacts)
+
+    async def many(self, usager_ids: Collection[uuid.UUID]) -> dict[uuid.UUID, Usager]:
+        """Those usagers, by id, their contacts decrypted."""
+        rows = (await self.session.execute(select(usagers).where(usagers.c.id.in_(usager_ids)))).mappings()
+        return {row["id"]: self._usager(row) for row in rows}
 
     async def record_booking(self, usager: Usager) -> None:
         await self.session.execute(
@@ -126,6 +132,10 @@ class BookingRepository:
     async def get(self, booking_id: uuid.UUID) -> Booking | None:
         row = (await self.session.execute(select(bookings).where(bookings.c.id == booking_id))).mappings().first()
         return None if row is None else _booking(row)
+
+    async def many(self, booking_ids: Collection[uuid.UUID]) -> dict[uuid.UUID, Booking]:
+        rows = (await self.session.execute(select(bookings).where(bookings.c.id.in_(booking_ids)))).mappings()
+        return {row["id"]: _booking(row) for row in rows}
 
     async def active(self, usager_id: uuid.UUID, permanence_id: uuid.UUID) -> Booking | None:
         query = select(bookings).where(

@@ -1,4 +1,5 @@
 import uuid
+from collections.abc import Collection
 from dataclasses import asdict, fields
 
 from sqlalchemy import insert, or_, select, update
@@ -29,6 +30,10 @@ class PermanenceRepository:
             await self.session.execute(select(*_PERMANENCE_COLUMNS).where(permanences.c.id == permanence_id))
         ).first()
         return None if row is None else Permanence(**row._mapping)
+
+    async def many(self, permanence_ids: Collection[uuid.UUID]) -> dict[uuid.UUID, Permanence]:
+        query = select(*_PERMANENCE_COLUMNS).where(permanences.c.id.in_(permanence_ids))
+        return {row.id: Permanence(**row._mapping) for row in await self.session.execute(query)}
 
     async def list(self, *, plan_id: uuid.UUID | None, limit: int, offset: int) -> list[Permanence]:
         query = (

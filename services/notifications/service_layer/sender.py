@@ -23,8 +23,10 @@ import asyncio
 import datetime as dt
 import logging
 import random
+import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from services.notifications.adapters.gateways import (
     Accepted,
@@ -34,7 +36,7 @@ from services.notifications.adapters.gateways import (
     TransientFailure,
 )
 from services.notifications.domain import dispatch
-from services.notifications.domain.bookings import Usager
+from services.notifications.domain.bookings import Booking, Usager
 from services.notifications.domain.dispatch import Backoff, Postpone, Skip
 from services.notifications.domain.messages import Message
 from services.notifications.domain.model import Permanence
@@ -115,28 +117,24 @@ class Sender:
         claimed_at = self.clock()
         async with self.uow() as uow:
             batch = await uow.messages.claim_due(claimed_at, self.policy.hold, self.policy.batch)
+            contexts = await _contexts(batch, uow)
             await uow.commit()
         slots = asyncio.Semaphore(self.policy.concurrency)
 
         async def deliver(message: Message) -> None:
             async with slots:
                 try:
-                    await self._deliver(message, claimed_at, stop)
+                    await self._deliver(message, contexts[message.id], claimed_at, stop)
                 except Exception:
                     log.exception("message %s: not delivered, tried again once its hold is over", message.id)
 
         await asyncio.gather(*(deliver(message) for message in batch))
         return len(batch)
 
-    async def _deliver(self, message: Message, claimed_at: dt.datetime, stop: asyncio.Event | None) -> None:
-        async with self.uow() as uow:
-            booking = await uow.bookings.get(message.booking_id)
-            usager = await uow.usagers.get(message.usager_id)
-            permanence = None if booking is None else await uow.permanences.get(booking.permanence_id)
-            known = await uow.messages.known_sids(message.usager_id) if message.in_doubt_since else set()
-        assert booking is not None, "a message's booking is kept (foreign key)"
-        assert usager is not None, "a message's usager is kept (foreign key)"
-        assert permanence is not None, "a booking's permanence is kept (foreign key)"
+    async def _deliver(
+        self, message: Message, context: _Context, claimed_at: dt.datetime, stop: asyncio.Event | None
+    ) -> None:
+        booking, usager, permanence, known = context
         decision = dispatch.decide(message, booking, permanence, usager, self.quiet, self.clock())
         if isinstance(decision, Skip):
             await self._record(lambda uow: uow.messages.record_skipped(message.id, decision.reason))
@@ -238,6 +236,28 @@ class Sender:
         async with self.uow() as uow:
             await change(uow)
             await uow.commit()
+
+
+class _Context(NamedTuple):
+    """What a message is about, read with its batch: its booking, usager, the booking's permanence, and the sids
+    recorded on the usager's messages (for a message in doubt only)."""
+
+    booking: Booking
+    usager: Usager
+    permanence: Permanence
+    known: set[str]
+
+
+async def _contexts(batch: list[Message], uow: NotificationsUnitOfWork) -> dict[uuid.UUID, _Context]:
+    bookings = await uow.bookings.many({m.booking_id for m in batch})
+    usagers = await uow.usagers.many({m.usager_id for m in batch})
+    permanences = await uow.permanences.many({b.permanence_id for b in bookings.values()})
+    contexts = {}
+    for message in batch:
+        booking = bookings[message.booking_id]  # kept: foreign keys
+        known = await uow.messages.known_sids(message.usager_id) if message.in_doubt_since else set()
+        contexts[message.id] = _Context(booking, usagers[message.usager_id], permanences[booking.permanence_id], known)
+    return contexts
 
 
 async def _first_of(stop: asyncio.Event, woken: asyncio.Event, wait_s: float) -> None:
