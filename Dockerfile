@@ -15,13 +15,14 @@ RUN python -m venv /opt/venv
 ENV PATH=/opt/venv/bin:$PATH
 
 WORKDIR /src
-COPY pyproject.toml README.md ./
+COPY pyproject.toml README.md constraints.txt ./
 COPY shared ./shared
 COPY services ./services
 COPY tournees ./tournees
-# A regular (not editable) install: the final stage needs the venv only, not /src.
+# A regular (not editable) install: the final stage needs the venv only, not /src. Every
+# package, transitive ones included, at the version constraints.txt pins: reproducible builds.
 # Byte-code is compiled here because the root filesystem is read-only at run time.
-RUN pip install --no-cache-dir . \
+RUN pip install --no-cache-dir --constraint constraints.txt . \
     && python -m compileall -q /opt/venv/lib
 
 # --- final: the venv, a non-root user, nothing else ----------------------------------------------

@@ -3,6 +3,9 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# checkov (tests/integration/test_deploy_files.py) in a venv of its own inside .venv: it pins
+# packaging<24, pytest needs packaging>=24, so the two cannot share the `test` extra.
+CHECKOV := checkov==3.3.30
 
 .PHONY: demo up test lint types unit integration e2e bench clean
 
@@ -10,6 +13,8 @@ $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e ".[test]"
+	$(PYTHON) -m venv $(VENV)/checkov
+	$(VENV)/checkov/bin/python -m pip install --quiet "$(CHECKOV)"
 	touch $(STAMP)
 
 demo: $(STAMP)
