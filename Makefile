@@ -6,6 +6,7 @@ STAMP := $(VENV)/.installed
 # checkov (tests/integration/test_deploy_files.py) in a venv of its own inside .venv: it pins
 # packaging<24, pytest needs packaging>=24, so the two cannot share the `test` extra.
 CHECKOV := checkov==3.3.30
+CHECKOV_STAMP := $(VENV)/checkov/.installed
 
 .PHONY: demo up test lint types unit integration e2e bench clean
 
@@ -13,9 +14,13 @@ $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e ".[test]"
+	touch $(STAMP)
+
+# Only the tests need it (make demo does not).
+$(CHECKOV_STAMP): $(STAMP)
 	$(PYTHON) -m venv $(VENV)/checkov
 	$(VENV)/checkov/bin/python -m pip install --quiet "$(CHECKOV)"
-	touch $(STAMP)
+	touch $(CHECKOV_STAMP)
 
 demo: $(STAMP)
 	$(BIN)/tournees demo
@@ -23,7 +28,7 @@ demo: $(STAMP)
 up: $(STAMP)
 	$(BIN)/tournees up
 
-test: lint types
+test: lint types $(CHECKOV_STAMP)
 	$(BIN)/python -m pytest -q
 
 lint: $(STAMP)
@@ -36,7 +41,7 @@ types: $(STAMP)
 unit: $(STAMP)
 	$(BIN)/python -m pytest -q tests/unit
 
-integration: $(STAMP)
+integration: $(CHECKOV_STAMP)
 	$(BIN)/python -m pytest -q tests/integration
 
 e2e: $(STAMP)
