@@ -4,6 +4,8 @@ tournees up                  nats-server (embedded unless NATS_URL is set) + the
 tournees demo [--headless]   the same, then the demo scenario
 tournees serve SERVICE       one service in the foreground (what a container runs)
 tournees migrate SERVICE     apply a service's database migrations, then exit
+tournees asyncapi [--check]  write (or check) the services' AsyncAPI documents under docs/asyncapi
+tournees dead-letters list|replay   read and replay the DEADLETTER stream
 """
 
 from __future__ import annotations
@@ -73,6 +75,9 @@ def main(argv: list[str] | None = None) -> int:
     token.add_argument("--territory", action="append", default=[], help="a territory code (repeatable)")
     token.add_argument("--hours", type=float, default=12, help="validity (default 12 h)")
 
+    asyncapi = commands.add_parser("asyncapi", help="write the services' AsyncAPI documents (docs/asyncapi)")
+    asyncapi.add_argument("--check", action="store_true", help="write nothing; fail if they are out of date")
+
     args = parser.parse_args(argv)
     if args.command == "serve":
         return _serve(args.service)
@@ -84,6 +89,10 @@ def main(argv: list[str] | None = None) -> int:
         return _plan(args.scenario, args.time_limit, args.workers)
     if args.command == "load-communes":
         return asyncio.run(_load_communes())
+    if args.command == "asyncapi":
+        from tournees import asyncapi as contracts
+
+        return contracts.main(args.check)
     if args.command == "token":
         print(_token(Role(args.role), args.subject, args.territory, args.hours))
         return 0
