@@ -78,6 +78,19 @@ def main(argv: list[str] | None = None) -> int:
     asyncapi = commands.add_parser("asyncapi", help="write the services' AsyncAPI documents (docs/asyncapi)")
     asyncapi.add_argument("--check", action="store_true", help="write nothing; fail if they are out of date")
 
+    dead = commands.add_parser("dead-letters", help="list or replay the DEADLETTER stream").add_subparsers(
+        dest="action", required=True
+    )
+    listing = dead.add_parser("list", help="the dead letters, oldest first (nothing is removed)")
+    replaying = dead.add_parser("replay", help="republish dead letters to their subject, then remove them")
+    replaying.add_argument("sequences", nargs="*", type=int, metavar="SEQUENCE", help="dead letters (#) to replay")
+    replaying.add_argument("--all", action="store_true", help="every dead letter (of --consumer)")
+    listing.add_argument("--limit", type=int, default=100, help="at most this many (default 100)")
+    listing.add_argument("--json", action="store_true", help="one JSON object a line")
+    for sub in (listing, replaying):
+        sub.add_argument("--consumer", help="only the dead letters of this durable consumer")
+        sub.add_argument("--nats-url", default=os.environ.get("NATS_URL", "nats://127.0.0.1:4222"))
+
     args = parser.parse_args(argv)
     if args.command == "serve":
         return _serve(args.service)
@@ -93,10 +106,28 @@ def main(argv: list[str] | None = None) -> int:
         from tournees import asyncapi as contracts
 
         return contracts.main(args.check)
+    if args.command == "dead-letters":
+        return _dead_letters(args, replaying)
     if args.command == "token":
         print(_token(Role(args.role), args.subject, args.territory, args.hours))
         return 0
     return asyncio.run(_run_stack(args))
+
+
+def _dead_letters(args: argparse.Namespace, replaying: argparse.ArgumentParser) -> int:
+    from tournees import dead_letters
+
+    if args.action == "replay" and bool(args.sequences) == args.all:
+        replaying.error("give the SEQUENCEs of dead letters, or --all")
+    if args.action == "list":
+        run = dead_letters.list_command(args.nats_url, consumer=args.consumer, limit=args.limit, as_json=args.json)
+    else:
+        run = dead_letters.replay_command(args.nats_url, sequences=args.sequences, consumer=args.consumer)
+    try:
+        return asyncio.run(run)
+    except dead_letters.Unreachable as exc:
+        print(f"tournees dead-letters: {exc}", file=sys.stderr)
+        return 1
 
 
 def _stack_options(parser: argparse.ArgumentParser, *, default_dir: str) -> None:
