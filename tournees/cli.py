@@ -91,6 +91,12 @@ def main(argv: list[str] | None = None) -> int:
         sub.add_argument("--consumer", help="only the dead letters of this durable consumer")
         sub.add_argument("--nats-url", default=os.environ.get("NATS_URL", "nats://127.0.0.1:4222"))
 
+    notifications = commands.add_parser("notifications", help="notifications' maintenance").add_subparsers(
+        dest="action", required=True
+    )
+    reencrypt = notifications.add_parser("reencrypt", help="re-encrypt usagers' contacts under the first key")
+    reencrypt.add_argument("--batch", type=int, default=500, help="usagers per transaction (default 500)")
+
     args = parser.parse_args(argv)
     if args.command == "serve":
         return _serve(args.service)
@@ -108,6 +114,8 @@ def main(argv: list[str] | None = None) -> int:
         return contracts.main(args.check)
     if args.command == "dead-letters":
         return _dead_letters(args, replaying)
+    if args.command == "notifications":
+        return asyncio.run(_reencrypt(args.batch))
     if args.command == "token":
         print(_token(Role(args.role), args.subject, args.territory, args.hours))
         return 0
@@ -128,6 +136,25 @@ def _dead_letters(args: argparse.Namespace, replaying: argparse.ArgumentParser) 
     except dead_letters.Unreachable as exc:
         print(f"tournees dead-letters: {exc}", file=sys.stderr)
         return 1
+
+
+async def _reencrypt(batch: int) -> int:
+    from services.notifications.adapters.personal_data import PersonalDataCipher
+    from services.notifications.adapters.reencrypt import reencrypt
+    from services.notifications.settings import NotificationsSettings
+    from shared.db import create_engine
+
+    settings = NotificationsSettings()
+    engine = create_engine(settings.sqlalchemy_url, schema=settings.database_schema)
+    cipher = PersonalDataCipher(settings.encryption_key_list, settings.lookup_key.get_secret_value())
+    try:
+        done = await reencrypt(engine, cipher, batch=batch)
+    finally:
+        await engine.dispose()
+    print(f"{done.rewritten} usagers re-encrypted, {done.changed_meanwhile} written meanwhile by the service")
+    for usager in done.unreadable:
+        print(f"usager {usager}: no key of ENCRYPTION_KEYS opens their contacts (left as they are)", file=sys.stderr)
+    return 1 if done.unreadable else 0
 
 
 def _stack_options(parser: argparse.ArgumentParser, *, default_dir: str) -> None:
