@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 CHECKOV := checkov==3.3.30
 CHECKOV_STAMP := $(VENV)/checkov/.installed
 
-.PHONY: demo up test lint types unit integration e2e bench clean
+.PHONY: demo up test lint types unit integration e2e bench asyncapi clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -50,6 +50,10 @@ e2e: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e ".[test,bench]"
 	$(BIN)/python -m benchmarks
+
+# The services' AsyncAPI documents, generated from the code (tests/unit/test_asyncapi.py checks they are current).
+asyncapi: $(STAMP)
+	$(BIN)/tournees asyncapi
 
 clean:
 	rm -rf $(VENV) .tournees .pytest_cache .mypy_cache .ruff_cache

@@ -4,6 +4,8 @@ tournees up                  nats-server (embedded unless NATS_URL is set) + the
 tournees demo [--headless]   the same, then the demo scenario
 tournees serve SERVICE       one service in the foreground (what a container runs)
 tournees migrate SERVICE     apply a service's database migrations, then exit
+tournees asyncapi [--check]  write (or check) the services' AsyncAPI documents under docs/asyncapi
+tournees dead-letters list|replay   read and replay the DEADLETTER stream
 """
 
 from __future__ import annotations
@@ -73,6 +75,28 @@ def main(argv: list[str] | None = None) -> int:
     token.add_argument("--territory", action="append", default=[], help="a territory code (repeatable)")
     token.add_argument("--hours", type=float, default=12, help="validity (default 12 h)")
 
+    asyncapi = commands.add_parser("asyncapi", help="write the services' AsyncAPI documents (docs/asyncapi)")
+    asyncapi.add_argument("--check", action="store_true", help="write nothing; fail if they are out of date")
+
+    dead = commands.add_parser("dead-letters", help="list or replay the DEADLETTER stream").add_subparsers(
+        dest="action", required=True
+    )
+    listing = dead.add_parser("list", help="the dead letters, oldest first (nothing is removed)")
+    replaying = dead.add_parser("replay", help="republish dead letters to their subject, then remove them")
+    replaying.add_argument("sequences", nargs="*", type=int, metavar="SEQUENCE", help="dead letters (#) to replay")
+    replaying.add_argument("--all", action="store_true", help="every dead letter (of --consumer)")
+    listing.add_argument("--limit", type=int, default=100, help="at most this many (default 100)")
+    listing.add_argument("--json", action="store_true", help="one JSON object a line")
+    for sub in (listing, replaying):
+        sub.add_argument("--consumer", help="only the dead letters of this durable consumer")
+        sub.add_argument("--nats-url", default=os.environ.get("NATS_URL", "nats://127.0.0.1:4222"))
+
+    notifications = commands.add_parser("notifications", help="notifications' maintenance").add_subparsers(
+        dest="action", required=True
+    )
+    reencrypt = notifications.add_parser("reencrypt", help="re-encrypt usagers' contacts under the first key")
+    reencrypt.add_argument("--batch", type=int, default=500, help="usagers per transaction (default 500)")
+
     args = parser.parse_args(argv)
     if args.command == "serve":
         return _serve(args.service)
@@ -84,10 +108,53 @@ def main(argv: list[str] | None = None) -> int:
         return _plan(args.scenario, args.time_limit, args.workers)
     if args.command == "load-communes":
         return asyncio.run(_load_communes())
+    if args.command == "asyncapi":
+        from tournees import asyncapi as contracts
+
+        return contracts.main(args.check)
+    if args.command == "dead-letters":
+        return _dead_letters(args, replaying)
+    if args.command == "notifications":
+        return asyncio.run(_reencrypt(args.batch))
     if args.command == "token":
         print(_token(Role(args.role), args.subject, args.territory, args.hours))
         return 0
     return asyncio.run(_run_stack(args))
+
+
+def _dead_letters(args: argparse.Namespace, replaying: argparse.ArgumentParser) -> int:
+    from tournees import dead_letters
+
+    if args.action == "replay" and bool(args.sequences) == args.all:
+        replaying.error("give the SEQUENCEs of dead letters, or --all")
+    if args.action == "list":
+        run = dead_letters.list_command(args.nats_url, consumer=args.consumer, limit=args.limit, as_json=args.json)
+    else:
+        run = dead_letters.replay_command(args.nats_url, sequences=args.sequences, consumer=args.consumer)
+    try:
+        return asyncio.run(run)
+    except dead_letters.Unreachable as exc:
+        print(f"tournees dead-letters: {exc}", file=sys.stderr)
+        return 1
+
+
+async def _reencrypt(batch: int) -> int:
+    from services.notifications.adapters.personal_data import PersonalDataCipher
+    from services.notifications.adapters.reencrypt import reencrypt
+    from services.notifications.settings import NotificationsSettings
+    from shared.db import create_engine
+
+    settings = NotificationsSettings()
+    engine = create_engine(settings.sqlalchemy_url, schema=settings.database_schema)
+    cipher = PersonalDataCipher(settings.encryption_key_list, settings.lookup_key.get_secret_value())
+    try:
+        done = await reencrypt(engine, cipher, batch=batch)
+    finally:
+        await engine.dispose()
+    print(f"{done.rewritten} usagers re-encrypted, {done.changed_meanwhile} written meanwhile by the service")
+    for usager in done.unreadable:
+        print(f"usager {usager}: no key of ENCRYPTION_KEYS opens their contacts (left as they are)", file=sys.stderr)
+    return 1 if done.unreadable else 0
 
 
 def _stack_options(parser: argparse.ArgumentParser, *, default_dir: str) -> None:
