@@ -14,22 +14,30 @@ Here every consumer acknowledges by hand (``AckPolicy.MANUAL``):
 
 The JetStream consumer itself has no delivery limit (``max_deliver=-1``): the limit is
 applied here, where the reason is known.
+
+Each message is handled in a CONSUMER span, child of the ``traceparent`` in its headers (put
+there by the producer's outbox relay), so what the handler writes (its own outbox rows, the
+messages it plans) carries the same trace.
 """
 
 from __future__ import annotations
 
 import logging
+import weakref
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from faststream.middlewares import AckPolicy
 from faststream.nats import ConsumerConfig, JStream, NatsMessage, NatsRouter, PullSub
 from nats.js.api import AckPolicy as JsAckPolicy
 from nats.js.api import DeliverPolicy
+from opentelemetry.trace import Span, StatusCode
 
 from shared.events import Envelope, Event, InvalidEvent, parse_envelope
 from shared.events.streams import dead_letter_subject, stream_for
+from shared.metrics import DEAD_LETTERS
+from shared.telemetry import consumer_span, inject
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +45,13 @@ E = TypeVar("E", bound=Event)
 Handler = Callable[[Envelope, E], Awaitable[None]]
 
 REASON_HEADER = "Tournees-Dead-Letter-Reason"
+
+_durables: weakref.WeakKeyDictionary[NatsRouter, list[tuple[str, str]]] = weakref.WeakKeyDictionary()
+
+
+def durables(router: NatsRouter) -> list[tuple[str, str]]:
+    """The ``(stream, durable)`` of each consumer registered on ``router`` (their lag is sampled for the metrics)."""
+    return list(_durables.get(router, []))
 
 
 @dataclass(frozen=True)
@@ -76,6 +91,7 @@ def durable_consumer(
         if len(event_types) != 1:
             raise ValueError("several event types need the subject that covers them")
         subject = event_types[0].subject
+    _durables.setdefault(router, []).append((stream_for(subject), durable))
 
     def decorator(handle: Handler[E]) -> Handler[E]:
         @router.subscriber(
@@ -111,18 +127,36 @@ async def deliver(
     handle: Handler[E],
 ) -> None:
     raw = message.raw_message
+    with consumer_span(raw.subject, consumer, raw.headers) as span:
+        await _deliver(message, event_types, consumer, policy, handle, span)
+
+
+async def _deliver(
+    message: NatsMessage,
+    event_types: tuple[type[E], ...],
+    consumer: str,
+    policy: ConsumerPolicy,
+    handle: Handler[E],
+    span: Span,
+) -> None:
+    raw = message.raw_message
     delivered = raw.metadata.num_delivered or 1
+    span.set_attribute("messaging.message.delivery_count", delivered)
     try:
         envelope, event = parse_envelope(raw.subject, raw.data)
     except InvalidEvent as exc:
+        span.set_status(StatusCode.ERROR, "invalid event")
         await dead_letter(message, consumer, f"invalid: {exc}", delivered)
         return
+    span.set_attribute("messaging.message.id", str(envelope.event_id))
     if not isinstance(event, event_types):
         await message.ack()  # a valid event this consumer has no use for
         return
     try:
         await handle(envelope, event)
     except Exception as exc:
+        span.record_exception(exc)
+        span.set_status(StatusCode.ERROR, type(exc).__name__)
         reason = f"{type(exc).__name__}: {exc}"
         if delivered >= policy.max_deliver:
             log.error("%s gave up on %s %s after %d attempts", consumer, raw.subject, envelope.event_id, delivered)
@@ -148,7 +182,7 @@ async def dead_letter(message: NatsMessage, consumer: str, reason: str, delivere
     raw = message.raw_message
     js = raw._client.jetstream()  # nats-py's Msg keeps its client private
     meta = raw.metadata
-    headers: dict[str, Any] = {
+    headers: dict[str, str] = {
         # One dead letter per original message, even if this step is retried.
         "Nats-Msg-Id": f"{consumer}:{meta.stream}:{meta.sequence.stream}",
         REASON_HEADER: _header_safe(reason),
@@ -156,7 +190,8 @@ async def dead_letter(message: NatsMessage, consumer: str, reason: str, delivere
         "Tournees-Consumer": consumer,
         "Tournees-Deliveries": str(delivered),
     }
-    await js.publish(dead_letter_subject(consumer, raw.subject), raw.data, headers=headers)
+    await js.publish(dead_letter_subject(consumer, raw.subject), raw.data, headers=inject(headers))
+    DEAD_LETTERS.labels(consumer=consumer).inc()
     log.error("dead-lettered %s from %s: %s", raw.subject, consumer, _header_safe(reason))
     await message.ack()
 

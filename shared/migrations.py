@@ -94,3 +94,14 @@ def drop_messaging_tables() -> None:
     op.drop_table("inbox")
     op.drop_index("ix_outbox_unpublished", table_name="outbox")
     op.drop_table("outbox")
+
+
+# The outbox keeps the W3C trace context of the span that wrote each row (``shared.telemetry``).
+def add_outbox_trace_context() -> None:
+    with op.batch_alter_table("outbox") as batch:
+        batch.add_column(sa.Column("trace_context", sa.JSON(), nullable=True))
+
+
+def drop_outbox_trace_context() -> None:
+    with op.batch_alter_table("outbox") as batch:
+        batch.drop_column("trace_context")

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Protocol
 
+from opentelemetry.trace import StatusCode
 from sqlalchemy import (
     JSON,
     BigInteger,
@@ -28,12 +29,15 @@ from sqlalchemy import (
     Table,
     Text,
     Uuid,
+    func,
     select,
     update,
 )
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from shared.db import UtcDateTime
+from shared.metrics import OUTBOX_BACKLOG
+from shared.telemetry import inject, producer_span
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +60,8 @@ def messaging_tables(metadata: MetaData) -> tuple[Table, Table]:
         Column("stream_sequence", BigInteger, nullable=True),
         Column("attempts", Integer, nullable=False, default=0),
         Column("last_error", Text, nullable=True),
+        # W3C traceparent/tracestate of the span that wrote the row: the relay publishes in that trace.
+        Column("trace_context", JSON, nullable=True),
     )
     Index(
         "ix_outbox_unpublished",
@@ -99,6 +105,8 @@ class OutboxRelay:
     batch_size: int = 100
     interval_s: float = 0.25
     publish_timeout_s: float = 5.0
+    service: str = ""
+    """Names this relay's outbox backlog in the metrics."""
 
     def __post_init__(self) -> None:
         self._wakeup = asyncio.Event()
@@ -113,7 +121,14 @@ class OutboxRelay:
         async with self.engine.begin() as conn:
             rows = (
                 await conn.execute(
-                    select(outbox.c.id, outbox.c.event_id, outbox.c.subject, outbox.c.payload, outbox.c.headers)
+                    select(
+                        outbox.c.id,
+                        outbox.c.event_id,
+                        outbox.c.subject,
+                        outbox.c.payload,
+                        outbox.c.headers,
+                        outbox.c.trace_context,
+                    )
                     .where(outbox.c.published_at.is_(None))
                     .order_by(outbox.c.id)
                     .limit(self.batch_size)
@@ -122,22 +137,33 @@ class OutboxRelay:
             ).all()
             published = 0
             for row in rows:
-                headers = {**(row.headers or {}), "Nats-Msg-Id": str(row.event_id)}
-                try:
-                    ack = await self.js.publish(
-                        row.subject, row.payload, timeout=self.publish_timeout_s, headers=headers
-                    )
-                except Exception as exc:
-                    log.warning("outbox publish failed for %s: %s", row.event_id, type(exc).__name__)
-                    await conn.execute(
-                        update(outbox)
-                        .where(outbox.c.id == row.id)
-                        .values(attempts=outbox.c.attempts + 1, last_error=f"{type(exc).__name__}: {exc}"[:500])
-                    )
-                    break
-                await self._mark_published(conn, row.id, ack.seq)
+                with producer_span(row.subject, str(row.event_id), row.trace_context) as span:
+                    headers = inject({**(row.headers or {}), "Nats-Msg-Id": str(row.event_id)})
+                    try:
+                        ack = await self.js.publish(
+                            row.subject, row.payload, timeout=self.publish_timeout_s, headers=headers
+                        )
+                    except Exception as exc:
+                        span.record_exception(exc)
+                        span.set_status(StatusCode.ERROR, type(exc).__name__)
+                        log.warning("outbox publish failed for %s: %s", row.event_id, type(exc).__name__)
+                        await conn.execute(
+                            update(outbox)
+                            .where(outbox.c.id == row.id)
+                            .values(attempts=outbox.c.attempts + 1, last_error=f"{type(exc).__name__}: {exc}"[:500])
+                        )
+                        break
+                    await self._mark_published(conn, row.id, ack.seq)
                 published += 1
+            backlog = len(rows) - published
+            if len(rows) >= self.batch_size:  # there may be more than this batch (those published are marked)
+                backlog = await self._backlog(conn)
+        OUTBOX_BACKLOG.labels(service=self.service).set(max(backlog, 0))
         return published
+
+    async def _backlog(self, conn: AsyncConnection) -> int:
+        query = select(func.count()).select_from(self.outbox).where(self.outbox.c.published_at.is_(None))
+        return int(await conn.scalar(query) or 0)
 
     async def _mark_published(self, conn: AsyncConnection, row_id: int, sequence: int) -> None:
         await conn.execute(

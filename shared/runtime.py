@@ -14,14 +14,14 @@ from fastapi import APIRouter, FastAPI
 from faststream.nats import NatsBroker, NatsRouter
 from sqlalchemy import Table
 
-from shared import db
+from shared import db, metrics
 from shared.events.streams import ensure_streams
 from shared.http import probes
-from shared.messaging import ConsumerPolicy
+from shared.messaging import ConsumerPolicy, durables
 from shared.migrations import upgrade
 from shared.outbox import OutboxRelay
 from shared.settings import ServiceSettings
-from shared.telemetry import setup_telemetry
+from shared.telemetry import configure_logging, instrument_app, instrument_engine, setup_telemetry
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +33,7 @@ class ServiceRuntime:
         self.settings = settings
         self.name = settings.service_name
         self.engine = db.create_engine(settings.sqlalchemy_url, schema=settings.database_schema)
+        instrument_engine(self.engine)
         self.sessions = db.session_factory(self.engine)
         self.broker = NatsBroker(
             settings.nats_url,
@@ -50,6 +51,8 @@ class ServiceRuntime:
         self._worker_tasks: list[asyncio.Task[None]] = []
         self._stop = asyncio.Event()
         self._relay_task: asyncio.Task[None] | None = None
+        self._durables: list[tuple[str, str]] = []
+        self.add_worker(self._sample_consumer_lag)
 
     @property
     def consumer_policy(self) -> ConsumerPolicy:
@@ -68,6 +71,7 @@ class ServiceRuntime:
 
     def include(self, router: NatsRouter) -> None:
         self.broker.include_router(router)
+        self._durables.extend(durables(router))
 
     def wake_relay(self) -> None:
         if self.relay is not None:
@@ -96,6 +100,7 @@ class ServiceRuntime:
             js,
             batch_size=self.settings.relay_batch_size,
             interval_s=self.settings.relay_interval_s,
+            service=self.name,
         )
         self._relay_task = asyncio.create_task(self.relay.run(self._stop), name=f"{self.name}-outbox-relay")
         await self.broker.start()
@@ -120,6 +125,20 @@ class ServiceRuntime:
         await self.engine.dispose()
         log.info("%s stopped", self.name)
 
+    async def _sample_consumer_lag(self, stop: asyncio.Event) -> None:
+        """Every ``metrics_interval_s``, how many messages each durable consumer has not been delivered yet."""
+        js = self.broker.connection.jetstream()
+        while not stop.is_set():
+            for stream, durable in self._durables:
+                try:
+                    info = await js.consumer_info(stream, durable, timeout=2)
+                except Exception as exc:  # NATS away, or the consumer not created yet: next time
+                    log.debug("no consumer info for %s: %s", durable, type(exc).__name__)
+                    continue
+                metrics.CONSUMER_PENDING.labels(consumer=durable).set(info.num_pending or 0)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), self.settings.metrics_interval_s)
+
     async def readiness(self) -> dict[str, str]:
         checks: dict[str, str] = {}
         try:
@@ -141,20 +160,18 @@ class ServiceRuntime:
 
         app = FastAPI(title=title, description=description, version="0.1.0", lifespan=lifespan)
         app.include_router(probes(self.readiness))
+        app.include_router(metrics.router())
         for router in routers:
             app.include_router(router)
+        instrument_app(app)
         return app
-
-
-def configure_logging(level: str) -> None:
-    logging.basicConfig(level=level, format="%(asctime)s %(levelname)-7s %(name)s: %(message)s")
 
 
 def serve(runtime: ServiceRuntime, app: FastAPI) -> None:
     """Serve until SIGTERM/SIGINT; uvicorn's graceful shutdown runs the lifespan's ``stop``."""
     settings = runtime.settings
-    configure_logging(settings.log_level)
-    setup_telemetry(runtime.name)
+    configure_logging(settings.log_level, json_lines=settings.json_logs, service=runtime.name)
+    provider = setup_telemetry(runtime.name)
     config = uvicorn.Config(
         app,
         host=settings.http_host,
@@ -164,4 +181,7 @@ def serve(runtime: ServiceRuntime, app: FastAPI) -> None:
         lifespan="on",
         timeout_graceful_shutdown=20,
     )
-    uvicorn.Server(config).run()
+    try:
+        uvicorn.Server(config).run()
+    finally:
+        provider.shutdown()  # the spans still batched are exported

@@ -32,6 +32,10 @@ class ServiceSettings(BaseSettings):
     auth_secret: SecretStr = SecretStr(DEFAULT_AUTH_SECRET)
     """Key that signs and checks the bearer tokens (JWT, HS256); the same for every service."""
     log_level: str = "INFO"
+    log_format: Literal["text", "json"] | None = None
+    """``json``: one JSON object a line (the default in production); ``text``: readable lines (elsewhere)."""
+    metrics_interval_s: float = 15.0
+    """How often the consumers' lag is sampled for ``/metrics``."""
 
     stream_replicas: int = 1
     duplicate_window_s: float = 3600.0
@@ -49,6 +53,10 @@ class ServiceSettings(BaseSettings):
         if self.environment == "production" and (secret == DEFAULT_AUTH_SECRET or len(secret) < 32):
             raise ValueError("AUTH_SECRET must be set to a real secret of 32+ characters in production")
         return self
+
+    @property
+    def json_logs(self) -> bool:
+        return self.log_format == "json" or (self.log_format is None and self.environment == "production")
 
     @property
     def port(self) -> int:

@@ -18,6 +18,7 @@ from sqlalchemy import Table, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from shared.events import Envelope, Event
+from shared.telemetry import current_trace_context
 
 
 class SqlAlchemyUnitOfWork:
@@ -123,4 +124,5 @@ def _outbox_row(envelope: Envelope, now: datetime) -> dict[str, Any]:
         "headers": {"Tournees-Correlation-Id": str(envelope.correlation_id)},
         "created_at": now,
         "attempts": 0,
+        "trace_context": current_trace_context(),
     }

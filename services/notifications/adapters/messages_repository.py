@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.notifications.adapters.orm import early_delivery_statuses, messages
 from services.notifications.domain.messages import Message, MessageKind, MessageStatus, not_after
+from shared.telemetry import current_trace_context
 
 
 class MessageRepository:
@@ -21,10 +22,20 @@ class MessageRepository:
         self.session = session
 
     async def add(self, planned: Sequence[Message]) -> None:
-        """Plan messages; one already planned for the same booking, kind, version and lead is left as it is."""
+        """Plan messages; one already planned for the same booking, kind, version and lead is left as it is.
+        Each keeps the active span's ``traceparent``, so that its send joins the trace that planned it."""
         if not planned:
             return
-        rows = [{**asdict(message), "kind": message.kind.value, "status": message.status.value} for message in planned]
+        traceparent = (current_trace_context() or {}).get("traceparent")
+        rows = [
+            {
+                **asdict(message),
+                "kind": message.kind.value,
+                "status": message.status.value,
+                "traceparent": message.traceparent or traceparent,
+            }
+            for message in planned
+        ]
         dialect = postgresql if self.session.get_bind().dialect.name == "postgresql" else sqlite
         statement = dialect.insert(messages).values(rows)
         await self.session.execute(

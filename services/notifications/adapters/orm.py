@@ -109,6 +109,8 @@ messages = Table(
     Column("in_doubt_since", UtcDateTime(), nullable=True),
     # Which reminder (minutes before the permanence); 0 for the other kinds.
     Column("lead_minutes", Integer, nullable=False, server_default="0"),
+    # The W3C traceparent of the span that planned the message: its send is traced in that trace.
+    Column("traceparent", String(55), nullable=True),
     # The send log (an outbox of messages to usagers): a message is planned once per booking, kind, version, lead.
     UniqueConstraint("booking_id", "kind", "version", "lead_minutes", name="uq_messages_booking_kind_version_lead"),
     UniqueConstraint("provider_sid", name="uq_messages_provider_sid"),

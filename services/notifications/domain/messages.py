@@ -104,6 +104,9 @@ class Message:
     in_doubt_since: dt.datetime | None = None
     """Set when a send may have reached the provider without its answer being recorded (a crash, a timeout): the
     next attempt first asks the provider what it accepted since then."""
+    traceparent: str | None = None
+    """The W3C trace context it was planned in (a booking's request, a scheduling event): its send joins that
+    trace. Set by the send log when the message is planned."""
 
 
 def on_booked(

@@ -15,6 +15,9 @@ Exactly once, step by step:
 A message is only sent while its hold has at least its channel's call timeout left, so a hold never runs out while its
 send is in flight. A mail server cannot be asked what it accepted: an e-mail in doubt is sent again, with the
 same ``Message-ID`` (``dispatch.email_message_id``), by which mail systems recognise a copy.
+
+Each delivery is traced in a ``send sms``/``send email`` span, child of the span that planned the message (its
+``traceparent``), and counted in the metrics: sent, failed or retried by channel and reason (a provider's code).
 """
 
 from __future__ import annotations
@@ -27,6 +30,9 @@ import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import NamedTuple
+
+from opentelemetry import trace
+from opentelemetry.trace import SpanKind, StatusCode
 
 from services.notifications.adapters.gateways import (
     Accepted,
@@ -42,6 +48,8 @@ from services.notifications.domain.messages import Message
 from services.notifications.domain.model import Permanence
 from services.notifications.domain.quiet_hours import QuietHours
 from services.notifications.service_layer.unit_of_work import NotificationsUnitOfWork
+from shared.metrics import MESSAGES_FAILED, MESSAGES_RETRIED, MESSAGES_SENT, reason_label
+from shared.telemetry import span_from
 
 log = logging.getLogger(__name__)
 
@@ -122,11 +130,20 @@ class Sender:
         slots = asyncio.Semaphore(self.policy.concurrency)
 
         async def deliver(message: Message) -> None:
+            attributes = {
+                "tournees.message.id": str(message.id),
+                "tournees.message.kind": message.kind.value,
+                "tournees.message.channel": message.channel,
+            }
             async with slots:
-                try:
-                    await self._deliver(message, contexts[message.id], claimed_at, stop)
-                except Exception:
-                    log.exception("message %s: not delivered, tried again once its hold is over", message.id)
+                with span_from(
+                    f"send {message.channel}", message.traceparent, kind=SpanKind.CLIENT, attributes=attributes
+                ) as span:
+                    try:
+                        await self._deliver(message, contexts[message.id], claimed_at, stop)
+                    except Exception as exc:
+                        span.set_status(StatusCode.ERROR, type(exc).__name__)
+                        log.exception("message %s: not delivered, tried again once its hold is over", message.id)
 
         await asyncio.gather(*(deliver(message) for message in batch))
         return len(batch)
@@ -138,10 +155,12 @@ class Sender:
         decision = dispatch.decide(message, booking, permanence, usager, self.quiet, self.clock())
         if isinstance(decision, Skip):
             await self._record(lambda uow: uow.messages.record_skipped(message.id, decision.reason))
+            _outcome("skipped")
             log.info("message %s (%s) skipped: %s", message.id, message.kind, decision.reason)
             return
         if isinstance(decision, Postpone):
             await self._record(lambda uow: uow.messages.postpone(message.id, decision.until, message.in_doubt_since))
+            _outcome("postponed")
             return
         if message.channel == "sms":
             await self._send_sms(message, usager, permanence, known, claimed_at, stop)
@@ -202,12 +221,15 @@ class Sender:
         timeout = self.policy.sms_timeout if message.channel == "sms" else self.policy.email_timeout
         if (stop is not None and stop.is_set()) or self.clock() + timeout >= claimed_at + self.policy.hold:
             await self._record(lambda uow: uow.messages.postpone(message.id, self.clock(), doubt))
+            _outcome("postponed")
             return
         try:
             accepted = await send()
         except PermanentFailure as failure:
             reason = failure.reason
             await self._record(lambda uow: uow.messages.record_failed(message.id, reason))
+            MESSAGES_FAILED.labels(message.channel, reason_label(failure.code, "permanent")).inc()
+            _outcome("failed", failure.code)
             log.warning("message %s (%s) failed: %s", message.id, message.kind, reason)
             return
         except TransientFailure as failure:
@@ -220,15 +242,22 @@ class Sender:
         if attempts >= self.policy.max_attempts:
             reason = f"gave up after {attempts} attempts: {failure.reason}"
             await self._record(lambda uow: uow.messages.record_failed(message.id, reason))
+            MESSAGES_FAILED.labels(message.channel, reason_label(failure.code, "gave_up")).inc()
+            _outcome("failed", failure.code)
             log.warning("message %s (%s) failed: %s", message.id, message.kind, reason)
             return
         at = self.clock() + self.policy.backoff.delay(attempts, self.jitter(), failure.retry_after_s)
         await self._record(lambda uow: uow.messages.retry_later(message.id, at, in_doubt_since, failure.reason))
+        kind = "in_doubt" if failure.in_doubt else "transient"
+        MESSAGES_RETRIED.labels(message.channel, reason_label(failure.code, kind)).inc()
+        _outcome("retried", failure.code)
         log.info("message %s (%s): %s, tried again at %s", message.id, message.kind, failure.reason, at.isoformat())
 
     async def _record_sent(self, message: Message, accepted: Accepted, *, reconciled: bool) -> None:
         sent_at = self.clock()
         await self._record(lambda uow: uow.messages.record_sent(message.id, sent_at, accepted.provider_sid))
+        MESSAGES_SENT.labels(message.channel).inc()
+        _outcome("reconciled" if reconciled else "sent")
         how = "found at the provider after a lost answer" if reconciled else "accepted"
         log.info("message %s (%s) %s: %s", message.id, message.kind, how, accepted.provider_sid)
 
@@ -258,6 +287,14 @@ async def _contexts(batch: list[Message], uow: NotificationsUnitOfWork) -> dict[
         known = await uow.messages.known_sids(message.usager_id) if message.in_doubt_since else set()
         contexts[message.id] = _Context(booking, usagers[message.usager_id], permanences[booking.permanence_id], known)
     return contexts
+
+
+def _outcome(outcome: str, code: str | None = None) -> None:
+    """What came of the delivery, on its span (the provider's code when it failed)."""
+    span = trace.get_current_span()
+    span.set_attribute("tournees.message.outcome", outcome)
+    if code is not None:
+        span.set_attribute("tournees.message.error_code", reason_label(code, "other"))
 
 
 async def _first_of(stop: asyncio.Event, woken: asyncio.Event, wait_s: float) -> None:

@@ -9,6 +9,7 @@ from services.scheduling.domain.model import Permanence, Plan, PlanStatus
 from services.scheduling.domain.registry_copy import Conseiller
 from services.scheduling.service_layer.errors import ConseillerNotFound, PlanNotFound
 from services.scheduling.service_layer.unit_of_work import SchedulingUnitOfWork
+from shared.metrics import PLANS_PUBLISHED
 
 
 async def draft_plan(cmd: DraftPlan, uow: SchedulingUnitOfWork) -> Plan:
@@ -45,6 +46,7 @@ async def publish_plan(cmd: PublishPlan, uow: SchedulingUnitOfWork) -> Plan:
         if replaced is not None:
             await uow.plans.save_status(replaced)
         await uow.commit()
+    PLANS_PUBLISHED.inc()
     return plan
 
 

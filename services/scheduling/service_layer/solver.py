@@ -15,6 +15,7 @@ import contextlib
 import datetime as dt
 import logging
 import threading
+import time
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -27,6 +28,7 @@ from services.scheduling.planner.cpsat import Progress
 from services.scheduling.service_layer import planning
 from services.scheduling.service_layer.errors import NoPlan, PlanNotFound, TerritoryNotFound
 from services.scheduling.service_layer.unit_of_work import SchedulingUnitOfWork
+from shared.metrics import LAST_SOLVE_GAP, SOLVE_GAP, SOLVE_SECONDS
 
 log = logging.getLogger(__name__)
 
@@ -100,12 +102,16 @@ class Solver:
     async def _solve_and_store(self, request: SolveRequest, keep_alive: Callable[[], Awaitable[Any]]) -> None:
         latest = _Latest()
         heartbeat = asyncio.create_task(self._heartbeat(request, latest, keep_alive))
+        started = time.monotonic()
+        kind = request.kind.value
         try:
             answer = await self._solve(request, latest.update)
         except EXPECTED as exc:
+            SOLVE_SECONDS.labels(kind, "no_plan").observe(time.monotonic() - started)
             await self._finish(request, latest, error=_why(exc))
             return
         except Exception as exc:
+            SOLVE_SECONDS.labels(kind, "error").observe(time.monotonic() - started)
             if request.attempts >= self.settings.max_attempts:
                 log.exception("solve %s failed for good", request.id)
                 await self._finish(request, latest, error=f"failed after {request.attempts} attempts: {_why(exc)}")
@@ -115,6 +121,11 @@ class Solver:
             heartbeat.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await heartbeat
+        SOLVE_SECONDS.labels(kind, "done").observe(time.monotonic() - started)
+        gap = (answer.figures or {}).get("gap") if isinstance(answer, Plan) else None
+        if isinstance(gap, int | float):
+            SOLVE_GAP.labels(kind).observe(gap)
+            LAST_SOLVE_GAP.labels(kind).set(gap)
         await self._finish(request, latest, answer=answer)
 
     async def _solve(self, request: SolveRequest, on_progress: Callable[[Progress], None]) -> Plan | dict[str, Any]:
