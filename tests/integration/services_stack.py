@@ -43,6 +43,7 @@ async def clients(template, nats_url, nc, tmp_path) -> AsyncIterator[dict[str, h
         "data_dir": tmp_path,
         "auth_secret": SECRET,
         "relay_interval_s": 0.05,
+        "metrics_interval_s": 0.1,
     }
     services: dict[str, Any] = {
         "registry": registry(RegistrySettings(**common)),
