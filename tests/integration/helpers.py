@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import re
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+import httpx
 from sqlalchemy import Table, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -53,3 +55,21 @@ async def register(engine: AsyncEngine, name: str = "EPN de Mortagne-au-Perche")
     uow = RegistryUnitOfWork(session_factory(engine))
     data = {"name": name, "kind": "epn", "commune": "61293", "address": "", "latitude": None, "longitude": None}
     return await registry_handlers.register_structure(RegisterStructure(data), uow, ADMIN)
+
+
+def sample(text: str, name: str, **labels: str) -> float | None:
+    """The value of one sample in a text exposition, or None when it is absent."""
+    wanted = ",".join(f'{k}="{v}"' for k, v in sorted(labels.items()))
+    pattern = re.compile(rf"^{re.escape(name)}(\{{(?P<labels>[^}}]*)\}})? (?P<value>\S+)$", re.MULTILINE)
+    for match in pattern.finditer(text):
+        found = ",".join(sorted((match.group("labels") or "").split(","))) if match.group("labels") else ""
+        if found == wanted:
+            return float(match.group("value"))
+    return None
+
+
+async def metrics_text(client: httpx.AsyncClient) -> str:
+    response = await client.get("/metrics")  # no credentials, like /healthz
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/plain")
+    return response.text

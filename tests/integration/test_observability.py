@@ -1,9 +1,6 @@
 """The three services in-process on real NATS and SQLite: one trace from a registry change to notifications,
 and the metrics each service serves on /metrics."""
 
-import re
-
-import httpx
 from opentelemetry import trace
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.trace import SpanKind
@@ -12,7 +9,7 @@ from services.notifications.service_layer.handlers import PLANS_CONSUMER
 from services.scheduling.service_layer.registry_copy import REGISTRY_CONSUMER
 from shared.events import ConseillerRegistered, PlanPublished
 from shared.telemetry import inject
-from tests.integration.helpers import eventually
+from tests.integration.helpers import eventually, metrics_text, sample
 from tests.integration.registry_stack import ADMIN, MORTAGNE, RunningRegistry, mortagne_with_a_conseiller
 from tests.integration.services_stack import MONDAY, slot
 
@@ -90,27 +87,9 @@ async def test_one_trace_from_a_registry_change_through_scheduling_to_notificati
     assert {s.context.trace_id for s in finished if s.kind is SpanKind.CONSUMER} == {trace_id}
 
 
-def _sample(text: str, name: str, **labels: str) -> float | None:
-    """The value of one sample in a text exposition, or None when it is absent."""
-    wanted = ",".join(f'{k}="{v}"' for k, v in sorted(labels.items()))
-    pattern = re.compile(rf"^{re.escape(name)}(\{{(?P<labels>[^}}]*)\}})? (?P<value>\S+)$", re.MULTILINE)
-    for match in pattern.finditer(text):
-        found = ",".join(sorted((match.group("labels") or "").split(","))) if match.group("labels") else ""
-        if found == wanted:
-            return float(match.group("value"))
-    return None
-
-
-async def _metrics(client: httpx.AsyncClient) -> str:
-    response = await client.get("/metrics")  # no credentials, like /healthz
-    assert response.status_code == 200
-    assert response.headers["content-type"].startswith("text/plain")
-    return response.text
-
-
 async def test_each_service_serves_its_metrics_after_the_work_they_count(clients):
-    before = await _metrics(clients["scheduling"])
-    published_before = _sample(before, "tournees_plans_published_total") or 0.0
+    before = await metrics_text(clients["scheduling"])
+    published_before = sample(before, "tournees_plans_published_total") or 0.0
     setup = await mortagne_with_a_conseiller(RunningRegistry(None, clients["registry"]))
     conseiller_id = setup["conseiller"]["id"]
 
@@ -122,12 +101,12 @@ async def test_each_service_serves_its_metrics_after_the_work_they_count(clients
     body = {"territory": MORTAGNE, "week_start": MONDAY.isoformat(), "permanences": [slot(conseiller_id, 1, 9, 12)]}
     plan = (await clients["scheduling"].post("/plans", json=body, headers=ADMIN)).json()
     assert (await clients["scheduling"].post(f"/plans/{plan['id']}/publish", headers=ADMIN)).status_code == 200
-    after = await _metrics(clients["scheduling"])
-    assert _sample(after, "tournees_plans_published_total") == published_before + 1
+    after = await metrics_text(clients["scheduling"])
+    assert sample(after, "tournees_plans_published_total") == published_before + 1
 
     async def relayed() -> str | None:
-        text = await _metrics(clients["registry"])
-        return text if _sample(text, "tournees_outbox_backlog", service="registry") == 0 else None
+        text = await metrics_text(clients["registry"])
+        return text if sample(text, "tournees_outbox_backlog", service="registry") == 0 else None
 
     text = await eventually(relayed)  # the registry's events all left: its relay saw an empty backlog
     assert "# TYPE tournees_dead_letters_total counter" in text
@@ -135,7 +114,7 @@ async def test_each_service_serves_its_metrics_after_the_work_they_count(clients
     assert "# TYPE tournees_messages_failed_total counter" in text
 
     async def sampled() -> bool:
-        text = await _metrics(clients["notifications"])
-        return _sample(text, "tournees_consumer_pending_messages", consumer=PLANS_CONSUMER) == 0
+        text = await metrics_text(clients["notifications"])
+        return sample(text, "tournees_consumer_pending_messages", consumer=PLANS_CONSUMER) == 0
 
     await eventually(sampled)  # notifications was handed every plan published
