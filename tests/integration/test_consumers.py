@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 from faststream.nats import NatsBroker, NatsRouter
+from prometheus_client import REGISTRY
 from sqlalchemy import select
 
 from services.scheduling.adapters import orm as scheduling_orm
@@ -63,6 +64,7 @@ async def test_a_handler_that_always_fails_ends_on_the_dead_letter_subject(broke
 
     broker.include_router(router)
     await broker.start()
+    counted_before = REGISTRY.get_sample_value("tournees_dead_letters_total", {"consumer": "test-always-fails"}) or 0.0
     sent = envelope()
     await nc.jetstream().publish(SUBJECT, sent.to_bytes(), headers={"Nats-Msg-Id": str(sent.event_id)})
 
@@ -72,6 +74,14 @@ async def test_a_handler_that_always_fails_ends_on_the_dead_letter_subject(broke
     assert letter.headers["Tournees-Deliveries"] == "3"
     assert json.loads(letter.data)["event_id"] == str(sent.event_id)
     assert calls == [sent.event_id] * 3
+
+    async def counted() -> bool:  # each dead letter counts in the metrics, by consumer
+        return (
+            REGISTRY.get_sample_value("tournees_dead_letters_total", {"consumer": "test-always-fails"})
+            == counted_before + 1
+        )
+
+    await eventually(counted)
 
 
 async def test_transient_failures_are_retried_with_backoff_then_applied(broker, nc):
