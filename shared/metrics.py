@@ -14,18 +14,16 @@ from fastapi import APIRouter, Response
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, Counter, Gauge, Histogram, generate_latest
 
 SOLVE_SECONDS = Histogram(
-    "tournees_solve_duration_seconds",
+    "tournees_solve_seconds",
     "Wall time of a CP-SAT solve (plan, re-plan or what-if), by kind and outcome",
     ["kind", "outcome"],
     buckets=(0.5, 1, 2, 5, 10, 20, 30, 60, 120, 300, 600, 1200),
 )
-SOLVE_GAP = Histogram(
-    "tournees_solve_gap_ratio",
-    "Relative gap between a stored plan's objective and CP-SAT's bound (0: proven optimal)",
+SOLVE_GAP = Gauge(
+    "tournees_solve_gap",
+    "Relative gap between the last plan solved and CP-SAT's proven bound, by kind (0: optimal)",
     ["kind"],
-    buckets=(0, 0.001, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1),
 )
-LAST_SOLVE_GAP = Gauge("tournees_solve_last_gap_ratio", "Relative gap of the last plan solved, by kind", ["kind"])
 PLANS_PUBLISHED = Counter("tournees_plans_published_total", "Plans published by scheduling")
 MESSAGES_SENT = Counter("tournees_messages_sent_total", "Messages to usagers the provider accepted", ["channel"])
 MESSAGES_FAILED = Counter(
@@ -42,8 +40,8 @@ OUTBOX_BACKLOG = Gauge(
     "tournees_outbox_backlog", "Outbox rows not published yet, as the relay last saw them", ["service"]
 )
 CONSUMER_PENDING = Gauge(
-    "tournees_consumer_pending_messages",
-    "Messages of a stream a durable consumer has not been delivered yet (JetStream num_pending), sampled",
+    "tournees_consumer_pending",
+    "Messages a durable consumer has not acknowledged yet (JetStream num_pending + num_ack_pending), sampled",
     ["consumer"],
 )
 DEAD_LETTERS = Counter(

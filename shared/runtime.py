@@ -126,7 +126,7 @@ class ServiceRuntime:
         log.info("%s stopped", self.name)
 
     async def _sample_consumer_lag(self, stop: asyncio.Event) -> None:
-        """Every ``metrics_interval_s``, how many messages each durable consumer has not been delivered yet."""
+        """Every ``metrics_interval_s``, how many messages each durable consumer has not acknowledged yet."""
         js = self.broker.connection.jetstream()
         while not stop.is_set():
             for stream, durable in self._durables:
@@ -135,7 +135,9 @@ class ServiceRuntime:
                 except Exception as exc:  # NATS away, or the consumer not created yet: next time
                     log.debug("no consumer info for %s: %s", durable, type(exc).__name__)
                     continue
-                metrics.CONSUMER_PENDING.labels(consumer=durable).set(info.num_pending or 0)
+                metrics.CONSUMER_PENDING.labels(consumer=durable).set(
+                    (info.num_pending or 0) + (info.num_ack_pending or 0)
+                )
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), self.settings.metrics_interval_s)
 

@@ -110,11 +110,11 @@ async def test_each_service_serves_its_metrics_after_the_work_they_count(clients
 
     text = await eventually(relayed)  # the registry's events all left: its relay saw an empty backlog
     assert "# TYPE tournees_dead_letters_total counter" in text
-    assert "# TYPE tournees_solve_duration_seconds histogram" in text
+    assert "# TYPE tournees_solve_seconds histogram" in text
     assert "# TYPE tournees_messages_failed_total counter" in text
 
     async def sampled() -> bool:
         text = await metrics_text(clients["notifications"])
-        return sample(text, "tournees_consumer_pending_messages", consumer=PLANS_CONSUMER) == 0
+        return sample(text, "tournees_consumer_pending", consumer=PLANS_CONSUMER) == 0
 
     await eventually(sampled)  # notifications was handed every plan published

@@ -28,7 +28,7 @@ from services.scheduling.planner.cpsat import Progress
 from services.scheduling.service_layer import planning
 from services.scheduling.service_layer.errors import NoPlan, PlanNotFound, TerritoryNotFound
 from services.scheduling.service_layer.unit_of_work import SchedulingUnitOfWork
-from shared.metrics import LAST_SOLVE_GAP, SOLVE_GAP, SOLVE_SECONDS
+from shared.metrics import SOLVE_GAP, SOLVE_SECONDS
 
 log = logging.getLogger(__name__)
 
@@ -124,8 +124,7 @@ class Solver:
         SOLVE_SECONDS.labels(kind, "done").observe(time.monotonic() - started)
         gap = (answer.figures or {}).get("gap") if isinstance(answer, Plan) else None
         if isinstance(gap, int | float):
-            SOLVE_GAP.labels(kind).observe(gap)
-            LAST_SOLVE_GAP.labels(kind).set(gap)
+            SOLVE_GAP.labels(kind).set(gap)
         await self._finish(request, latest, answer=answer)
 
     async def _solve(self, request: SolveRequest, on_progress: Callable[[Progress], None]) -> Plan | dict[str, Any]:
