@@ -32,6 +32,9 @@ class ServiceSettings(BaseSettings):
     auth_secret: SecretStr = SecretStr(DEFAULT_AUTH_SECRET)
     """Key that signs and checks the bearer tokens (JWT, HS256); the same for every service."""
     log_level: str = "INFO"
+    cors_origins: str = ""
+    """Web origins whose pages may call this API from a browser, comma-separated
+    (``https://tournees.example.org,http://localhost:8002``); empty: none."""
 
     stream_replicas: int = 1
     duplicate_window_s: float = 3600.0
@@ -49,6 +52,10 @@ class ServiceSettings(BaseSettings):
         if self.environment == "production" and (secret == DEFAULT_AUTH_SECRET or len(secret) < 32):
             raise ValueError("AUTH_SECRET must be set to a real secret of 32+ characters in production")
         return self
+
+    @property
+    def cors_origin_list(self) -> list[str]:
+        return [origin.strip().rstrip("/") for origin in self.cors_origins.split(",") if origin.strip()]
 
     @property
     def port(self) -> int:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import uuid
+from typing import Any
 
 import pytest
 
@@ -29,8 +31,8 @@ def test_a_hash_is_salted_and_describes_itself():
     assert first != second
     scheme, n, r, p, salt, key = first.split("$")
     assert (scheme, n, r, p) == ("scrypt", str(2**14), "8", "1")
-    assert len(passwords.base64.b64decode(salt)) == 16
-    assert len(passwords.base64.b64decode(key)) == 32
+    assert len(base64.b64decode(salt)) == 16
+    assert len(base64.b64decode(key)) == 32
     assert passwords.parameters_of(first) == passwords.ScryptParameters(2**14, 8, 1)
 
 
@@ -63,8 +65,8 @@ def test_twelve_characters_are_enough():
 
 
 def account(**overrides):
-    fields = {"login": " Coordination.Mortagne@Example.org ", "role": "coordinator", "password": PASSWORD,
-              "now": NOW, "territories": (MORTAGNE,)} | overrides  # fmt: skip
+    fields: dict[str, Any] = {"login": " Coordination.Mortagne@Example.org ", "role": "coordinator",
+                              "password": PASSWORD, "now": NOW, "territories": (MORTAGNE,), **overrides}  # fmt: skip
     return Account.create(uuid.uuid4(), **fields)
 
 
