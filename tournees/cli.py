@@ -4,6 +4,7 @@ tournees up                  nats-server (embedded unless NATS_URL is set) + the
 tournees demo [--headless]   the same, then the demo scenario
 tournees serve SERVICE       one service in the foreground (what a container runs)
 tournees migrate SERVICE     apply a service's database migrations, then exit
+tournees account create …    an account in the registry's database (the first admin, say)
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from pydantic import SecretStr
 from shared.auth import Role, issue_token
 from shared.runtime import ServiceRuntime
 from shared.settings import DEFAULT_AUTH_SECRET
+from tournees import accounts
 from tournees.demo import run as demo
 from tournees.supervisor import DEFAULT_PORTS, SERVICES, StartupFailed, Supervisor
 
@@ -73,6 +75,8 @@ def main(argv: list[str] | None = None) -> int:
     token.add_argument("--territory", action="append", default=[], help="a territory code (repeatable)")
     token.add_argument("--hours", type=float, default=12, help="validity (default 12 h)")
 
+    accounts.add_commands(commands)
+
     args = parser.parse_args(argv)
     if args.command == "serve":
         return _serve(args.service)
@@ -84,6 +88,8 @@ def main(argv: list[str] | None = None) -> int:
         return _plan(args.scenario, args.time_limit, args.workers)
     if args.command == "load-communes":
         return asyncio.run(_load_communes())
+    if args.command == "account":
+        return accounts.run(args)
     if args.command == "token":
         print(_token(Role(args.role), args.subject, args.territory, args.hours))
         return 0
