@@ -19,6 +19,7 @@ from tests.integration.registry_stack import (
     template_database,
     token,
 )
+from tournees.demo.run import Api, coordinator_account
 
 LOGIN = "coordination.mortagne@example.org"
 PASSWORD = "Perche-en-tournée-2026"
@@ -208,3 +209,11 @@ async def test_cors_preflight_is_answered_for_a_configured_origin_only(registry)
     assert "access-control-allow-origin" not in refused.headers
     listed = await registry.call("GET", "/territories", ADMIN | {"Origin": "https://x.example"})
     assert listed.headers["access-control-allow-origin"] == "https://x.example"
+
+
+async def test_the_demo_coordinator_logs_in_with_the_password_printed(registry):
+    registry.http.headers.update(ADMIN)  # the demo's client calls as an admin
+    login, password = await coordinator_account(Api(registry.http, {"registry": ""}))
+    answer = await log_in(registry, login, password)
+    assert answer.status_code == 200, answer.text
+    assert (answer.json()["role"], answer.json()["territories"]) == ("coordinator", [MORTAGNE])

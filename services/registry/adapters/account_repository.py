@@ -60,12 +60,9 @@ class AccountRepository:
         return list((await self.session.execute(query)).scalars())
 
     async def record_failure(self, login: str, now: dt.datetime) -> None:
-        """Count a failure; the ones past the window are of no use any more, and go."""
-        await self.session.execute(
-            delete(failed_logins).where(
-                failed_logins.c.login == login, failed_logins.c.attempted_at <= now - FAILURE_WINDOW
-            )
-        )
+        """Count a failure. Those past the window, of any login, are of no use any more and go: the
+        table holds a quarter of an hour of failures, however many logins are tried."""
+        await self.session.execute(delete(failed_logins).where(failed_logins.c.attempted_at <= now - FAILURE_WINDOW))
         await self.session.execute(insert(failed_logins).values(login=login, attempted_at=now))
 
     async def forget_failures(self, login: str) -> None:

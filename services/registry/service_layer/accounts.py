@@ -58,7 +58,7 @@ async def authenticate(login: str, password: str, uow: RegistryUnitOfWork, now: 
             raise TooManyAttempts(until - now)
         account = await uow.accounts.by_login(key)
         if account is None:
-            await asyncio.to_thread(passwords.verify_password, password, _dummy_hash())
+            await asyncio.to_thread(lambda: passwords.verify_password(password, _dummy_hash()))
         if account is None or not await asyncio.to_thread(account.may_log_in_with, password):
             await uow.accounts.record_failure(key, now)
             await uow.commit()
