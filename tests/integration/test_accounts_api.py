@@ -8,7 +8,9 @@ import logging
 import pytest
 
 from services.registry.service_layer import accounts
+from services.registry.service_layer.unit_of_work import RegistryUnitOfWork
 from shared.auth import Principal, Role, verify_token
+from shared.db import create_engine, session_factory
 from tests.integration.registry_stack import (
     ADMIN,
     COORDINATOR,
@@ -109,6 +111,20 @@ async def test_five_failures_block_a_login_for_the_window_even_with_the_right_pa
     later = dt.datetime.now(dt.UTC) + dt.timedelta(minutes=15, seconds=5)
     account = await accounts.authenticate(LOGIN, PASSWORD, service_uow(registry), now=later)
     assert account.login == LOGIN
+
+
+async def test_the_guard_holds_for_another_replica_on_the_same_database(registry):
+    await coordinator(registry)
+    for _ in range(5):
+        await log_in(registry, password="guessing wrongly")
+    assert registry.service is not None
+    settings = registry.service.runtime.settings
+    engine = create_engine(settings.sqlalchemy_url, schema=settings.database_schema)  # another replica's
+    try:
+        with pytest.raises(accounts.TooManyAttempts):
+            await accounts.authenticate(LOGIN, PASSWORD, RegistryUnitOfWork(session_factory(engine)))
+    finally:
+        await engine.dispose()
 
 
 def service_uow(registry):
