@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 from datetime import UTC, datetime
 from pathlib import Path
@@ -15,6 +16,11 @@ from sqlalchemy.types import TypeDecorator
 
 SCHEMA_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 
+# Statements' parameters are personal data and password hashes: no log line nor error message
+# carries them. aiosqlite logs each statement with them at DEBUG, so it never logs below INFO;
+# SQLAlchemy leaves them out of its logs and errors (``hide_parameters``).
+logging.getLogger("aiosqlite").setLevel(logging.INFO)
+
 
 def create_engine(url: str, *, schema: str | None = None) -> AsyncEngine:
     if url.startswith("sqlite"):
@@ -24,14 +30,14 @@ def create_engine(url: str, *, schema: str | None = None) -> AsyncEngine:
         if not SCHEMA_NAME.match(schema):
             raise ValueError(f"invalid schema name {schema!r}")
         connect_args["server_settings"] = {"search_path": schema}
-    return create_async_engine(url, pool_pre_ping=True, connect_args=connect_args)
+    return create_async_engine(url, pool_pre_ping=True, connect_args=connect_args, hide_parameters=True)
 
 
 def _sqlite_engine(url: str) -> AsyncEngine:
     path = url.split(":///", 1)[1] if ":///" in url else ""
     if path and path != ":memory:":
         Path(path).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_async_engine(url, connect_args={"timeout": 30})
+    engine = create_async_engine(url, connect_args={"timeout": 30}, hide_parameters=True)
 
     @event.listens_for(engine.sync_engine, "connect")
     def _pragmas(dbapi_connection: DBAPIConnection, _record: ConnectionPoolEntry) -> None:

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import uvicorn
 from fastapi import APIRouter, FastAPI
+from fastapi.middleware.cors import CORSMiddleware
 from faststream.nats import NatsBroker, NatsRouter
 from sqlalchemy import Table
 
@@ -161,6 +162,13 @@ class ServiceRuntime:
                 await self.stop()
 
         app = FastAPI(title=title, description=description, version="0.1.0", lifespan=lifespan)
+        if self.settings.cors_origin_list:
+            app.add_middleware(
+                CORSMiddleware,
+                allow_origins=self.settings.cors_origin_list,
+                allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
+                allow_headers=["Authorization", "Content-Type"],
+            )
         app.include_router(probes(self.readiness))
         app.include_router(metrics.router())
         for router in routers:

@@ -36,6 +36,9 @@ class ServiceSettings(BaseSettings):
     """``json``: one JSON object a line (the default in production); ``text``: readable lines (elsewhere)."""
     metrics_interval_s: float = 15.0
     """How often the consumers' lag is sampled for ``/metrics``."""
+    cors_origins: str = ""
+    """Web origins whose pages may call this API from a browser, comma-separated
+    (``https://tournees.example.org,http://localhost:8002``); empty: none."""
 
     stream_replicas: int = 1
     duplicate_window_s: float = 3600.0
@@ -57,6 +60,10 @@ class ServiceSettings(BaseSettings):
     @property
     def json_logs(self) -> bool:
         return self.log_format == "json" or (self.log_format is None and self.environment == "production")
+
+    @property
+    def cors_origin_list(self) -> list[str]:
+        return [origin.strip().rstrip("/") for origin in self.cors_origins.split(",") if origin.strip()]
 
     @property
     def port(self) -> int:

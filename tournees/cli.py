@@ -6,6 +6,7 @@ tournees serve SERVICE       one service in the foreground (what a container run
 tournees migrate SERVICE     apply a service's database migrations, then exit
 tournees asyncapi [--check]  write (or check) the services' AsyncAPI documents under docs/asyncapi
 tournees dead-letters list|replay   read and replay the DEADLETTER stream
+tournees account create …    an account in the registry's database (the first admin, say)
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from pydantic import SecretStr
 from shared.auth import Role, issue_token
 from shared.runtime import ServiceRuntime
 from shared.settings import DEFAULT_AUTH_SECRET
+from tournees import accounts
 from tournees.demo import run as demo
 from tournees.supervisor import DEFAULT_PORTS, SERVICES, StartupFailed, Supervisor
 
@@ -96,6 +98,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     reencrypt = notifications.add_parser("reencrypt", help="re-encrypt usagers' contacts under the first key")
     reencrypt.add_argument("--batch", type=int, default=500, help="usagers per transaction (default 500)")
+    accounts.add_commands(commands)
 
     args = parser.parse_args(argv)
     if args.command == "serve":
@@ -116,6 +119,8 @@ def main(argv: list[str] | None = None) -> int:
         return _dead_letters(args, replaying)
     if args.command == "notifications":
         return asyncio.run(_reencrypt(args.batch))
+    if args.command == "account":
+        return accounts.run(args)
     if args.command == "token":
         print(_token(Role(args.role), args.subject, args.territory, args.hours))
         return 0

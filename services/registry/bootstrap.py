@@ -1,5 +1,6 @@
 """Composition root of the registry: settings, database, broker, unit of work, routes."""
 
+import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -8,7 +9,7 @@ from fastapi import FastAPI
 
 from services.registry.adapters import orm
 from services.registry.adapters.communes import load_communes
-from services.registry.entrypoints import api, imports_api
+from services.registry.entrypoints import accounts_api, api, imports_api
 from services.registry.service_layer.unit_of_work import RegistryUnitOfWork
 from services.registry.settings import RegistrySettings
 from shared.auth import authenticator
@@ -40,6 +41,7 @@ def bootstrap(settings: RegistrySettings | None = None) -> Registry:
     app = runtime.http_app(
         imports_api.router(uow, principal),  # first: /lieux/export must not be taken for /lieux/{lieu_id}
         api.router(uow, principal),
+        accounts_api.router(uow, principal, settings.auth_secret, dt.timedelta(seconds=settings.login_token_ttl_s)),
         title="Tournées — registry",
         description="Territories, communes, structures, lieux, conseillers and demand.",
     )

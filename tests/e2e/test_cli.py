@@ -291,6 +291,8 @@ def test_demo_headless_prints_a_summary_and_exits_0(
         assert "08:30" <= start < end <= "17:30", (start, end)
     assert_sms_shown(out)
     assert re.search(r"registry → scheduling → notifications: \d+\.\d s in all", out)
+    login = r"^  coordinator login \(POST registry /auth/token\): coordination\.mortagne@example\.org / [\w-]{16}$"
+    assert re.search(login, out, re.MULTILINE), out[-3000:]
     assert not stale.exists(), "the demo must start from a clean data dir"
     assert_no_orphans([], tournees.marker)
 

@@ -20,6 +20,7 @@ from shared.auth import Role, issue_token
 from shared.db import create_engine
 from shared.migrations import upgrade
 from shared.settings import async_database_url
+from tests.conftest import Database
 
 SECRET = SecretStr("registry-tests-secret-0123456789abcdef")
 MORTAGNE = "epci:200036069"
@@ -64,10 +65,18 @@ class RunningRegistry:
 
 
 @asynccontextmanager
-async def running_registry(template: Path, data_dir: Path, nats_url: str) -> AsyncIterator[RunningRegistry]:
+async def running_registry(
+    template: Path, data_dir: Path, nats_url: str, postgres: Database | None = None, **settings_: Any
+) -> AsyncIterator[RunningRegistry]:
+    """On a copy of the SQLite ``template``; or on ``postgres`` (where it loads the communes itself)."""
     data_dir.mkdir(parents=True, exist_ok=True)
-    shutil.copy(template, data_dir / "registry.db")
-    settings = RegistrySettings(data_dir=data_dir, nats_url=nats_url, auth_secret=SECRET, relay_interval_s=0.05)
+    if postgres is None:
+        shutil.copy(template, data_dir / "registry.db")
+    else:
+        settings_ |= {"database_url": postgres.url, "database_schema": postgres.schema}
+    settings = RegistrySettings(
+        data_dir=data_dir, nats_url=nats_url, auth_secret=SECRET, relay_interval_s=0.05, **settings_
+    )
     service = bootstrap(settings)
     await service.runtime.start()
     http = httpx.AsyncClient(transport=httpx.ASGITransport(app=service.app), base_url="http://registry")

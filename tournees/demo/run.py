@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import re
+import secrets
 import time
 import unicodedata
 from collections.abc import Awaitable, Callable
@@ -64,6 +65,8 @@ class Summary:
     deliveries: list[usagers.Delivery]
     mails: int
     maildir: Path | None
+    coordinator: tuple[str, str] = ("", "")
+    """The demo coordinator's login and password."""
 
 
 PLANNED = (("epci:200036069", "the Pays de Mortagne au Perche"), ("epci:249740085", "Le Tampon (La Réunion)"))
@@ -157,6 +160,17 @@ async def _solved(api: Api, request_id: str, timeout_s: float = 120.0) -> dict[s
     raise TimeoutError(f"the solve did not finish within {timeout_s:.0f} s")
 
 
+async def coordinator_account(api: Api) -> tuple[str, str]:
+    """A coordinator of the Pays de Mortagne, with a password made for this demo: (login, password)."""
+    login, password = "coordination.mortagne@example.org", secrets.token_urlsafe(12)
+    await api(
+        "POST", "registry", "/accounts",
+        json={"login": login, "name": "Coordination du Pays de Mortagne", "role": "coordinator",
+              "territories": ["epci:200036069"], "password": password},
+    )  # fmt: skip
+    return login, password
+
+
 def next_monday(today: dt.date) -> dt.date:
     return today + dt.timedelta(days=7 - today.weekday())
 
@@ -189,7 +203,8 @@ async def run(
         seconds = time.monotonic() - started
         booked = await usagers.book(api, [(w.territory, w.plan_id, w.time_zone) for w in weeks], USAGERS_PER_TERRITORY)
         deliveries = await usagers.deliveries(api, booked, twilio_url)
-    return Summary(figures, weeks, seconds, booked, deliveries, usagers.mails_in(maildir), maildir)
+        coordinator = await coordinator_account(api)
+    return Summary(figures, weeks, seconds, booked, deliveries, usagers.mails_in(maildir), maildir, coordinator)
 
 
 async def _plan_week(api: Api, code: str, label: str, time_zone: str, week_start: dt.date) -> PlannedWeek:
@@ -237,6 +252,7 @@ def print_summary(summary: Summary, out: TextIO) -> None:
         _print_week(week, out)
     print(f"  registry → scheduling → notifications: {summary.seconds:.1f} s in all", file=out)
     _print_messages(summary, out)
+    print(f"\n  coordinator login (POST registry /auth/token): {' / '.join(summary.coordinator)}", file=out)
 
 
 def _print_week(week: PlannedWeek, out: TextIO) -> None:

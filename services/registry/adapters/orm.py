@@ -147,4 +147,26 @@ demand = Table(
     Column("overridden", Boolean, nullable=False),
 )
 
+accounts = Table(
+    "accounts",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("login", String(254), nullable=False, unique=True),
+    Column("name", String(200), nullable=False),
+    Column("role", String(20), nullable=False),
+    Column("territories", JSON, nullable=False),
+    Column("conseiller_id", Uuid, ForeignKey("conseillers.id"), nullable=True, unique=True),
+    Column("password_hash", String(200), nullable=False),
+    Column("active", Boolean, nullable=False),
+    Column("created_at", UtcDateTime(), nullable=False),
+)
+
+failed_logins = Table(
+    "failed_logins",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("login", String(254), nullable=False, index=True),
+    Column("attempted_at", UtcDateTime(), nullable=False),
+)
+
 outbox, inbox = messaging_tables(metadata)

@@ -66,3 +66,25 @@ class SetDemand:
     commune: str
     individual_hours: float
     atelier_hours: float
+
+
+@dataclass(frozen=True)
+class CreateAccount:
+    login: str
+    role: str
+    password: str = field(repr=False)
+    name: str | None = None
+    territories: tuple[str, ...] = ()
+    conseiller_id: uuid.UUID | None = None
+    account_id: uuid.UUID = field(default_factory=uuid.uuid4)
+
+
+@dataclass(frozen=True)
+class ChangeAccount:
+    """Only what is not None changes."""
+
+    account_id: uuid.UUID
+    name: str | None = None
+    territories: tuple[str, ...] | None = None
+    active: bool | None = None
+    password: str | None = field(default=None, repr=False)

@@ -3,6 +3,7 @@ from collections.abc import Callable, Iterator
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.registry.adapters import orm
+from services.registry.adapters.account_repository import AccountRepository
 from services.registry.adapters.repository import (
     CommuneRepository,
     ConseillerRepository,
@@ -22,6 +23,7 @@ class RegistryUnitOfWork(SqlAlchemyUnitOfWork):
     lieux: LieuRepository
     conseillers: ConseillerRepository
     demand: DemandRepository
+    accounts: AccountRepository
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession], on_commit: Callable[[], None] | None = None) -> None:
         super().__init__(sessions, producer="registry", outbox=orm.outbox, inbox=orm.inbox, on_commit=on_commit)
@@ -33,6 +35,7 @@ class RegistryUnitOfWork(SqlAlchemyUnitOfWork):
         self.lieux = LieuRepository(session)
         self.conseillers = ConseillerRepository(session)
         self.demand = DemandRepository(session)
+        self.accounts = AccountRepository(session)
 
     def _collect_aggregate_events(self) -> Iterator[Event]:
         for repository in (self.territories, self.structures, self.lieux, self.conseillers):
