@@ -38,6 +38,7 @@ from shared.events import Envelope, Event, InvalidEvent, parse_envelope
 from shared.events.streams import dead_letter_subject, stream_for
 from shared.metrics import DEAD_LETTERS
 from shared.telemetry import consumer_span, inject
+from shared.telemetry.logs import correlated
 
 log = logging.getLogger(__name__)
 
@@ -153,7 +154,8 @@ async def _deliver(
         await message.ack()  # a valid event this consumer has no use for
         return
     try:
-        await handle(envelope, event)
+        with correlated(str(envelope.correlation_id)):
+            await handle(envelope, event)
     except Exception as exc:
         span.record_exception(exc)
         span.set_status(StatusCode.ERROR, type(exc).__name__)

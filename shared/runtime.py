@@ -17,7 +17,7 @@ from sqlalchemy import Table
 
 from shared import db, metrics
 from shared.events.streams import ensure_streams
-from shared.http import probes
+from shared.http import CorrelationMiddleware, probes
 from shared.messaging import ConsumerPolicy, durables
 from shared.migrations import upgrade
 from shared.outbox import OutboxRelay
@@ -169,6 +169,7 @@ class ServiceRuntime:
                 allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
                 allow_headers=["Authorization", "Content-Type"],
             )
+        app.add_middleware(CorrelationMiddleware)
         app.include_router(probes(self.readiness))
         app.include_router(metrics.router())
         for router in routers:

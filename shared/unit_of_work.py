@@ -9,6 +9,7 @@ redelivery has no second effect.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from types import TracebackType
@@ -19,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from shared.events import Envelope, Event
 from shared.telemetry import current_trace_context
+from shared.telemetry.logs import CORRELATION_ID
 
 
 class SqlAlchemyUnitOfWork:
@@ -70,7 +72,7 @@ class SqlAlchemyUnitOfWork:
         envelope = Envelope.wrap(
             event,
             producer=self.producer,
-            correlation_id=cause.correlation_id if cause else None,
+            correlation_id=cause.correlation_id if cause else _current_correlation(),
             causation_id=cause.event_id if cause else None,
         )
         self._pending.append(envelope)
@@ -126,3 +128,12 @@ def _outbox_row(envelope: Envelope, now: datetime) -> dict[str, Any]:
         "attempts": 0,
         "trace_context": current_trace_context(),
     }
+
+
+def _current_correlation() -> uuid.UUID | None:
+    """The correlation id of the HTTP request being handled (``shared.http.CorrelationMiddleware``), if any."""
+    current = CORRELATION_ID.get()
+    try:
+        return uuid.UUID(current) if current else None
+    except ValueError:
+        return None

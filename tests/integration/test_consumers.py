@@ -20,6 +20,7 @@ from shared.db import session_factory
 from shared.events import DemandChanged, Envelope
 from shared.messaging import REASON_HEADER, ConsumerPolicy, durable_consumer
 from shared.migrations import upgrade
+from shared.telemetry.logs import CORRELATION_ID
 from tests.integration.helpers import count, eventually
 
 SUBJECT = DemandChanged.subject
@@ -220,3 +221,22 @@ async def test_replicas_sharing_an_ordered_consumer_keep_stream_order(nats_url, 
     finally:
         for broker in replicas:
             await broker.stop()
+
+
+async def test_a_handler_runs_under_its_events_correlation_id(broker, nc):
+    seen: list[str | None] = []
+    router = NatsRouter()
+
+    @durable_consumer(router, DemandChanged, durable="test-correlated", policy=FAST)
+    async def handle(env: Envelope, event: DemandChanged) -> None:
+        seen.append(CORRELATION_ID.get())
+
+    broker.include_router(router)
+    await broker.start()
+    cause = uuid.uuid4()
+    sent = Envelope.wrap(demand(), producer="registry", correlation_id=cause)
+    await nc.jetstream().publish(SUBJECT, sent.to_bytes())
+
+    await eventually(lambda: _async(bool(seen)))
+    assert seen == [str(cause)]
+    assert CORRELATION_ID.get() is None  # only within the handler

@@ -22,7 +22,7 @@ from shared.telemetry import (
     producer_span,
     span_from,
 )
-from shared.telemetry.logs import TextFormatter
+from shared.telemetry.logs import TextFormatter, correlated
 from shared.telemetry.setup import _WithinTrace, span_exporters
 
 tracer = trace.get_tracer("tests")
@@ -169,3 +169,18 @@ def test_a_failure_reason_label_is_a_provider_code_or_a_kind_never_free_text():
     assert reason_label("550", "permanent") == "550"
     assert reason_label(None, "gave_up") == "gave_up"
     assert reason_label("+33612345678", "permanent") == "permanent"
+
+
+def test_log_lines_carry_the_correlation_id_of_what_is_handled():
+    json_logger, json_out = _logger(JsonFormatter("registry"))
+    text_logger, text_out = _logger(TextFormatter())
+    with correlated("5f0c6a4e-0000-4000-8000-000000000001"):
+        json_logger.info("changed")
+        text_logger.info("changed")
+    json_logger.info("idle")
+    text_logger.info("idle")
+    inside, outside = (json.loads(line) for line in json_out.getvalue().splitlines())
+    assert (inside["correlation_id"], outside["correlation_id"]) == ("5f0c6a4e-0000-4000-8000-000000000001", None)
+    text_inside, text_outside = text_out.getvalue().splitlines()
+    assert text_inside.endswith("changed [correlation 5f0c6a4e-0000-4000-8000-000000000001]")
+    assert text_outside.endswith("idle")
