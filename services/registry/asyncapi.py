@@ -6,35 +6,10 @@ from faststream import FastStream
 from services.registry.bootstrap import bootstrap
 from services.registry.settings import RegistrySettings
 from shared.asyncapi import asyncapi_app
-from shared.events import (
-    AbsenceDeclared,
-    AbsenceWithdrawn,
-    ConseillerRegistered,
-    ConseillerUpdated,
-    DemandChanged,
-    Event,
-    LieuChanged,
-    LieuClosed,
-    LieuOpened,
-    StructureRegistered,
-    StructureUpdated,
-    TerritoryDefined,
-)
+from shared.events import CATALOGUE, Event
 
-PUBLISHES: tuple[type[Event], ...] = (
-    TerritoryDefined,
-    StructureRegistered,
-    StructureUpdated,
-    LieuOpened,
-    LieuChanged,
-    LieuClosed,
-    ConseillerRegistered,
-    ConseillerUpdated,
-    AbsenceDeclared,
-    AbsenceWithdrawn,
-    DemandChanged,
-)
-"""What the registry's outbox relay publishes (its aggregates record these events)."""
+PUBLISHES: tuple[type[Event], ...] = tuple(e for subject, e in CATALOGUE.items() if subject.startswith("registry."))
+"""What the registry's outbox relay publishes: every event of the catalogue on a ``registry.`` subject."""
 
 
 def build() -> FastStream:
