@@ -35,12 +35,17 @@ class PermanenceRepository:
         query = select(*_PERMANENCE_COLUMNS).where(permanences.c.id.in_(permanence_ids))
         return {row.id: Permanence(**row._mapping) for row in await self.session.execute(query)}
 
-    async def list(self, *, plan_id: uuid.UUID | None, limit: int, offset: int) -> list[Permanence]:
+    async def list(
+        self, *, plan_id: uuid.UUID | None, limit: int, offset: int, territories: Collection[str] | None = None
+    ) -> list[Permanence]:
+        """Permanences by start; only those of ``territories`` unless it is None."""
         query = (
             select(*_PERMANENCE_COLUMNS).order_by(permanences.c.starts_at, permanences.c.id).limit(limit).offset(offset)
         )
         if plan_id is not None:
             query = query.where(permanences.c.plan_id == plan_id)
+        if territories is not None:
+            query = query.where(permanences.c.territory.in_(territories))
         return [Permanence(**row._mapping) for row in await self.session.execute(query)]
 
     async def take_seat(self, permanence_id: uuid.UUID) -> bool:

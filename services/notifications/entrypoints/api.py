@@ -44,8 +44,9 @@ def router(uow: Callable[[], NotificationsUnitOfWork], principal: Callable[..., 
         limit: Annotated[int, Query(ge=1, le=1000)] = 200,
         offset: Annotated[int, Query(ge=0)] = 0,
     ) -> list[PermanenceOut]:
+        """Published permanences, by start: all of them for an admin, a coordinator's territories' only."""
         require_role(who, Role.ADMIN, Role.COORDINATOR)
-        items = await handlers.list_permanences(uow(), plan_id=plan_id, limit=limit, offset=offset)
+        items = await handlers.list_permanences(uow(), who, plan_id=plan_id, limit=limit, offset=offset)
         return [PermanenceOut.of(p) for p in items]
 
     return api

@@ -4,6 +4,7 @@ import uuid
 
 from services.notifications.domain.model import Permanence
 from services.notifications.service_layer.unit_of_work import NotificationsUnitOfWork
+from shared.auth import Principal
 from shared.events import Envelope, PlanPublished
 
 PLANS_CONSUMER = "notifications-plans"
@@ -20,7 +21,9 @@ async def record_published_plan(envelope: Envelope, event: PlanPublished, uow: N
 
 
 async def list_permanences(
-    uow: NotificationsUnitOfWork, *, plan_id: uuid.UUID | None, limit: int, offset: int
+    uow: NotificationsUnitOfWork, who: Principal, *, plan_id: uuid.UUID | None, limit: int, offset: int
 ) -> list[Permanence]:
+    """Every permanence for an admin; a coordinator's territories' only."""
+    territories = None if who.is_admin else who.territories
     async with uow:
-        return await uow.permanences.list(plan_id=plan_id, limit=limit, offset=offset)
+        return await uow.permanences.list(plan_id=plan_id, limit=limit, offset=offset, territories=territories)
