@@ -6,12 +6,13 @@ from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.trace import SpanKind
 
 from services.notifications.service_layer.handlers import PLANS_CONSUMER
+from services.scheduling.entrypoints.solver_queue import SOLVER_CONSUMER
 from services.scheduling.service_layer.registry_copy import REGISTRY_CONSUMER
-from shared.events import ConseillerRegistered, PlanPublished
+from shared.events import ConseillerRegistered, PlanPublished, SolveRequested
 from shared.telemetry import inject
 from tests.integration.helpers import eventually, metrics_text, sample
 from tests.integration.registry_stack import ADMIN, MORTAGNE, RunningRegistry, mortagne_with_a_conseiller
-from tests.integration.services_stack import MONDAY, slot
+from tests.integration.services_stack import MONDAY, registered_conseiller, slot, solved_plan
 
 
 def _attribute(span: ReadableSpan, key: str) -> object:
@@ -43,21 +44,20 @@ async def test_one_trace_from_a_registry_change_through_scheduling_to_notificati
     for client in clients.values():
         client.headers.update(traceparent)
 
-    setup = await mortagne_with_a_conseiller(RunningRegistry(None, clients["registry"]))
-    conseiller_id = setup["conseiller"]["id"]
+    await registered_conseiller(clients)
 
-    async def copied() -> bool:
-        listing = (await clients["scheduling"].get("/conseillers", headers=ADMIN)).json()["items"]
-        return any(c["id"] == conseiller_id for c in listing)
+    async def territory_copied() -> bool:
+        return (await clients["scheduling"].get(f"/territories/{MORTAGNE}", headers=ADMIN)).status_code == 200
 
-    await eventually(copied)
-    body = {"territory": MORTAGNE, "week_start": MONDAY.isoformat(), "permanences": [slot(conseiller_id, 0, 14, 17)]}
-    plan = (await clients["scheduling"].post("/plans", json=body, headers=ADMIN)).json()
+    await eventually(territory_copied)
+    body = {"territory": MORTAGNE, "week_start": MONDAY.isoformat(), "days": 5, "time_limit_s": 10}
+    plan = await solved_plan(clients["scheduling"], body, ADMIN)
     assert (await clients["scheduling"].post(f"/plans/{plan['id']}/publish", headers=ADMIN)).status_code == 200
 
     async def received() -> bool:
         params = {"plan_id": plan["id"]}
-        return len((await clients["notifications"].get("/permanences", params=params, headers=ADMIN)).json()) == 1
+        listed = (await clients["notifications"].get("/permanences", params=params, headers=ADMIN)).json()
+        return len(listed) == len(plan["permanences"])
 
     await eventually(received)
     finished = list(spans.get_finished_spans())
@@ -73,6 +73,13 @@ async def test_one_trace_from_a_registry_change_through_scheduling_to_notificati
     copied_span = _one(finished, SpanKind.CONSUMER, f"process {ConseillerRegistered.subject}", REGISTRY_CONSUMER)
     assert _child_of(copied_span, sent)
     assert any(_child_of(s, copied_span) for s in sql), "the consumer's SQL is traced within its span"
+    # the solver works on the request in the trace of the HTTP request that queued it (the relay's NATS headers)
+    asked = _one(finished, SpanKind.SERVER, "POST /plans/solve")
+    solve_sent = _one(finished, SpanKind.PRODUCER, f"send {SolveRequested.subject}")
+    solving = _one(finished, SpanKind.CONSUMER, f"process {SolveRequested.subject}", SOLVER_CONSUMER)
+    assert _child_of(solving, solve_sent)
+    assert _attribute(solving, "tournees.solve.outcome") == "finished"
+    assert any(_child_of(s, solving) for s in sql), "the solver's SQL is traced within its span"
     # scheduling publishes the plan; notifications consumes it
     published = _one(finished, SpanKind.SERVER, "POST /plans/{plan_id}/publish")
     plan_sent = _one(finished, SpanKind.PRODUCER, f"send {PlanPublished.subject}")
@@ -82,7 +89,7 @@ async def test_one_trace_from_a_registry_change_through_scheduling_to_notificati
     assert plan_received.attributes["messaging.message.id"] == plan_sent.attributes["messaging.message.id"]  # type: ignore[index]
 
     # One trace: every request, publish and consumer span of the story has the coordinator's trace id.
-    story = [registered, sent, copied_span, published, plan_sent, plan_received]
+    story = [registered, sent, copied_span, asked, solve_sent, solving, published, plan_sent, plan_received]
     assert {s.context.trace_id for s in story} == {trace_id}
     assert {s.context.trace_id for s in finished if s.kind is SpanKind.CONSUMER} == {trace_id}
 

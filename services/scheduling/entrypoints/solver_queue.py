@@ -14,11 +14,14 @@ from faststream.middlewares import AckPolicy
 from faststream.nats import ConsumerConfig, JStream, NatsMessage, NatsRouter, PullSub
 from nats.js.api import AckPolicy as JsAckPolicy
 from nats.js.api import DeliverPolicy
+from opentelemetry.trace import Span, StatusCode
 
 from services.scheduling.service_layer.solver import Outcome, Solver
 from shared.events import InvalidEvent, SolveRequested, parse_envelope
 from shared.events.streams import stream_for
 from shared.messaging import ConsumerPolicy, dead_letter
+from shared.telemetry import consumer_span
+from shared.telemetry.logs import correlated
 
 log = logging.getLogger(__name__)
 
@@ -50,22 +53,35 @@ def router(solver: Solver, policy: ConsumerPolicy) -> NatsRouter:
     )
     async def solve_requested(message: NatsMessage) -> None:
         raw = message.raw_message
+        # The solve is part of the trace of the request that asked for it (the relay's NATS headers).
+        with consumer_span(raw.subject, SOLVER_CONSUMER, raw.headers) as span:
+            await _work_on(message, span)
+
+    async def _work_on(message: NatsMessage, span: Span) -> None:
+        raw = message.raw_message
         delivered = raw.metadata.num_delivered or 1
+        span.set_attribute("messaging.message.delivery_count", delivered)
         try:
-            _, event = parse_envelope(raw.subject, raw.data)
+            envelope, event = parse_envelope(raw.subject, raw.data)
         except InvalidEvent as exc:
+            span.set_status(StatusCode.ERROR, "invalid event")
             await dead_letter(message, SOLVER_CONSUMER, f"invalid: {exc}", delivered)
             return
         if not isinstance(event, SolveRequested):
             await dead_letter(message, SOLVER_CONSUMER, f"not a solve request: {raw.subject}", delivered)
             return
+        span.set_attribute("messaging.message.id", str(envelope.event_id))
         try:
-            outcome = await solver.work_on(event.request_id, keep_alive=raw.in_progress)
+            with correlated(str(envelope.correlation_id)):
+                outcome = await solver.work_on(event.request_id, keep_alive=raw.in_progress)
         except Exception as exc:
+            span.record_exception(exc)
+            span.set_status(StatusCode.ERROR, type(exc).__name__)
             delay = policy.backoff(delivered)
             log.warning("solve %s failed (retry in %.1fs): %s", event.request_id, delay, type(exc).__name__)
             await message.nack(delay=delay)
             return
+        span.set_attribute("tournees.solve.outcome", outcome.value)
         if outcome is Outcome.BUSY:
             await message.nack(delay=BUSY_RETRY_S)
             return
