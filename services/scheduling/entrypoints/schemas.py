@@ -247,3 +247,27 @@ class TerritoryOut(_FromDomain):
     time_zone: str
     holiday_calendar: str
     communes: list[CommuneOut]
+
+
+class DayOut(BaseModel):
+    date: dt.date
+    holiday: str | None = Field(description='the public holiday\'s name ("Noël"), or null')
+
+
+class AbsenceOut(_FromDomain):
+    id: uuid.UUID
+    conseiller_id: uuid.UUID
+    start_date: dt.date
+    start_half: HalfDay
+    end_date: dt.date
+    end_half: HalfDay
+    kind: str
+
+
+class WeekOut(BaseModel):
+    """A territory's week as the coordinator's grid shows it, besides the plan."""
+
+    territory: str
+    time_zone: str
+    days: list[DayOut]
+    absences: list[AbsenceOut] = Field(description="of the territory's conseillers, touching one of the days")

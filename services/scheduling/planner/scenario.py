@@ -277,10 +277,15 @@ def _local(moment: dt.datetime, zone: ZoneInfo) -> dt.datetime:
 
 def holidays_in(calendar: str, dates: list[dt.date]) -> set[dt.date]:
     """The public holidays among ``dates`` in a calendar (``FR``, ``FR-57``, ``FR-974``…)."""
+    return set(holiday_names(calendar, dates))
+
+
+def holiday_names(calendar: str, dates: list[dt.date]) -> dict[dt.date, str]:
+    """The public holidays among ``dates`` in a calendar, with their French names ("Noël", "Toussaint")."""
     country, _, subdivision = calendar.partition("-")
     years = sorted({d.year for d in dates})
     try:
-        days = holiday_calendars.country_holidays(country, subdiv=subdivision or None, years=years)
+        days = holiday_calendars.country_holidays(country, subdiv=subdivision or None, years=years, language="fr")
     except NotImplementedError as exc:
         raise ScenarioError(f"holiday_calendar: unknown calendar {calendar!r}") from exc
-    return {d for d in dates if d in days}
+    return {d: str(days[d]) for d in dates if d in days}

@@ -5,6 +5,7 @@ import datetime as dt
 import logging
 import uuid
 from collections.abc import Awaitable, Callable, Collection
+from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -23,8 +24,9 @@ from services.scheduling.domain.registry_copy import (
 )
 from services.scheduling.domain.solves import SolveKind
 from services.scheduling.planner.blocks import half_of
+from services.scheduling.planner.scenario import holiday_names
 from services.scheduling.service_layer.errors import TerritoryNotFound
-from services.scheduling.service_layer.planning import Replan
+from services.scheduling.service_layer.planning import EVERYONE, Replan
 from services.scheduling.service_layer.solve_requests import enqueue
 from services.scheduling.service_layer.unit_of_work import SchedulingUnitOfWork
 from shared.events import (
@@ -277,6 +279,28 @@ async def list_lieux(
         return await uow.lieux.page(
             territories=territories, commune=commune, include_closed=include_closed, limit=limit, offset=offset
         )
+
+
+@dataclass(frozen=True)
+class Week:
+    """What a coordinator's week grid shows besides the plan: public holidays and absences."""
+
+    territory: Territory
+    days: list[dt.date]
+    holidays: dict[dt.date, str]
+    absences: list[Absence]
+    """Of the territory's conseillers, touching one of ``days``."""
+
+
+async def week_of(code: str, week_start: dt.date, days: int, uow: SchedulingUnitOfWork) -> Week:
+    dates = [week_start + dt.timedelta(days=i) for i in range(days)]
+    async with uow:
+        territory = await uow.territories.get(code)
+        if territory is None:
+            raise TerritoryNotFound(code)
+        conseillers = await uow.conseillers.list(territories=[code], include_archived=False, limit=EVERYONE, offset=0)
+        absences = await uow.absences.of([c.id for c in conseillers], overlapping=(dates[0], dates[-1]))
+    return Week(territory, dates, holiday_names(territory.holiday_calendar, dates), absences)
 
 
 async def get_territory(code: str, uow: SchedulingUnitOfWork) -> Territory:
