@@ -167,7 +167,9 @@ class ServiceRuntime:
                 CORSMiddleware,
                 allow_origins=self.settings.cors_origin_list,
                 allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
-                allow_headers=["Authorization", "Content-Type"],
+                # A page's requests may carry its trace and correlation ids; it reads where a request went.
+                allow_headers=["Authorization", "Content-Type", "traceparent", "tracestate", "X-Correlation-Id"],
+                expose_headers=["Location", "X-Correlation-Id"],
             )
         app.add_middleware(CorrelationMiddleware)
         app.include_router(probes(self.readiness))

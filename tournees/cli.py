@@ -292,6 +292,7 @@ async def _run_stack(args: argparse.Namespace) -> int:
         print(f"\nTournées is up (NATS {supervisor.nats_url}). An admin token for the APIs (12 h):\n  {token}")
         for name in SERVICES:
             print(f"  {name:<14} {supervisor.url(name)}/docs")
+        print(f"  coordinators  {supervisor.coordinator_page()} (the page to plan and publish the rounds)")
         if supervisor.twilio_url:
             print(f"  SMS sent      {supervisor.twilio_url}/_fake/messages (the local fake of Twilio)")
         if supervisor.maildir:

@@ -115,7 +115,20 @@ class Supervisor:
         )
         if name == "notifications":
             env.update(self._providers_env)
-        return env
+        return {**self._coordinator_page_env(name), **env}
+
+    def _coordinator_page_env(self, name: str) -> dict[str, str]:
+        """The coordinator page, served by scheduling, calls the registry and notifications from the browser."""
+        page = self.url("scheduling")
+        if name == "scheduling":
+            return {
+                "REGISTRY_PUBLIC_URL": self.url("registry"),
+                "NOTIFICATIONS_PUBLIC_URL": self.url("notifications"),
+            }
+        return {"CORS_ORIGINS": f"{page},{page.replace('127.0.0.1', 'localhost')}"}
+
+    def coordinator_page(self) -> str:
+        return f"{self.url('scheduling')}/coordinator/"
 
     async def _start_providers(self) -> None:
         env = {**os.environ, **self.environment}

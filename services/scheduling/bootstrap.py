@@ -9,7 +9,7 @@ from pathlib import Path
 from fastapi import FastAPI
 
 from services.scheduling.adapters import orm
-from services.scheduling.entrypoints import api, consumers, solver_queue
+from services.scheduling.entrypoints import api, consumers, coordinator_page, solver_queue, week_api
 from services.scheduling.service_layer.solver import Solver, SolverSettings
 from services.scheduling.service_layer.unit_of_work import SchedulingUnitOfWork
 from services.scheduling.settings import SchedulingSettings
@@ -46,9 +46,14 @@ def bootstrap(settings: SchedulingSettings | None = None) -> Scheduling:
             ),
         )
         runtime.include(solver_queue.router(solver, runtime.consumer_policy))
+    caller = authenticator(settings.auth_secret)
     app = runtime.http_app(
-        api.router(uow, authenticator(settings.auth_secret), feed_authenticator(settings.auth_secret)),
+        api.router(uow, caller, feed_authenticator(settings.auth_secret)),
+        week_api.router(uow, caller),
         title="Tournées — scheduling",
         description="Plans of permanences across the communes of a territory.",
+    )
+    coordinator_page.mount(
+        app, registry_url=settings.registry_public_url, notifications_url=settings.notifications_public_url
     )
     return Scheduling(runtime, app, uow)

@@ -18,3 +18,8 @@ class SchedulingSettings(ServiceSettings):
     solver_max_attempts: int = 3
     solver_name: str = ""
     """This replica's name in solve requests and leases (default: host:pid)."""
+    registry_public_url: str = "http://127.0.0.1:8001"
+    """The registry's address as the coordinator page's browser reaches it (login, absences); the
+    registry's ``CORS_ORIGINS`` must name this service's origin."""
+    notifications_public_url: str = "http://127.0.0.1:8003"
+    """The notifications service's address as the coordinator page's browser reaches it (who is told)."""

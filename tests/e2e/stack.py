@@ -46,6 +46,11 @@ _FOREIGN_ENV = (
 _PORT_RANGE = (20000, 32000)
 
 
+def urls_for(port_base: int) -> dict[str, str]:
+    """The services' base URLs when their ports start at ``port_base``."""
+    return {name: f"http://127.0.0.1:{port_base + i}" for i, name in enumerate(SERVICES)}
+
+
 def port_is_free(port: int) -> bool:
     with socket.socket() as sock:
         try:

@@ -28,6 +28,7 @@ from tests.e2e.stack import (
     describe,
     is_alive,
     marked_processes,
+    urls_for,
     wait_ready,
     wait_until_gone,
 )
@@ -43,10 +44,6 @@ class Expected(NamedTuple):
     kind: str
     starts_at: dt.datetime
     ends_at: dt.datetime
-
-
-def urls_for(port_base: int) -> dict[str, str]:
-    return {name: f"http://127.0.0.1:{port_base + i}" for i, name in enumerate(SERVICES)}
 
 
 def eventually(check: Callable[[], T | None], what: str, timeout_s: float = 30.0) -> T:
@@ -151,6 +148,21 @@ def test_up_runs_the_flow_across_the_three_services(
             assert response.status_code == 401, (response.request.url, response.status_code, response.text)
             assert response.headers.get("www-authenticate") == "Bearer"
 
+    # --- the coordinator page: served by scheduling, which tells it where the others are ----
+    page = f"{urls['scheduling']}/coordinator/"
+    assert httpx.get(page, timeout=10).headers["content-type"].startswith("text/html")
+    assert httpx.get(f"{page}config.json", timeout=10).json() == {
+        "registry_url": urls["registry"],
+        "notifications_url": urls["notifications"],
+    }
+    for name in ("registry", "notifications"):  # whose APIs the page's browser may call (CORS)
+        preflight = httpx.options(
+            f"{urls[name]}/territories",
+            headers={"Origin": urls["scheduling"], "Access-Control-Request-Method": "GET"},
+            timeout=10,
+        )
+        assert preflight.headers.get("access-control-allow-origin") == urls["scheduling"], (name, preflight.headers)
+
     # --- registry → scheduling → notifications ---------------------------------------------
     with httpx.Client(timeout=10, headers={"Authorization": f"Bearer {api_token}"}) as http:
         conseiller_id = register_a_conseiller(http, urls["registry"])
@@ -241,6 +253,7 @@ def test_up_runs_the_flow_across_the_three_services(
     assert "Tournées is up" in out
     for name in SERVICES:
         assert f"{urls[name]}/docs" in out
+    assert f"  coordinators  {page} " in out
     printed = re.search(r"An admin token for the APIs \(12 h\):\n  (\S+)", out)
     assert printed is not None, out[-2000:]
     assert verify_token(SecretStr(auth_secret), printed[1]).role is Role.ADMIN  # usable with this run's secret
@@ -291,7 +304,7 @@ def test_demo_headless_prints_a_summary_and_exits_0(
         assert "08:30" <= start < end <= "17:30", (start, end)
     assert_sms_shown(out)
     assert re.search(r"registry → scheduling → notifications: \d+\.\d s in all", out)
-    login = r"^  coordinator login \(POST registry /auth/token\): coordination\.mortagne@example\.org / [\w-]{16}$"
+    login = r"^  coordinator login \(the page, or POST registry /auth/token\): coordination\.mortagne@example\.org / [\w-]{16}$"
     assert re.search(login, out, re.MULTILINE), out[-3000:]
     assert not stale.exists(), "the demo must start from a clean data dir"
     assert_no_orphans([], tournees.marker)

@@ -252,7 +252,8 @@ def print_summary(summary: Summary, out: TextIO) -> None:
         _print_week(week, out)
     print(f"  registry → scheduling → notifications: {summary.seconds:.1f} s in all", file=out)
     _print_messages(summary, out)
-    print(f"\n  coordinator login (POST registry /auth/token): {' / '.join(summary.coordinator)}", file=out)
+    login = " / ".join(summary.coordinator)
+    print(f"\n  coordinator login (the page, or POST registry /auth/token): {login}", file=out)
 
 
 def _print_week(week: PlannedWeek, out: TextIO) -> None:
