@@ -6,10 +6,13 @@ from faststream import FastStream
 from services.scheduling.bootstrap import bootstrap
 from services.scheduling.settings import SchedulingSettings
 from shared.asyncapi import asyncapi_app
-from shared.events import Event, PermanenceCancelled, PermanenceMoved, PlanPublished, SolveRequested
+from shared.events import CATALOGUE, Event
 
-PUBLISHES: tuple[type[Event], ...] = (PlanPublished, PermanenceMoved, PermanenceCancelled, SolveRequested)
-"""What scheduling's outbox relay publishes: plans and re-plans, and the solve requests of its own work queue."""
+PUBLISHES: tuple[type[Event], ...] = tuple(
+    e for subject, e in CATALOGUE.items() if subject.startswith(("scheduling.", "solver."))
+)
+"""What scheduling's outbox relay publishes: every event of the catalogue on a ``scheduling.`` subject (plans and
+re-plans) or a ``solver.`` one (the solve requests of its own work queue)."""
 
 
 def build() -> FastStream:
