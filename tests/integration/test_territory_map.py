@@ -2,10 +2,12 @@
 
 import time
 
+import pytest
+
 from shared.auth import Role
 from tests.integration.helpers import eventually
 from tests.integration.registry_stack import ADMIN, COORDINATOR, MORTAGNE, OTHER_COORDINATOR, token
-from tests.integration.services_stack import registered_conseiller
+from tests.integration.services_stack import MONDAY, registered_conseiller, solved_plan
 
 
 def contains(outer, inner) -> bool:
@@ -106,6 +108,27 @@ async def test_a_commune_the_files_do_not_draw_has_a_null_geometry(clients):
     min_lon, min_lat, max_lon, max_lat = response.json()["bbox"]
     assert min_lon < 0.6 < 8.7 < max_lon  # from Mortagne to Ajaccio
     assert min_lat < 42 < 48.5 < max_lat
+
+
+async def test_a_plans_figures_give_each_communes_demand_over_its_days_as_the_map_gives_it_a_week(clients):
+    await registered_conseiller(clients)
+    scheduling = clients["scheduling"]
+    path = f"/territories/{MORTAGNE}/map"
+
+    async def demand_copied():
+        response = await _status(scheduling, path, COORDINATOR, 200)
+        features = response.json()["features"] if response else []
+        return features if len(features) == 33 and all(f["properties"]["demand_hours"] for f in features) else None
+
+    weekly = {f["id"]: f["properties"]["demand_hours"] for f in await eventually(demand_copied)}
+    body = {"territory": MORTAGNE, "week_start": MONDAY.isoformat(), "days": 5, "time_limit_s": 10}
+    figures = (await solved_plan(scheduling, body, COORDINATOR))["figures"]
+    by_commune = figures["demand_hours_by_commune"]
+    assert set(by_commune) == set(weekly) == set(figures["covered_hours_by_commune"])
+    assert sum(by_commune.values()) == pytest.approx(figures["demand_hours"], abs=0.05)
+    for insee, hours in by_commune.items():
+        assert hours == pytest.approx(weekly[insee] * 5 / 7, abs=0.051), insee
+        assert figures["covered_hours_by_commune"][insee] <= hours
 
 
 async def _status(client, path, headers, expected):
