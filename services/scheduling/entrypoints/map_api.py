@@ -23,19 +23,19 @@ CACHE_CONTROL = "private, max-age=60"
 
 _EXAMPLE = {
     "type": "FeatureCollection",
-    "bbox": [0.4571, 48.4298, 0.7338, 48.6171],
+    "bbox": [0.3527, 48.3832, 0.6935, 48.6521],
     "attribution": "Données : INSEE, IGN, DILA (Annuaire de l'administration) — Licence Ouverte 2.0",
     "features": [
         {
             "type": "Feature",
             "id": "61293",
-            "geometry": {"type": "Polygon", "coordinates": [[[0.5513, 48.5416], [0.5284, 48.5297], [0.5513, 48.5416]]]},
+            "geometry": {"type": "Polygon", "coordinates": [[[0.5914, 48.5202], [0.5829, 48.5178], [0.5914, 48.5202]]]},
             "properties": {
                 "insee": "61293",
                 "name": "Mortagne-au-Perche",
-                "population": 3876,
+                "population": 3818,
                 "demand_hours": 2.9,
-                "atelier_demand_hours": 1.6,
+                "atelier_demand_hours": 1.5,
             },
         }
     ],
