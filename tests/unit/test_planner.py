@@ -343,3 +343,21 @@ def test_without_a_plan_of_its_own_in_time_the_solver_answers_the_greedys_plan_a
     assert result.bound is not None
     assert result.bound <= result.objective
     assert checker.violations(instance, result.permanences) == []
+
+
+def test_the_figures_give_each_communes_demand_over_the_days_adding_up_to_the_demand():
+    communes = [
+        {"insee": "61293", "lat": 48.52, "lon": 0.547, "population": 3818, "demand_hours": 7.3},
+        {"insee": "61029", "lat": 48.52, "lon": 0.82, "population": 861, "demand_hours": 1.9},
+        {"insee": "61097", "lat": 48.55, "lon": 0.65, "population": 500, "demand_hours": 0},
+    ]
+    result = solve(base(communes=communes, days=2))
+    figures = result.to_json()
+    by_commune = figures["demand_hours_by_commune"]
+    assert by_commune == {"61029": 0.5, "61097": 0.0, "61293": 2.1}  # weekly hours × 2 days / 7, to the tenth
+    assert set(by_commune) == set(figures["covered_hours_by_commune"])
+    assert sum(by_commune.values()) == pytest.approx(figures["demand_hours"], abs=0.05)
+    assert sum(by_commune.values()) - sum(figures["covered_hours_by_commune"].values()) == pytest.approx(
+        figures["uncovered_demand_hours"], abs=0.05
+    )
+    assert all(figures["covered_hours_by_commune"][k] <= v for k, v in by_commune.items())

@@ -17,6 +17,7 @@ from services.scheduling.adapters.repository import ConcurrentUpdate
 from services.scheduling.domain.commands import DraftPlan, PermanenceRequest, PublishPlan
 from services.scheduling.domain.model import Plan, PlanError, PlanStatus
 from services.scheduling.domain.solves import SolveKind, SolveStatus
+from services.scheduling.entrypoints import map_api
 from services.scheduling.entrypoints.schemas import (
     ConseillerOut,
     LieuOut,
@@ -315,4 +316,5 @@ def router(
         except TerritoryNotFound as exc:
             raise HTTPException(status.HTTP_404_NOT_FOUND, "no such territory") from exc
 
+    api.include_router(map_api.router(uow, principal_dependency))
     return api

@@ -32,6 +32,9 @@ class Figures:
     hours_by_conseiller: dict[str, float]
     covered_hours_by_commune: dict[str, float]
     demand_hours: float
+    demand_hours_by_commune: dict[str, float]
+    """Commune → its individual demand over the horizon (what ``covered_hours_by_commune`` covers of it);
+    they add up to ``demand_hours``."""
     uncovered_demand_hours: float
     atelier_demand_hours: float
     uncovered_atelier_hours: float
@@ -78,6 +81,7 @@ class PlanResult:
             "hours_by_conseiller": dict(sorted(f.hours_by_conseiller.items())),
             "covered_hours_by_commune": {k: round(v, 1) for k, v in sorted(f.covered_hours_by_commune.items())},
             "demand_hours": round(f.demand_hours, 1),
+            "demand_hours_by_commune": {k: round(v, 1) for k, v in sorted(f.demand_hours_by_commune.items())},
             "uncovered_demand_hours": round(f.uncovered_demand_hours, 1),
             "atelier_demand_hours": round(f.atelier_demand_hours, 1),
             "uncovered_atelier_hours": round(f.uncovered_atelier_hours, 1),
@@ -130,9 +134,9 @@ def evaluate(instance: Instance, permanences: tuple[Permanence, ...], travel: Tr
         minutes += day_minutes
         longest = max(longest, day_minutes)
     covered = coverage(instance, permanences)
-    demand, uncovered = _demand_and_uncovered(instance, covered, "permanence")
+    demand = demand_by_commune(instance, "permanence")
     ateliers = coverage(instance, permanences, "atelier")
-    atelier_demand, atelier_uncovered = _demand_and_uncovered(instance, ateliers, "atelier")
+    atelier_demand = demand_by_commune(instance, "atelier")
     short, spread = _contract_figures(instance, permanences, travel)
     return Figures(
         travel_km=sum(km_by.values()),
@@ -141,10 +145,11 @@ def evaluate(instance: Instance, permanences: tuple[Permanence, ...], travel: Tr
         longest_day_minutes=longest,
         hours_by_conseiller=hours,
         covered_hours_by_commune=covered,
-        demand_hours=demand,
-        uncovered_demand_hours=round(uncovered, 6),
-        atelier_demand_hours=atelier_demand,
-        uncovered_atelier_hours=round(atelier_uncovered, 6),
+        demand_hours=sum(demand.values()),
+        demand_hours_by_commune=demand,
+        uncovered_demand_hours=round(_uncovered(demand, covered), 6),
+        atelier_demand_hours=sum(atelier_demand.values()),
+        uncovered_atelier_hours=round(_uncovered(atelier_demand, ateliers), 6),
         covered_atelier_hours_by_commune={c.insee: ateliers[c.insee] for c in instance.communes if c.atelier_hours},
         short_hours_by_conseiller=short,
         hours_share_spread=spread,
@@ -176,10 +181,14 @@ def short_notes(figures: Figures) -> list[str]:
     ]
 
 
-def _demand_and_uncovered(instance: Instance, covered: dict[str, float], kind: Kind) -> tuple[float, float]:
-    """Counted per commune, in the same tenths the flow uses: each commune's shortfall adds up."""
-    demand = [demand_tenths(instance, c.demand(kind)) / TENTHS for c in instance.communes]
-    return sum(demand), sum(need - covered[c.insee] for c, need in zip(instance.communes, demand, strict=True))
+def demand_by_commune(instance: Instance, kind: Kind = "permanence") -> dict[str, float]:
+    """Each commune's demand of the kind over the horizon, in hours, in the same tenths the flow uses."""
+    return {c.insee: demand_tenths(instance, c.demand(kind)) / TENTHS for c in instance.communes}
+
+
+def _uncovered(demand: dict[str, float], covered: dict[str, float]) -> float:
+    """Counted per commune: each commune's shortfall adds up."""
+    return sum(need - covered[insee] for insee, need in demand.items())
 
 
 def coverage(instance: Instance, permanences: tuple[Permanence, ...], kind: Kind = "permanence") -> dict[str, float]:
