@@ -19,7 +19,7 @@ from services.scheduling.domain.registry_copy import (
     Territory,
 )
 from services.scheduling.service_layer.registry_copy import REGISTRY_EVENTS
-from shared.events import CATALOGUE, PlanPublished
+from shared.events import CATALOGUE, PermanenceCancelled, PermanenceMoved, PlanPublished
 
 REUNION = ZoneInfo("Indian/Reunion")
 MONDAY = dt.date(2026, 11, 30)
@@ -251,3 +251,32 @@ def test_publishing_a_replan_tells_what_moved_and_what_was_cancelled():
     assert (moved.permanence_id, moved.to.permanence_id, cancelled.permanence_id) == (moves.id, moved_to.id, goes.id)
     assert {p.commune_name for p in published_event.permanences} == {moved.to.commune_name} == {"Mortagne-au-Perche"}
     assert {moved.reason, cancelled.reason} == {"absence mardi matin"}
+
+
+def test_the_changes_of_a_replan_are_what_its_publication_tells():
+    paris = ZoneInfo("Europe/Paris")
+    who = conseiller()
+
+    def at(day: int, hour: int, lieu: str) -> Permanence:
+        start = dt.datetime.combine(MONDAY + dt.timedelta(days=day), dt.time(hour), paris)
+        return Permanence(uuid.uuid4(), who.id, "61293", lieu, "permanence", start, start + dt.timedelta(hours=3))
+
+    stays, moves, goes = at(0, 9, "EPN"), at(1, 9, "Mairie"), at(2, 14, "EPN")
+    published = Plan.draft(uuid.uuid4(), "epci:200036069", MONDAY, "Europe/Paris", [goes, moves, stays], {who.id: who})
+    published.publish()
+    moved_to, new = at(1, 14, "Mairie"), at(3, 9, "Mairie")
+    replan = Plan.draft(
+        uuid.uuid4(), "epci:200036069", MONDAY, "Europe/Paris", [new, stays, moved_to], {who.id: who},
+        replaces=published,
+    )  # fmt: skip
+
+    changes = replan.changes_from(published)
+
+    assert changes.reason == "re-planned"
+    assert [(c.old, c.to) for c in changes.changes] == [(moves, moved_to), (goes, None)]
+    assert (changes.kept, changes.added) == ((stays,), (new,))
+    replan.publish(replacing=published)
+    moved, cancelled = replan.events[1:]
+    assert isinstance(moved, PermanenceMoved)
+    assert isinstance(cancelled, PermanenceCancelled)
+    assert (moved.permanence_id, moved.to.permanence_id, cancelled.permanence_id) == (moves.id, moved_to.id, goes.id)

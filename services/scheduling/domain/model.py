@@ -52,6 +52,28 @@ class Permanence:
         return (self.ends_at - self.starts_at).total_seconds() / 3600
 
 
+@dataclass(frozen=True)
+class Change:
+    """A permanence of the replaced plan that a re-plan does not keep: moved ``to`` another (the same lieu,
+    that day), or cancelled (``to`` is None)."""
+
+    old: Permanence
+    to: Permanence | None
+
+
+@dataclass(frozen=True)
+class PlanChanges:
+    """What publishing a re-plan tells, and what it does not need to."""
+
+    reason: str
+    changes: tuple[Change, ...]
+    """The replaced plan's permanences that move or are cancelled, by start."""
+    kept: tuple[Permanence, ...]
+    """The replaced plan's permanences the re-plan keeps (same id): nothing to tell."""
+    added: tuple[Permanence, ...]
+    """The re-plan's permanences that are neither kept nor where one moved to, by start."""
+
+
 @dataclass
 class Plan:
     """The rounds of a territory for one week."""
@@ -151,7 +173,7 @@ class Plan:
         if replacing is not None:
             replacing.status = PlanStatus.REPLACED
             replacing.version += 1
-            self.events.extend(self._changes_from(replacing, seats, names))
+            self.events.extend(self._change_events(self.changes_from(replacing), seats, names))
 
     def pin(self, permanence_id: uuid.UUID, pinned: bool) -> Permanence:
         if self.status is PlanStatus.REPLACED:
@@ -165,29 +187,38 @@ class Plan:
         self.version += 1
         return self.permanences[index]
 
-    def _changes_from(self, previous: Plan, seats: Mapping[uuid.UUID, int], names: Mapping[str, str]) -> list[Event]:
-        """What happens to each permanence of ``previous``: kept (same id: nothing to tell), moved to
-        another time at the same lieu that day, or cancelled."""
+    def changes_from(self, previous: Plan) -> PlanChanges:
+        """What publishing this re-plan does to each permanence of ``previous``: kept (same id: nothing
+        to tell), moved to another time at the same lieu that day, or cancelled; and what is new."""
         zone = ZoneInfo(self.time_zone)
-        kept = {p.id for p in self.permanences}
-        spare = [p for p in self.permanences if p.id not in {q.id for q in previous.permanences}]
-        reason = self.reason or "re-planned"
-        changes: list[Event] = []
+        now = {p.id for p in self.permanences}
+        before = {p.id for p in previous.permanences}
+        spare = [p for p in self.permanences if p.id not in before]
+        kept: list[Permanence] = []
+        changes: list[Change] = []
         for old in sorted(previous.permanences, key=lambda p: p.starts_at):
-            if old.id in kept:
+            if old.id in now:
+                kept.append(old)
                 continue
             day = old.starts_at.astimezone(zone).date()
             to = next((p for p in spare if p.lieu == old.lieu and p.starts_at.astimezone(zone).date() == day), None)
-            if to is None:
-                changes.append(PermanenceCancelled(plan_id=self.id, permanence_id=old.id, reason=reason))
-            else:
+            if to is not None:
                 spare.remove(to)
-                changes.append(
-                    PermanenceMoved(
-                        plan_id=self.id, permanence_id=old.id, to=self._planned(to, seats, names), reason=reason
-                    )
-                )
-        return changes
+            changes.append(Change(old, to))
+        added = sorted(spare, key=lambda p: p.starts_at)
+        return PlanChanges(self.reason or "re-planned", tuple(changes), tuple(kept), tuple(added))
+
+    def _change_events(
+        self, changes: PlanChanges, seats: Mapping[uuid.UUID, int], names: Mapping[str, str]
+    ) -> list[Event]:
+        return [
+            PermanenceCancelled(plan_id=self.id, permanence_id=c.old.id, reason=changes.reason)
+            if c.to is None
+            else PermanenceMoved(
+                plan_id=self.id, permanence_id=c.old.id, to=self._planned(c.to, seats, names), reason=changes.reason
+            )
+            for c in changes.changes
+        ]
 
     def _planned(
         self, p: Permanence, capacities: Mapping[uuid.UUID, int], commune_names: Mapping[str, str]
