@@ -21,6 +21,7 @@ from services.scheduling.entrypoints.schemas import (
     ConseillerOut,
     LieuOut,
     PageOf,
+    PlanCheckOut,
     PlanIn,
     PlanOut,
     ReplanIn,
@@ -30,7 +31,7 @@ from services.scheduling.entrypoints.schemas import (
     WhatIfIn,
 )
 from services.scheduling.planner.instance import Weights
-from services.scheduling.service_layer import planning, plans, registry_copy, solve_requests
+from services.scheduling.service_layer import checks, planning, plans, registry_copy, solve_requests
 from services.scheduling.service_layer.errors import ConseillerNotFound, PlanNotFound, SolveNotFound, TerritoryNotFound
 from services.scheduling.service_layer.solve_requests import RequestSolve
 from services.scheduling.service_layer.unit_of_work import SchedulingUnitOfWork
@@ -219,6 +220,12 @@ def router(
             raise HTTPException(code, exc.message) from exc
         except ConcurrentUpdate as exc:
             raise HTTPException(status.HTTP_409_CONFLICT, "the plan changed meanwhile; read it again") from exc
+
+    @api.get("/plans/{plan_id}/check", tags=["plans"])
+    async def check_plan(plan_id: uuid.UUID, principal: Caller) -> PlanCheckOut:
+        """The rules the plan breaks as it stands (after hand moves, say), in French for the coordinator, and its
+        figures recounted, as a solve of its territory and week would count them."""
+        return PlanCheckOut.of(await checks.check(await readable_plan(plan_id, principal), uow()))
 
     async def readable_plan(plan_id: uuid.UUID, principal: Principal) -> Plan:
         _may_plan_or_read(principal)

@@ -8,8 +8,10 @@ from zoneinfo import ZoneInfo
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, PlainSerializer
 
 from services.scheduling.domain.model import Kind, Plan
+from services.scheduling.domain.plan_check import PlanCheck, PlanWarning
 from services.scheduling.domain.registry_copy import HalfDay, RecurrenceKind
 from services.scheduling.domain.solves import SolveKind, SolveRequest, SolveStatus
+from services.scheduling.planner.findings import Code
 from shared.events.catalogue import INSEE_PATTERN, TERRITORY_CODE_PATTERN
 
 T = TypeVar("T")
@@ -172,6 +174,51 @@ class PlanOut(BaseModel):
                 for p in plan.permanences
             ],
         )
+
+
+class WarningOut(BaseModel):
+    """A rule the plan breaks, as the checker tells it."""
+
+    code: Code = Field(description="which rule (a stable set: see ``planner/findings.py``)")
+    permanence_id: uuid.UUID | None = Field(description="the permanence it is about, when it is about one")
+    permanence_ids: list[uuid.UUID] = Field(description="every permanence it is about (a crowded room: several)")
+    conseiller_id: uuid.UUID | None
+    message: str = Field(
+        description="for the coordinator, in French, in the territory's time",
+        examples=[
+            "Absence de Camille Lefèvre le mardi 1er décembre (après-midi) : permanence au lieu « EPN », 14h–17h."
+        ],
+    )
+
+    @classmethod
+    def of(cls, warning: PlanWarning) -> "WarningOut":
+        return cls(
+            code=warning.code, permanence_id=warning.permanence_id, permanence_ids=list(warning.permanence_ids),
+            conseiller_id=warning.conseiller_id, message=warning.message,
+        )  # fmt: skip
+
+
+class PlanCheckOut(BaseModel):
+    warnings: list[WarningOut]
+    figures: dict[str, Any] = Field(
+        description="as a solve's: travel_km, travel_km_by_conseiller, hours_by_conseiller (by conseiller id), "
+        "covered_hours_by_commune (by INSEE code), demand_hours, uncovered_demand_hours, and the ateliers' and "
+        "contracts' figures; counted over the permanences at a registry lieu"
+    )
+
+    @classmethod
+    def of(cls, check: PlanCheck) -> "PlanCheckOut":
+        return cls(warnings=[WarningOut.of(w) for w in check.warnings], figures=check.figures)
+
+
+class MovedOut(PlanOut):
+    """The plan once the permanence moved, and the rules it breaks now."""
+
+    warnings: list[WarningOut]
+
+    @classmethod
+    def checked(cls, plan: Plan, check: PlanCheck) -> "MovedOut":
+        return cls(**PlanOut.of(plan).model_dump(), warnings=[WarningOut.of(w) for w in check.warnings])
 
 
 class _FromDomain(BaseModel):
