@@ -15,6 +15,7 @@ from tests.integration.registry_stack import (
     COORDINATOR,
     MORTAGNE,
     OTHER_COORDINATOR,
+    conseiller_body,
 )
 from tests.integration.services_stack import MONDAY, PARIS, _ok, registered_conseiller, solved_plan
 
@@ -34,8 +35,24 @@ async def solved_mortagne(clients: dict[str, httpx.AsyncClient]) -> tuple[str, d
     return conseiller_id, await solved_plan(clients["scheduling"], SOLVE, COORDINATOR)
 
 
+async def epn(clients: dict[str, httpx.AsyncClient]) -> dict[str, Any]:
+    lieux = await clients["scheduling"].get("/lieux", params={"territory": MORTAGNE}, headers=ADMIN)
+    found: dict[str, Any] = next(lieu for lieu in lieux.json()["items"] if lieu["name"] == "EPN de Mortagne-au-Perche")
+    return found
+
+
+def at(date: dt.date, hour: int) -> str:
+    return dt.datetime.combine(date, dt.time(hour), PARIS).isoformat()
+
+
 def local(moment: str) -> dt.datetime:
     return dt.datetime.fromisoformat(moment).astimezone(PARIS)
+
+
+def move_body(p: dict[str, Any], **changes: Any) -> dict[str, Any]:
+    """A move of ``p`` to where it is, but for ``changes``."""
+    keys = ("conseiller_id", "lieu_id", "starts_at", "ends_at")
+    return {**{key: p[key] for key in keys}, **changes}
 
 
 async def test_a_solved_plan_checks_clean_with_the_figures_of_its_solve(clients):
@@ -81,3 +98,87 @@ async def test_the_check_tells_of_an_absence_declared_since_naming_who_and_where
 
 def clock(moment: dt.datetime) -> str:
     return f"{moment.hour}h{moment.minute:02d}" if moment.minute else f"{moment.hour}h"
+
+
+async def test_a_coordinator_moves_a_permanence_and_is_told_what_it_now_breaks(clients):
+    conseiller_id, plan = await solved_mortagne(clients)
+    there = await epn(clients)
+    p = next(p for p in plan["permanences"] if p["kind"] == "permanence")
+    body = {"conseiller_id": conseiller_id, "lieu_id": there["id"], "starts_at": at(SATURDAY, 9),
+            "ends_at": at(SATURDAY, 12)}  # fmt: skip
+    path = f"/plans/{plan['id']}/permanences/{p['id']}"
+    assert (await clients["scheduling"].put(path, json=body, headers=OTHER_COORDINATOR)).status_code == 403
+    assert (await clients["scheduling"].put(path, json=body)).status_code == 401
+
+    response = await clients["scheduling"].put(path, json=body, headers=COORDINATOR)
+
+    assert response.status_code == 200, response.text
+    moved = response.json()
+    assert moved["version"] == plan["version"] + 1
+    [it] = [q for q in moved["permanences"] if q["id"] == p["id"]]  # nobody was told of a draft: same id
+    assert it == {**p, "lieu": there["name"], "commune": there["commune"], "lieu_id": there["id"],
+                  "starts_at": at(SATURDAY, 9), "ends_at": at(SATURDAY, 12)}  # fmt: skip
+    about_it = {w["code"]: w for w in moved["warnings"] if w["permanence_id"] == p["id"]}
+    assert about_it["unavailable"]["message"] == (
+        "Camille Lefèvre ne travaille pas le samedi 5 décembre (matin) : "
+        "permanence au lieu « EPN de Mortagne-au-Perche », 9h–12h."
+    )
+    assert about_it["lieu_closed"]["message"] == (
+        "Le lieu « EPN de Mortagne-au-Perche » est fermé le samedi 5 décembre : la permanence de Camille Lefèvre, 9h–12h."
+    )
+    assert about_it["lieu_closed"]["conseiller_id"] == conseiller_id
+    check = (await clients["scheduling"].get(f"/plans/{plan['id']}/check", headers=COORDINATOR)).json()
+    assert check["warnings"] == moved["warnings"]
+    hours = sum(check["figures"]["hours_by_conseiller"].values())
+    assert hours == sum(plan["figures"]["hours_by_conseiller"].values()), "a three-hour block for a three-hour one"
+    stored = (await clients["scheduling"].get(f"/plans/{plan['id']}", headers=COORDINATOR)).json()
+    assert {k: v for k, v in stored.items() if k != "figures"} == {
+        k: v for k, v in moved.items() if k not in ("figures", "warnings")
+    }
+
+
+async def test_a_move_that_cannot_be_is_refused_naming_why(clients):
+    conseiller_id, plan = await solved_mortagne(clients)
+    p, q = sorted(plan["permanences"], key=lambda p: p["starts_at"])[:2]
+    path = f"/plans/{plan['id']}/permanences/{p['id']}"
+    archived = await archived_conseiller(clients, conseiller_id)
+
+    async def refused(body: dict[str, Any], status: int, field: str | None = None, where: str = path) -> None:
+        response = await clients["scheduling"].put(where, json=body, headers=COORDINATOR)
+        assert response.status_code == status, response.text
+        if field is not None:
+            assert response.json()["detail"][0]["loc"] == ["body", field], response.text
+
+    await refused({**move_body(p), "kind": "atelier"}, 422, "kind")
+    await refused(move_body(p, starts_at=p["starts_at"][:19]), 422, "starts_at")  # no UTC offset
+    await refused(move_body(p, lieu_id=NOBODY), 422, "lieu_id")
+    await refused(move_body(p, conseiller_id=NOBODY), 422, "conseiller_id")
+    await refused(move_body(p, conseiller_id=archived), 422, "conseiller_id")
+    await refused(move_body(p, ends_at=p["starts_at"]), 422, "ends_at")
+    await refused(move_body(p, starts_at=at(MONDAY + dt.timedelta(days=7), 9), ends_at=at(MONDAY + dt.timedelta(days=7), 12)), 422, "starts_at")  # fmt: skip
+    await refused(move_body(p, starts_at=q["starts_at"], ends_at=q["ends_at"]), 409)  # in two places at once
+    await refused(move_body(p), 404, where=f"/plans/{plan['id']}/permanences/{NOBODY}")
+    await refused(move_body(p), 404, where=f"/plans/{NOBODY}/permanences/{p['id']}")
+    unchanged = (await clients["scheduling"].get(f"/plans/{plan['id']}", headers=ADMIN)).json()
+    assert (unchanged["version"], unchanged["permanences"]) == (plan["version"], plan["permanences"])
+    assert (await clients["scheduling"].post(f"/plans/{plan['id']}/publish", headers=COORDINATOR)).status_code == 200
+    await refused(move_body(p), 409)  # only a draft is changed by hand
+
+
+async def archived_conseiller(clients: dict[str, httpx.AsyncClient], colleague_id: str) -> str:
+    """A second conseillère of Mortagne, archived, as scheduling's copy has her."""
+    colleague = (await clients["registry"].get(f"/conseillers/{colleague_id}", headers=ADMIN)).json()
+    body = conseiller_body(colleague["employer_structure_id"], colleague["home_lieu_id"], name="Sami Haddad",
+                           email="sami.haddad@epn-mortagne.example")  # fmt: skip
+    registered = (await clients["registry"].post("/conseillers", json=body, headers=ADMIN)).json()
+    archived = await clients["registry"].delete(
+        f"/conseillers/{registered['id']}", params={"version": registered["version"]}, headers=ADMIN
+    )
+    assert archived.status_code == 200, archived.text
+
+    async def copied() -> bool:
+        listing = await clients["scheduling"].get("/conseillers", params={"include_archived": True}, headers=ADMIN)
+        return any(c["id"] == registered["id"] and c["archived"] for c in listing.json()["items"])
+
+    await eventually(copied)
+    return str(registered["id"])

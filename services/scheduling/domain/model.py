@@ -11,7 +11,7 @@ from itertools import pairwise
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from services.scheduling.domain.registry_copy import Conseiller
+from services.scheduling.domain.registry_copy import Conseiller, Lieu
 from shared.events import Event, PermanenceCancelled, PermanenceMoved, PlannedPermanence, PlanPublished
 
 
@@ -113,21 +113,10 @@ class Plan:
             raise PlanError("time_zone", f"unknown time zone {time_zone!r}") from exc
         if week_start.weekday() != 0:
             raise PlanError("week_start", "must be a Monday")
-        week_end = week_start + dt.timedelta(days=7)
         for i, p in enumerate(permanences):
-            where = f"permanences.{i}"
-            conseiller = conseillers.get(p.conseiller_id)
-            if conseiller is None:
-                raise PlanError(f"{where}.conseiller_id", "unknown conseiller (not registered yet?)")
-            if conseiller.archived:
-                raise PlanError(f"{where}.conseiller_id", "this conseiller is archived")
-            if p.starts_at.tzinfo is None or p.ends_at.tzinfo is None:
-                raise PlanError(f"{where}.starts_at", "times must carry a UTC offset")
-            if p.ends_at <= p.starts_at:
-                raise PlanError(f"{where}.ends_at", "must be after starts_at")
-            local_day = p.starts_at.astimezone(zone).date()
-            if not week_start <= local_day < week_end:
-                raise PlanError(f"{where}.starts_at", f"not in the week of {week_start}")
+            where = f"permanences.{i}."
+            _plannable(conseillers.get(p.conseiller_id), where)
+            _refuse_times(p.starts_at, p.ends_at, week_start, zone, where)
         _refuse_overlaps(permanences)
         if replaces is not None and replaces.status is not PlanStatus.PUBLISHED:
             raise PlanError("replaces", "only a published plan can be re-planned")
@@ -178,14 +167,70 @@ class Plan:
     def pin(self, permanence_id: uuid.UUID, pinned: bool) -> Permanence:
         if self.status is PlanStatus.REPLACED:
             raise PlanError("status", "this plan was replaced: pin in the plan that replaced it")
-        index = next((i for i, p in enumerate(self.permanences) if p.id == permanence_id), None)
-        if index is None:
-            raise PlanError("permanence_id", "no such permanence in this plan")
+        index = self._index(permanence_id)
         if self.permanences[index].lieu_id is None:
             raise PlanError("permanence_id", "only a permanence at a registry lieu can be pinned")
         self.permanences[index] = replace(self.permanences[index], pinned=pinned)
         self.version += 1
         return self.permanences[index]
+
+    def move(
+        self,
+        permanence_id: uuid.UUID,
+        conseiller: Conseiller | None,
+        lieu: Lieu | None,
+        starts_at: dt.datetime,
+        ends_at: dt.datetime,
+        *,
+        replaced: Plan | None,
+        fresh_id: uuid.UUID,
+    ) -> Permanence:
+        """Move a permanence of a draft by hand: to ``conseiller``, at ``lieu`` (its commune and name),
+        from ``starts_at`` to ``ends_at``; it keeps its kind and its pin. ``conseiller`` and ``lieu`` are
+        the copy's (None: unknown). Refused: a plan no longer a draft, an archived conseiller, times
+        outside the week or over two days, a conseiller in two places at once; any other rule it breaks
+        is the check's to tell (``plan_check``). In a re-plan, see ``_id_once_moved`` for its id."""
+        if self.status is not PlanStatus.DRAFT:
+            raise PlanError("status", f"only a draft can be changed by hand; this plan is {self.status.value}")
+        if (replaced.id if replaced else None) != self.replaces:
+            raise PlanError("replaces", "move a re-plan's permanences with the plan it replaces")
+        index = self._index(permanence_id)
+        conseiller = _plannable(conseiller)
+        if lieu is None:
+            raise PlanError("lieu_id", "unknown lieu (not in scheduling's copy of the registry)")
+        _refuse_times(starts_at, ends_at, self.week_start, ZoneInfo(self.time_zone), one_day=True)
+        old = self.permanences[index]
+        moved = replace(
+            old, conseiller_id=conseiller.id, commune=lieu.commune, lieu=lieu.name, lieu_id=lieu.id,
+            starts_at=starts_at, ends_at=ends_at,
+        )  # fmt: skip
+        moved = replace(moved, id=self._id_once_moved(old, moved, replaced, fresh_id))
+        permanences = [*self.permanences[:index], moved, *self.permanences[index + 1 :]]
+        _refuse_overlaps(permanences)
+        self.permanences = sorted(permanences, key=lambda p: p.starts_at)  # by start, as a stored plan reads
+        self.version += 1
+        return moved
+
+    def _id_once_moved(
+        self, old: Permanence, moved: Permanence, replaced: Plan | None, fresh_id: uuid.UUID
+    ) -> uuid.UUID:
+        """A permanence keeps its id while no usager can have booked it. In a re-plan, the same id as the
+        replaced plan's means "kept: nothing to tell" (``changes_from``): one moved onto exactly a
+        permanence of the replaced plan (conseiller, lieu, start, end and kind) takes its id (unless another
+        of this plan has it), and one the replaced plan published, moved elsewhere, gets ``fresh_id``."""
+        if replaced is None:
+            return old.id
+        others = {p.id for p in self.permanences if p.id != old.id}
+        landed_on = next((p.id for p in replaced.permanences if _slot(p) == _slot(moved) and p.id not in others), None)
+        if landed_on is not None:
+            return landed_on
+        return fresh_id if old.id in {p.id for p in replaced.permanences} else old.id
+
+    def _index(self, permanence_id: uuid.UUID) -> int:
+        index = next((i for i, p in enumerate(self.permanences) if p.id == permanence_id), None)
+        if index is None:
+            raise PlanError("permanence_id", "no such permanence in this plan")
+        return index
 
     def changes_from(self, previous: Plan) -> PlanChanges:
         """What publishing this re-plan does to each permanence of ``previous``: kept (same id: nothing
@@ -238,6 +283,36 @@ class Plan:
             time_zone=self.time_zone,
             seats=seats,
         )
+
+
+def _slot(p: Permanence) -> tuple[uuid.UUID, uuid.UUID | None, dt.datetime, dt.datetime, Kind]:
+    """What stays the same when a permanence is kept (the solver's re-plans compare all but the kind)."""
+    return p.conseiller_id, p.lieu_id, p.starts_at, p.ends_at, p.kind
+
+
+def _plannable(conseiller: Conseiller | None, where: str = "") -> Conseiller:
+    """The conseiller, if the copy knows them and they are not archived."""
+    if conseiller is None:
+        raise PlanError(f"{where}conseiller_id", "unknown conseiller (not registered yet?)")
+    if conseiller.archived:
+        raise PlanError(f"{where}conseiller_id", "this conseiller is archived")
+    return conseiller
+
+
+def _refuse_times(
+    starts_at: dt.datetime, ends_at: dt.datetime, week_start: dt.date, zone: ZoneInfo, where: str = "",
+    *, one_day: bool = False,
+) -> None:  # fmt: skip
+    """Aware times, in that order, starting in the week (local time); with ``one_day``, ending the day they start."""
+    if starts_at.tzinfo is None or ends_at.tzinfo is None:
+        raise PlanError(f"{where}starts_at", "times must carry a UTC offset")
+    if ends_at <= starts_at:
+        raise PlanError(f"{where}ends_at", "must be after starts_at")
+    local_day = starts_at.astimezone(zone).date()
+    if not week_start <= local_day < week_start + dt.timedelta(days=7):
+        raise PlanError(f"{where}starts_at", f"not in the week of {week_start}")
+    if one_day and ends_at.astimezone(zone).date() != local_day:
+        raise PlanError(f"{where}ends_at", "a permanence ends the day it starts (local time)")
 
 
 def _refuse_overlaps(permanences: list[Permanence]) -> None:

@@ -14,12 +14,14 @@ from fastapi.exceptions import RequestValidationError
 
 from services.scheduling.adapters import calendar
 from services.scheduling.adapters.repository import ConcurrentUpdate
-from services.scheduling.domain.commands import DraftPlan, PermanenceRequest, PublishPlan
+from services.scheduling.domain.commands import DraftPlan, MovePermanence, PermanenceRequest, PublishPlan
 from services.scheduling.domain.model import Plan, PlanError, PlanStatus
 from services.scheduling.domain.solves import SolveKind, SolveStatus
 from services.scheduling.entrypoints.schemas import (
     ConseillerOut,
     LieuOut,
+    MovedOut,
+    MoveIn,
     PageOf,
     PlanCheckOut,
     PlanIn,
@@ -45,6 +47,16 @@ Offset = Annotated[int, Query(ge=0)]
 
 def _unprocessable(exc: PlanError) -> RequestValidationError:
     return RequestValidationError([{"loc": ("body", *exc.field.split(".")), "msg": exc.message, "type": "value_error"}])
+
+
+def _refused(exc: PlanError) -> Exception:
+    """A change to a plan refused: 404 for a permanence it does not have, 409 for the plan's state (not a draft,
+    two places at once), 422 naming the field otherwise."""
+    if exc.field == "permanence_id":
+        return HTTPException(status.HTTP_404_NOT_FOUND, exc.message)
+    if exc.field in ("status", "replaces", "permanences"):
+        return HTTPException(status.HTTP_409_CONFLICT, exc.message)
+    return _unprocessable(exc)
 
 
 def _forbidden(detail: str = "not one of your territories") -> HTTPException:
@@ -220,6 +232,24 @@ def router(
             raise HTTPException(code, exc.message) from exc
         except ConcurrentUpdate as exc:
             raise HTTPException(status.HTTP_409_CONFLICT, "the plan changed meanwhile; read it again") from exc
+
+    @api.put("/plans/{plan_id}/permanences/{permanence_id}", tags=["plans"])
+    async def move_permanence(
+        plan_id: uuid.UUID, permanence_id: uuid.UUID, body: MoveIn, principal: Caller
+    ) -> MovedOut:
+        """Move a permanence of a draft by hand (another conseiller, lieu or time); it keeps its kind and pin. In a
+        re-plan, one the replaced plan published gets a new id (its usagers will be told), unless moved back
+        exactly where it was. Refused: 409 if the plan is no longer a draft or the conseiller would be in two places
+        at once. Any other rule it breaks is allowed, and told in ``warnings``."""
+        await readable_plan(plan_id, principal)
+        cmd = MovePermanence(plan_id, permanence_id, **body.model_dump())
+        try:
+            plan = await plans.move_permanence(cmd, uow())
+        except PlanError as exc:
+            raise _refused(exc) from exc
+        except ConcurrentUpdate as exc:
+            raise HTTPException(status.HTTP_409_CONFLICT, "the plan changed meanwhile; read it again") from exc
+        return MovedOut.checked(plan, await checks.check(plan, uow()))
 
     @api.get("/plans/{plan_id}/check", tags=["plans"])
     async def check_plan(plan_id: uuid.UUID, principal: Caller) -> PlanCheckOut:

@@ -176,6 +176,17 @@ class PlanOut(BaseModel):
         )
 
 
+class MoveIn(BaseModel):
+    """Where and when a permanence goes; it keeps its kind and its pin."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    conseiller_id: uuid.UUID = Field(description="a conseiller of scheduling's copy, not archived")
+    lieu_id: uuid.UUID = Field(description="a lieu of scheduling's copy (its commune and name are the permanence's)")
+    starts_at: AwareDatetime = Field(examples=["2026-12-01T14:00:00+01:00"])
+    ends_at: AwareDatetime = Field(examples=["2026-12-01T17:00:00+01:00"], description="the same (local) day")
+
+
 class WarningOut(BaseModel):
     """A rule the plan breaks, as the checker tells it."""
 

@@ -4,7 +4,7 @@ import uuid
 from collections.abc import Collection
 
 from services.scheduling.adapters.repository import published_permanences
-from services.scheduling.domain.commands import DraftPlan, PublishPlan
+from services.scheduling.domain.commands import DraftPlan, MovePermanence, PublishPlan
 from services.scheduling.domain.model import Permanence, Plan, PlanStatus
 from services.scheduling.domain.registry_copy import Conseiller
 from services.scheduling.service_layer.errors import ConseillerNotFound, PlanNotFound
@@ -77,6 +77,23 @@ async def pin_permanence(plan_id: uuid.UUID, permanence_id: uuid.UUID, pinned: b
             raise PlanNotFound(plan_id)
         permanence = plan.pin(permanence_id, pinned)
         await uow.plans.save_pin(plan, permanence)
+        await uow.commit()
+    return plan
+
+
+async def move_permanence(cmd: MovePermanence, uow: SchedulingUnitOfWork) -> Plan:
+    """Move a permanence of a draft by hand (``Plan.move``): to a conseiller and a lieu of the copy."""
+    async with uow:
+        plan = await uow.plans.get(cmd.plan_id)
+        if plan is None:
+            raise PlanNotFound(cmd.plan_id)
+        replaced = await uow.plans.get(plan.replaces) if plan.replaces else None
+        conseiller = (await uow.conseillers.by_ids([cmd.conseiller_id])).get(cmd.conseiller_id)
+        lieu = await uow.lieux.get(cmd.lieu_id)
+        moved = plan.move(
+            cmd.permanence_id, conseiller, lieu, cmd.starts_at, cmd.ends_at, replaced=replaced, fresh_id=uuid.uuid4()
+        )
+        await uow.plans.save_move(plan, cmd.permanence_id, moved)
         await uow.commit()
     return plan
 
