@@ -182,3 +182,39 @@ async def archived_conseiller(clients: dict[str, httpx.AsyncClient], colleague_i
 
     await eventually(copied)
     return str(registered["id"])
+
+
+async def test_a_draft_is_solved_again_around_its_pins(clients):
+    _, plan = await solved_mortagne(clients)
+    last = max(plan["permanences"], key=lambda p: p["starts_at"])
+    pinned = await clients["scheduling"].put(f"/plans/{plan['id']}/permanences/{last['id']}/pin", headers=COORDINATOR)
+    assert pinned.status_code == 200, pinned.text
+    path = f"/plans/{plan['id']}/replan"
+    assert (await clients["scheduling"].post(path, json={"reason": "x"}, headers=OTHER_COORDINATOR)).status_code == 403
+    assert (await clients["scheduling"].post(path, json={"reason": "x"})).status_code == 401
+
+    again = await solved_replan(clients, plan["id"], "à revoir")
+
+    assert (again["status"], again["replaces"], again["reason"]) == ("draft", None, "à revoir")
+    assert again["id"] != plan["id"]
+    [kept] = [p for p in again["permanences"] if p["pinned"]]
+    assert {k: kept[k] for k in ("conseiller_id", "lieu_id", "starts_at", "ends_at")} == {
+        k: last[k] for k in ("conseiller_id", "lieu_id", "starts_at", "ends_at")
+    }
+    assert not {p["id"] for p in again["permanences"]} & {p["id"] for p in plan["permanences"]}, (
+        "a draft's permanences were never published: nothing to keep"
+    )
+
+
+async def solved_replan(clients: dict[str, httpx.AsyncClient], plan_id: str, reason: str) -> dict[str, Any]:
+    from tests.integration.services_stack import finished
+
+    response = await clients["scheduling"].post(
+        f"/plans/{plan_id}/replan", json={"reason": reason}, headers=COORDINATOR
+    )
+    request = await finished(clients["scheduling"], response, COORDINATOR)
+    assert request["status"] == "done", request
+    draft: dict[str, Any] = (
+        await clients["scheduling"].get(f"/plans/{request['plan_id']}", headers=COORDINATOR)
+    ).json()
+    return draft

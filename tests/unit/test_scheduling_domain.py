@@ -390,3 +390,23 @@ def test_in_a_replan_a_moved_permanence_gets_a_new_id_and_its_own_back_once_move
     assert replan.changes_from(published).changes == ()
     with pytest.raises(PlanError, match="with the plan it replaces"):
         replan.move(new.id, who, there, new.starts_at, new.ends_at, replaced=None, fresh_id=fresh)
+
+
+def test_a_replan_replaces_the_published_plan_a_draft_replaces_and_never_a_replaced_one():
+    who = conseiller()
+    fresh = draft(permanence(who, 0, 8, 12), who=who)
+    assert fresh.replanned_from(None) is None, "a draft of its own replaces nothing"
+    published = draft(permanence(who, 0, 8, 12), who=who)
+    published.publish()
+    assert published.replanned_from(None) is published
+    replan = Plan.draft(
+        uuid.uuid4(), "epci:249740101", MONDAY, "Indian/Reunion", [], {who.id: who}, replaces=published
+    )  # fmt: skip
+    assert replan.replanned_from(published) is published
+    with pytest.raises(PlanError, match="no longer published"):
+        replan.replanned_from(None)
+    dataclasses.replace(replan, permanences=[permanence(who, 1, 8, 12)]).publish(replacing=published)
+    with pytest.raises(PlanError, match="no longer published"):
+        replan.replanned_from(published)
+    with pytest.raises(PlanError, match="was replaced"):
+        published.replanned_from(None)

@@ -164,6 +164,20 @@ class Plan:
             replacing.version += 1
             self.events.extend(self._change_events(self.changes_from(replacing), seats, names))
 
+    def replanned_from(self, replaced: Plan | None) -> Plan | None:
+        """The published plan a re-plan of this plan replaces: the plan itself when published; for a draft,
+        the plan it replaces (``replaced``; None when it replaces none). A replaced plan is not re-planned,
+        nor a draft whose replaced plan is no longer published (a re-plan of it could never be published)."""
+        if self.status is PlanStatus.PUBLISHED:
+            return self
+        if self.status is PlanStatus.REPLACED:
+            raise PlanError("plan_id", "this plan was replaced: re-plan the plan that replaced it")
+        if self.replaces is None:
+            return None
+        if replaced is None or replaced.id != self.replaces or replaced.status is not PlanStatus.PUBLISHED:
+            raise PlanError("plan_id", "the plan this draft replaces is no longer published")
+        return replaced
+
     def pin(self, permanence_id: uuid.UUID, pinned: bool) -> Permanence:
         if self.status is PlanStatus.REPLACED:
             raise PlanError("status", "this plan was replaced: pin in the plan that replaced it")

@@ -166,7 +166,9 @@ def router(
     @api.post("/plans/{plan_id}/replan", status_code=status.HTTP_202_ACCEPTED, tags=["solves"])
     async def replan(plan_id: uuid.UUID, body: ReplanIn, principal: Caller, response: Response) -> SolveRequestOut:
         """Ask for a draft that re-plans a published plan from the registry as it is now (an absence, a closed
-        lieu), moving as little as possible; publishing it tells who is affected, with the reason."""
+        lieu), moving as little as possible; publishing it tells who is affected, with the reason. A draft is
+        solved again around its pinned permanences: the new draft replaces what it replaces (moving as little as
+        possible from that) and keeps its reason if it has one. A replaced plan is not re-planned (409)."""
         await readable_plan(plan_id, principal)
         cmd = planning.Replan(plan_id, body.reason, body.time_limit_s)
         asked = RequestSolve(SolveKind.REPLAN, None, cmd.parameters(), body.request_id, principal.subject)

@@ -59,7 +59,8 @@ class SolvePlan:
 
 @dataclass(frozen=True)
 class Replan:
-    """Re-plan a published plan from the registry as it is now, moving as little as possible."""
+    """Re-plan a published plan from the registry as it is now, moving as little as possible; or solve a
+    draft again around its pins (``make_replan``)."""
 
     plan_id: uuid.UUID
     reason: str
@@ -119,17 +120,20 @@ async def make_replan(
     cmd: Replan, new_plan_id: uuid.UUID, uow: SchedulingUnitOfWork, *, workers: int = 2,
     on_progress: OnProgress | None,
 ) -> Plan:  # fmt: skip
-    """A draft that replaces a published plan (not stored)."""
+    """A re-plan (not stored): of a published plan, from the registry as it is now, moving as little as
+    possible and keeping its pins; of a draft, the same week solved again around the draft's pins, replacing
+    what the draft replaces (if anything: then moving as little as possible from that), with its reason."""
     async with uow:
-        previous = await uow.plans.get(cmd.plan_id)
-    if previous is None:
+        plan = await uow.plans.get(cmd.plan_id)
+        replaced = await uow.plans.get(plan.replaces) if plan is not None and plan.replaces else None
+    if plan is None:
         raise PlanNotFound(cmd.plan_id)
-    if previous.status is not PlanStatus.PUBLISHED:
-        raise PlanError("plan_id", f"only a published plan can be re-planned; this one is {previous.status.value}")
-    weights, reach_km = solved_with(previous)
+    published = plan.replanned_from(replaced)
+    reason = plan.reason if plan.status is PlanStatus.DRAFT and plan.reason else cmd.reason
+    weights, reach_km = solved_with(plan)
     return await _solve(
-        uow, new_plan_id, previous.territory, previous.week_start, plan_days(previous), cmd.time_limit_s, workers,
-        on_progress, previous=previous, reason=cmd.reason, weights=weights, reach_km=reach_km,
+        uow, new_plan_id, plan.territory, plan.week_start, plan_days(plan), cmd.time_limit_s, workers, on_progress,
+        previous=published, pins_from=plan, reason=reason, weights=weights, reach_km=reach_km,
     )  # fmt: skip
 
 
@@ -209,21 +213,26 @@ async def _solve(
     on_progress: OnProgress | None,
     *,
     previous: Plan | None,
+    pins_from: Plan | None = None,
     reason: str | None = None,
     weights: planner.Weights = DEFAULT_WEIGHTS,
     reach_km: float = 15.0,
 ) -> Plan:
+    """A draft of the territory's days; replacing ``previous`` (a published plan) if given, moving as little
+    as possible from it; keeping the pins of ``pins_from`` (``previous`` if not given) unless impossible."""
     loaded = await _load(uow, code, week_start, days)
     territory, conseillers, lieux = loaded.territory, loaded.conseillers, loaded.lieux
-    instance = replace(loaded.instance, weights=weights, reach_km=reach_km)
     zone = ZoneInfo(territory.time_zone)
-    if previous is not None:
-        placed = [p for p in previous.permanences if p.lieu_id]
-        instance = replace(
-            instance,
-            previous_plan=tuple(planned(p, zone) for p in placed),
-            pins=tuple(kept_pin(planned(p, zone)) for p in placed if p.pinned),
-        )
+    pins_plan = pins_from or previous
+    pinned = [p for p in pins_plan.permanences if p.pinned and p.lieu_id] if pins_plan else []
+    placed = [p for p in previous.permanences if p.lieu_id] if previous else []
+    instance = replace(
+        loaded.instance,
+        weights=weights,
+        reach_km=reach_km,
+        previous_plan=tuple(planned(p, zone) for p in placed),
+        pins=tuple(kept_pin(planned(p, zone)) for p in pinned),
+    )
     result = await asyncio.to_thread(
         cpsat.solve, instance, time_limit_s=time_limit_s, workers=workers, on_progress=on_progress
     )
@@ -231,7 +240,8 @@ async def _solve(
         raise NoPlan(f"{result.status}: {'; '.join(result.notes) or 'no plan within the time limit'}")
     by_id = {str(lieu.id): lieu for lieu in lieux}
     # A permanence the re-plan keeps as it was keeps its id: bookings in it stay where they are.
-    same = {(p.conseiller_id, p.lieu_id, p.starts_at, p.ends_at): p for p in previous.permanences} if previous else {}
+    same = {(p.conseiller_id, p.lieu_id, p.starts_at, p.ends_at): p for p in placed}
+    held_pins = {(pin.conseiller, pin.lieu, pin.date, pin.half) for pin in instance.pins}
     permanences = []
     for p in sorted(result.permanences, key=lambda p: (p.date, p.start, p.conseiller)):
         lieu = by_id[p.lieu]
@@ -248,7 +258,7 @@ async def _solve(
                 starts,
                 ends,
                 lieu.id,
-                pinned=kept.pinned if kept else False,
+                pinned=(p.conseiller, p.lieu, p.date, p.half) in held_pins,
             )
         )
     return Plan.draft(
