@@ -5,6 +5,7 @@ link that opens one conseiller's feed and nothing else."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 from typing import Any
 
 import httpx
@@ -218,3 +219,77 @@ async def solved_replan(clients: dict[str, httpx.AsyncClient], plan_id: str, rea
         await clients["scheduling"].get(f"/plans/{request['plan_id']}", headers=COORDINATOR)
     ).json()
     return draft
+
+
+async def test_a_replans_preview_is_what_publishing_it_tells_after_hand_moves(clients, nc):
+    conseiller_id, plan = await solved_mortagne(clients)
+    assert (await clients["scheduling"].post(f"/plans/{plan['id']}/publish", headers=COORDINATOR)).status_code == 200
+    assert (await clients["scheduling"].get(f"/plans/{plan['id']}/changes", headers=COORDINATOR)).status_code == 409
+    first = min(plan["permanences"], key=lambda p: p["starts_at"])
+    day = local(first["starts_at"]).date().isoformat()
+    absence = {"start_date": day, "start_half": "am", "end_date": day, "end_half": "pm"}
+    await clients["registry"].post(f"/conseillers/{conseiller_id}/absences", json=absence, headers=ADMIN)
+
+    async def drafted():
+        listing = await clients["scheduling"].get("/plans", params={"replaces": plan["id"]}, headers=COORDINATOR)
+        return listing.json()["items"]
+
+    [draft] = await eventually(drafted, timeout_s=30)
+    published_ids = {p["id"] for p in plan["permanences"]}
+    kept = next(p for p in draft["permanences"] if p["id"] in published_ids)
+    path = f"/plans/{draft['id']}/permanences/{kept['id']}"
+    saturday = move_body(kept, starts_at=at(SATURDAY, 9), ends_at=at(SATURDAY, 12))
+
+    away = (await clients["scheduling"].put(path, json=saturday, headers=COORDINATOR)).json()
+    [moved] = [p for p in away["permanences"] if p["starts_at"] == at(SATURDAY, 9)]
+    assert moved["id"] != kept["id"], "its usagers must be told: it is no longer the published permanence"
+    back = await clients["scheduling"].put(f"/plans/{draft['id']}/permanences/{moved['id']}", json=move_body(kept),
+                                           headers=COORDINATOR)  # fmt: skip
+    assert kept["id"] in {p["id"] for p in back.json()["permanences"]}, "moved back: the published one again"
+    away = (await clients["scheduling"].put(path, json=saturday, headers=COORDINATOR)).json()
+
+    changes_path = f"/plans/{draft['id']}/changes"
+    assert (await clients["scheduling"].get(changes_path, headers=OTHER_COORDINATOR)).status_code == 403
+    assert (await clients["scheduling"].get(changes_path)).status_code == 401
+    preview = (await clients["scheduling"].get(changes_path, headers=COORDINATOR)).json()
+    assert (preview["replaces"], preview["reason"]) == (plan["id"], draft["reason"])
+    told = {c["permanence_id"]: c for c in preview["changes"]}
+    assert len(told) >= 2, "the absence and the hand move change something"
+    assert told[kept["id"]]["change"] == "cancelled" or told[kept["id"]]["to"]["starts_at"] == at(SATURDAY, 9)
+    assert preview["kept"] + len(preview["changes"]) == len(plan["permanences"])
+    new_ids = {p["id"] for p in away["permanences"]} - published_ids
+    destinations = {c["to"]["permanence_id"] for c in preview["changes"] if c["to"]}
+    assert {p["permanence_id"] for p in preview["added"]} == new_ids - destinations
+    assert all(c["starts_at"] == local(c["starts_at"]).isoformat() for c in preview["changes"]), "in Paris time"
+
+    published = await clients["scheduling"].post(f"/plans/{draft['id']}/publish", headers=COORDINATOR)
+    assert published.status_code == 200, published.text
+
+    events = await eventually(lambda: change_events(nc, draft["id"], len(preview["changes"])))
+    assert events == {
+        c["permanence_id"]: (
+            "scheduling.permanence.cancelled.v1" if c["to"] is None else "scheduling.permanence.moved.v1",
+            c["to"] and c["to"]["permanence_id"], preview["reason"],
+        )
+        for c in preview["changes"]
+    }  # fmt: skip
+    assert (await clients["scheduling"].get(changes_path, headers=COORDINATOR)).status_code == 409
+
+
+async def change_events(nc, plan_id: str, expected: int) -> dict[str, tuple[str, str | None, str]] | None:
+    """The permanences' moved and cancelled events of a published re-plan, once there are ``expected`` of them."""
+    found: dict[str, tuple[str, str | None, str]] = {}
+    js = nc.jetstream()
+    for subject in ("scheduling.permanence.cancelled.v1", "scheduling.permanence.moved.v1"):
+        sub = await js.subscribe(subject, ordered_consumer=True)
+        while True:
+            try:
+                message = await sub.next_msg(timeout=0.2)
+            except Exception:
+                break
+            data = json.loads(message.data)["data"]
+            if data["plan_id"] == plan_id:
+                to = data.get("to")
+                found[data["permanence_id"]] = (subject, to and to["permanence_id"], data["reason"])
+        await sub.unsubscribe()
+    return found if len(found) >= expected else None

@@ -137,14 +137,9 @@ class Plan:
         ``commune_names`` (names by INSEE code) gives each permanence its commune's name, for the
         usagers' messages ("" for a commune it does not name).
         """
-        if self.status is not PlanStatus.DRAFT:
-            raise PlanError("status", f"plan is already {self.status.value}")
+        self._refuse_publishing(replacing)
         if not self.permanences:
             raise PlanError("permanences", "an empty plan cannot be published")
-        if (replacing.id if replacing else None) != self.replaces:
-            raise PlanError("replaces", "publish a re-plan with the plan it replaces")
-        if replacing is not None and replacing.status is not PlanStatus.PUBLISHED:
-            raise PlanError("replaces", f"the plan it replaces is {replacing.status.value} already")
         self.status = PlanStatus.PUBLISHED
         self.version += 1
         seats = dict(capacities or {})
@@ -163,6 +158,23 @@ class Plan:
             replacing.status = PlanStatus.REPLACED
             replacing.version += 1
             self.events.extend(self._change_events(self.changes_from(replacing), seats, names))
+
+    def changes_on_publishing(self, replaced: Plan | None) -> PlanChanges:
+        """What publishing this re-plan would tell (``changes_from``): the very decision ``publish`` makes,
+        refused as publishing would be."""
+        if self.replaces is None:
+            raise PlanError("replaces", "this plan replaces none: publishing it changes nothing published")
+        self._refuse_publishing(replaced)
+        assert replaced is not None  # it is the plan this one replaces
+        return self.changes_from(replaced)
+
+    def _refuse_publishing(self, replacing: Plan | None) -> None:
+        if self.status is not PlanStatus.DRAFT:
+            raise PlanError("status", f"plan is already {self.status.value}")
+        if (replacing.id if replacing else None) != self.replaces:
+            raise PlanError("replaces", "publish a re-plan with the plan it replaces")
+        if replacing is not None and replacing.status is not PlanStatus.PUBLISHED:
+            raise PlanError("replaces", f"the plan it replaces is {replacing.status.value} already")
 
     def replanned_from(self, replaced: Plan | None) -> Plan | None:
         """The published plan a re-plan of this plan replaces: the plan itself when published; for a draft,

@@ -18,6 +18,7 @@ from services.scheduling.domain.commands import DraftPlan, MovePermanence, Perma
 from services.scheduling.domain.model import Plan, PlanError, PlanStatus
 from services.scheduling.domain.solves import SolveKind, SolveStatus
 from services.scheduling.entrypoints.schemas import (
+    ChangesOut,
     ConseillerOut,
     LieuOut,
     MovedOut,
@@ -258,6 +259,19 @@ def router(
         """The rules the plan breaks as it stands (after hand moves, say), in French for the coordinator, and its
         figures recounted, as a solve of its territory and week would count them."""
         return PlanCheckOut.of(await checks.check(await readable_plan(plan_id, principal), uow()))
+
+    @api.get("/plans/{plan_id}/changes", tags=["plans"])
+    async def preview_changes(plan_id: uuid.UUID, principal: Caller) -> ChangesOut:
+        """What publishing this draft re-plan would tell the usagers: which permanences of the plan it replaces move
+        (and where) or are cancelled, how many stay, and what is new: the very decision publishing makes. 409 for a
+        plan that replaces none, or that could not be published (no longer a draft, its plan replaced already)."""
+        await readable_plan(plan_id, principal)
+        try:
+            return ChangesOut.of(await plans.preview_changes(plan_id, uow()))
+        except PlanNotFound as exc:
+            raise HTTPException(status.HTTP_404_NOT_FOUND, "no such plan") from exc
+        except PlanError as exc:
+            raise HTTPException(status.HTTP_409_CONFLICT, exc.message) from exc
 
     async def readable_plan(plan_id: uuid.UUID, principal: Principal) -> Plan:
         _may_plan_or_read(principal)

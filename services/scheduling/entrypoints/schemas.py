@@ -2,16 +2,18 @@
 
 import datetime as dt
 import uuid
-from typing import Annotated, Any, Generic, TypeVar
+from collections.abc import Mapping
+from typing import Annotated, Any, Generic, Literal, TypeVar
 from zoneinfo import ZoneInfo
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, PlainSerializer
 
-from services.scheduling.domain.model import Kind, Plan
+from services.scheduling.domain.model import Kind, Permanence, Plan
 from services.scheduling.domain.plan_check import PlanCheck, PlanWarning
 from services.scheduling.domain.registry_copy import HalfDay, RecurrenceKind
 from services.scheduling.domain.solves import SolveKind, SolveRequest, SolveStatus
 from services.scheduling.planner.findings import Code
+from services.scheduling.service_layer.plans import Preview
 from shared.events.catalogue import INSEE_PATTERN, TERRITORY_CODE_PATTERN
 
 T = TypeVar("T")
@@ -230,6 +232,63 @@ class MovedOut(PlanOut):
     @classmethod
     def checked(cls, plan: Plan, check: PlanCheck) -> "MovedOut":
         return cls(**PlanOut.of(plan).model_dump(), warnings=[WarningOut.of(w) for w in check.warnings])
+
+
+class ChangedPermanenceOut(BaseModel):
+    permanence_id: uuid.UUID
+    conseiller_id: uuid.UUID
+    lieu: str
+    lieu_id: uuid.UUID | None
+    commune: str = Field(description="its INSEE code")
+    commune_name: str = Field(description='as the usagers\' messages name it ("" when the copy has no name)')
+    kind: Kind
+    starts_at: dt.datetime = Field(description="in the territory's time")
+    ends_at: dt.datetime
+
+    @classmethod
+    def of(cls, p: Permanence, zone: ZoneInfo, commune_names: Mapping[str, str]) -> "ChangedPermanenceOut":
+        return cls(
+            permanence_id=p.id, conseiller_id=p.conseiller_id, lieu=p.lieu, lieu_id=p.lieu_id, commune=p.commune,
+            commune_name=commune_names.get(p.commune, ""), kind=p.kind, starts_at=p.starts_at.astimezone(zone),
+            ends_at=p.ends_at.astimezone(zone),
+        )  # fmt: skip
+
+
+class ChangeOut(ChangedPermanenceOut):
+    """A permanence of the published plan that publishing the re-plan moves or cancels: its usagers are told."""
+
+    change: Literal["moved", "cancelled"]
+    to: ChangedPermanenceOut | None = Field(description="where it moves (the same lieu, that day); null: cancelled")
+
+
+class ChangesOut(BaseModel):
+    """What publishing a re-plan tells: the same decision publishing makes."""
+
+    replaces: uuid.UUID
+    reason: str = Field(description="told to the usagers of each permanence moved or cancelled")
+    changes: list[ChangeOut] = Field(description="by start")
+    kept: int = Field(description="how many permanences of the published plan stay as they are (nothing to tell)")
+    added: list[ChangedPermanenceOut] = Field(description="the re-plan's new permanences no change moves to")
+
+    @classmethod
+    def of(cls, preview: Preview) -> "ChangesOut":
+        zone, names = ZoneInfo(preview.plan.time_zone), preview.commune_names
+        changes = preview.changes
+        assert preview.plan.replaces is not None  # a preview is of a re-plan
+        return cls(
+            replaces=preview.plan.replaces,
+            reason=changes.reason,
+            changes=[
+                ChangeOut(
+                    **ChangedPermanenceOut.of(c.old, zone, names).model_dump(),
+                    change="cancelled" if c.to is None else "moved",
+                    to=None if c.to is None else ChangedPermanenceOut.of(c.to, zone, names),
+                )
+                for c in changes.changes
+            ],
+            kept=len(changes.kept),
+            added=[ChangedPermanenceOut.of(p, zone, names) for p in changes.added],
+        )
 
 
 class _FromDomain(BaseModel):
