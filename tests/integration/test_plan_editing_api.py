@@ -6,10 +6,12 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import urllib.parse
 from typing import Any
 
 import httpx
 
+from shared.auth import Role
 from tests.integration.helpers import eventually
 from tests.integration.registry_stack import (
     ADMIN,
@@ -17,6 +19,7 @@ from tests.integration.registry_stack import (
     MORTAGNE,
     OTHER_COORDINATOR,
     conseiller_body,
+    token,
 )
 from tests.integration.services_stack import MONDAY, PARIS, _ok, registered_conseiller, solved_plan
 
@@ -293,3 +296,35 @@ async def change_events(nc, plan_id: str, expected: int) -> dict[str, tuple[str,
                 found[data["permanence_id"]] = (subject, to and to["permanence_id"], data["reason"])
         await sub.unsubscribe()
     return found if len(found) >= expected else None
+
+
+async def test_a_calendar_link_opens_the_conseillers_feed_and_no_route(clients):
+    conseiller_id = await registered_conseiller(clients)
+    path = f"/conseillers/{conseiller_id}/calendar-link"
+    herself = token(Role.CONSEILLER, subject=conseiller_id)
+    assert (await clients["scheduling"].post(path, headers=OTHER_COORDINATOR)).status_code == 403
+    assert (await clients["scheduling"].post(path, headers=token(Role.CONSEILLER, subject=NOBODY))).status_code == 403
+    assert (await clients["scheduling"].post(path)).status_code == 401
+    missing = f"/conseillers/{NOBODY}/calendar-link"
+    assert (await clients["scheduling"].post(missing, headers=ADMIN)).status_code == 404
+    for who in (COORDINATOR, ADMIN):
+        assert (await clients["scheduling"].post(path, headers=who)).status_code == 200
+
+    link = (await clients["scheduling"].post(path, headers=herself)).json()
+
+    url = urllib.parse.urlsplit(link["url"])
+    assert url.path == f"/conseillers/{conseiller_id}/calendar.ics"
+    expires_in = dt.datetime.fromisoformat(link["expires_at"]) - dt.datetime.now(dt.UTC)
+    assert dt.timedelta(days=364) < expires_in <= dt.timedelta(days=365)
+    feed = await clients["scheduling"].get(link["url"])
+    assert feed.status_code == 200, feed.text
+    assert feed.headers["content-type"].startswith("text/calendar")
+    [calendar_token] = urllib.parse.parse_qs(url.query)["token"]
+    bearer = {"Authorization": f"Bearer {calendar_token}"}
+    assert (await clients["scheduling"].get(url.path, headers=bearer)).status_code == 200
+    for service, route in (("scheduling", "/plans"), ("scheduling", f"/conseillers/{conseiller_id}/calendar-link"),
+                           ("registry", f"/conseillers/{conseiller_id}"), ("notifications", "/permanences")):  # fmt: skip
+        method = "POST" if route.endswith("calendar-link") else "GET"
+        answer = await clients[service].request(method, route, headers=bearer)
+        assert answer.status_code == 401, (service, route, answer.text)
+    assert (await clients["scheduling"].get(url.path, headers=herself)).status_code == 200, "an ordinary token too"

@@ -1,7 +1,8 @@
 """Scheduling HTTP API: thin routes that call the service layer.
 
 Every route needs a principal (a JWT). Admins see and plan everything; coordinators only
-their territories; conseillers have no business here yet.
+their territories; conseillers only their own calendar (and its link). A calendar link's token
+opens that one feed and no route of this API.
 """
 
 import asyncio
@@ -18,6 +19,7 @@ from services.scheduling.domain.commands import DraftPlan, MovePermanence, Perma
 from services.scheduling.domain.model import Plan, PlanError, PlanStatus
 from services.scheduling.domain.solves import SolveKind, SolveStatus
 from services.scheduling.entrypoints.schemas import (
+    CalendarLinkOut,
     ChangesOut,
     ConseillerOut,
     LieuOut,
@@ -38,7 +40,7 @@ from services.scheduling.service_layer import checks, planning, plans, registry_
 from services.scheduling.service_layer.errors import ConseillerNotFound, PlanNotFound, SolveNotFound, TerritoryNotFound
 from services.scheduling.service_layer.solve_requests import RequestSolve
 from services.scheduling.service_layer.unit_of_work import SchedulingUnitOfWork
-from shared.auth import Principal, Role, require_role
+from shared.auth import FeedAuthenticator, Principal, Role, require_role
 from shared.events.catalogue import INSEE_PATTERN, TERRITORY_CODE_PATTERN
 
 WAIT_POLL_S = 0.2
@@ -82,7 +84,7 @@ def _scope(principal: Principal, territory: str | None) -> frozenset[str] | None
 def router(
     uow: Callable[[], SchedulingUnitOfWork],
     principal_dependency: Callable[..., Principal],
-    feed_principal: Callable[..., Principal],
+    feed_principal: FeedAuthenticator,
 ) -> APIRouter:
     api = APIRouter()
     Caller = Annotated[Principal, Depends(principal_dependency)]
@@ -109,6 +111,20 @@ def router(
             media_type="text/calendar; charset=utf-8",
             headers={"Content-Disposition": f'inline; filename="permanences-{conseiller_id}.ics"'},
         )
+
+    @api.post("/conseillers/{conseiller_id}/calendar-link", tags=["calendar"])
+    async def calendar_link(conseiller_id: uuid.UUID, principal: Caller) -> CalendarLinkOut:
+        """A link to subscribe to a conseiller's published permanences in a calendar app (relative to this API).
+        Its token opens that one feed and nothing else, for a year: keep it private. For the conseiller themself,
+        a coordinator of one of their territories, or an admin."""
+        try:
+            conseiller = await registry_copy.get_conseiller(conseiller_id, uow())
+        except ConseillerNotFound as exc:
+            raise HTTPException(status.HTTP_404_NOT_FOUND, "no such conseiller in scheduling's copy") from exc
+        if not (principal.is_conseiller(conseiller_id) or principal.may_act_in(conseiller.territories)):
+            raise HTTPException(status.HTTP_403_FORBIDDEN, "not your calendar")
+        token, expires_at = feed_principal.calendar_token(conseiller_id)
+        return CalendarLinkOut(url=f"/conseillers/{conseiller_id}/calendar.ics?token={token}", expires_at=expires_at)
 
     TerritoryFilter = Annotated[
         str | None, Query(pattern=TERRITORY_CODE_PATTERN, description="only this territory", examples=["dep:61"])

@@ -291,6 +291,14 @@ class ChangesOut(BaseModel):
         )
 
 
+class CalendarLinkOut(BaseModel):
+    url: str = Field(
+        description="the feed with its token, relative to the scheduling API (a credential: keep it private)",
+        examples=["/conseillers/6f1c1c3e-3d4b-4a43-9a57-0d6c2b9b7a11/calendar.ics?token=eyJ…"],
+    )
+    expires_at: dt.datetime
+
+
 class _FromDomain(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
