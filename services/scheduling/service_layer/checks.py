@@ -8,7 +8,6 @@ re-plan may have had to drop one.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterable
 from dataclasses import replace
 from zoneinfo import ZoneInfo
@@ -19,13 +18,9 @@ from services.scheduling.planner import instance as planner
 from services.scheduling.planner.checker import findings
 from services.scheduling.planner.recurrences import as_held
 from services.scheduling.planner.result import evaluate, figures_json
-from services.scheduling.service_layer import planning, plans
+from services.scheduling.service_layer import planning
 from services.scheduling.service_layer.errors import TerritoryNotFound
 from services.scheduling.service_layer.unit_of_work import SchedulingUnitOfWork
-
-
-async def check_plan(plan_id: uuid.UUID, uow: SchedulingUnitOfWork) -> PlanCheck:
-    return await check(await plans.get_plan(plan_id, uow), uow)
 
 
 async def check(plan: Plan, uow: SchedulingUnitOfWork) -> PlanCheck:
@@ -35,7 +30,7 @@ async def check(plan: Plan, uow: SchedulingUnitOfWork) -> PlanCheck:
         return unchecked(plan.territory)
     zone = ZoneInfo(loaded.instance.time_zone)
     pins = tuple(planning.kept_pin(planning.planned(p, zone)) for p in await _pinned(plan, uow))
-    instance = replace(loaded.instance, pins=pins)
+    instance = _housed(replace(loaded.instance, pins=pins))
     ids = {as_held(instance, planning.planned(p, zone)): p.id for p in plan.permanences if p.lieu_id is not None}
     names = Names(
         conseillers={str(c.id): c.name for c in loaded.conseillers},
@@ -51,6 +46,13 @@ async def _pinned(plan: Plan, uow: SchedulingUnitOfWork) -> list[Permanence]:
         replaced = await uow.plans.get(plan.replaces) if plan.replaces else None
     everyone = [*plan.permanences, *(replaced.permanences if replaced else ())]
     return [p for p in everyone if p.pinned and p.lieu_id is not None]
+
+
+def _housed(instance: planner.Instance) -> planner.Instance:
+    """Without the conseillers whose home lieu the copy lacks (their days cannot be measured: the checker tells
+    of their permanences as of an unknown conseiller's)."""
+    lieux = {lieu.id for lieu in instance.lieux}
+    return replace(instance, conseillers=tuple(c for c in instance.conseillers if c.home_lieu in lieux))
 
 
 def _known(instance: planner.Instance, planned: Iterable[planner.Permanence]) -> tuple[planner.Permanence, ...]:
