@@ -210,6 +210,32 @@ async def test_a_draft_is_solved_again_around_its_pins(clients):
     )
 
 
+async def test_a_replan_draft_solved_again_still_replaces_the_published_plan_with_its_reason(clients):
+    conseiller_id, plan = await solved_mortagne(clients)
+    assert (await clients["scheduling"].post(f"/plans/{plan['id']}/publish", headers=COORDINATOR)).status_code == 200
+    first = min(plan["permanences"], key=lambda p: p["starts_at"])
+    day = local(first["starts_at"]).date().isoformat()
+    absence = {"start_date": day, "start_half": "am", "end_date": day, "end_half": "pm"}
+    await clients["registry"].post(f"/conseillers/{conseiller_id}/absences", json=absence, headers=ADMIN)
+
+    async def drafted():
+        listing = await clients["scheduling"].get("/plans", params={"replaces": plan["id"]}, headers=COORDINATOR)
+        return listing.json()["items"]
+
+    [draft] = await eventually(drafted, timeout_s=30)
+
+    again = await solved_replan(clients, draft["id"], "revu à la main")
+
+    assert (again["replaces"], again["reason"], again["status"]) == (plan["id"], draft["reason"], "draft")
+    published_ids = {p["id"] for p in plan["permanences"]}
+    assert {p["id"] for p in again["permanences"]} & published_ids, "what stays as published keeps its id"
+    assert again["figures"]["moved"] >= 1, "its moves are counted from the published plan (the absence forces some)"
+    assert (await clients["scheduling"].post(f"/plans/{again['id']}/publish", headers=COORDINATOR)).status_code == 200
+    for stale in (draft["id"], plan["id"]):  # its plan replaced already; replaced
+        response = await clients["scheduling"].post(f"/plans/{stale}/replan", json={"reason": "x"}, headers=COORDINATOR)
+        assert response.status_code == 409, response.text
+
+
 async def solved_replan(clients: dict[str, httpx.AsyncClient], plan_id: str, reason: str) -> dict[str, Any]:
     from tests.integration.services_stack import finished
 
