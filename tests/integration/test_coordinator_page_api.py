@@ -2,6 +2,7 @@
 the other services are, and a territory's week (public holidays, absences)."""
 
 import datetime as dt
+from typing import Any
 
 from shared.auth import Role
 from tests.integration.helpers import eventually
@@ -41,7 +42,7 @@ async def test_a_territorys_week_has_its_holidays_and_the_absences_of_its_consei
     assert declared.status_code == 201, declared.text
     path = f"/territories/{MORTAGNE}/week"
 
-    async def absent() -> dict | None:
+    async def absent() -> dict[str, Any] | None:
         week = await clients["scheduling"].get(path, params={"week_start": str(CHRISTMAS_WEEK)}, headers=COORDINATOR)
         assert week.status_code == 200, week.text
         found = week.json()

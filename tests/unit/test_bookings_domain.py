@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import uuid
 from typing import Any
@@ -10,6 +11,7 @@ import pytest
 
 from services.notifications.domain.bookings import (
     AlreadyBooked,
+    BookedContacts,
     Booking,
     BookingStatus,
     NoConsent,
@@ -17,6 +19,8 @@ from services.notifications.domain.bookings import (
     RuleBroken,
     Usager,
     book,
+    booked_by_channel,
+    channel_of,
 )
 from services.notifications.domain.contacts import InvalidEmail, InvalidPhone, NoContact
 from services.notifications.domain.model import Permanence
@@ -134,3 +138,36 @@ def test_capacity_counts_seats_already_taken():
     assert permanence(capacity=8).has_room(7)
     assert not permanence(capacity=8).has_room(8)
     assert permanence(capacity=None).has_room(10_000)
+
+
+@pytest.mark.parametrize("phone", [None, MOBILE, LANDLINE])
+@pytest.mark.parametrize("email", [None, "yvette.morin@laposte.net"])
+@pytest.mark.parametrize("preferred", ["sms", "email"])
+@pytest.mark.parametrize("stopped", [False, True])
+def test_the_channel_read_from_which_contacts_there_are_is_the_usagers_own(phone, email, preferred, stopped):
+    try:
+        registered = usager(phone=phone, email=email, preferred_channel=preferred)
+    except (InvalidPhone, NoContact):
+        return  # never registered: never booked
+    who = dataclasses.replace(registered, sms_opted_out=stopped)
+    assert channel_of(has_phone=phone is not None, has_email=email is not None, preferred=preferred,
+                      sms_opted_out=stopped) == who.channel()  # fmt: skip
+    assert channel_of(has_phone=False, has_email=False, preferred=preferred, sms_opted_out=stopped) is None
+
+
+def test_bookings_are_counted_by_the_channel_their_usagers_are_told_by():
+    first, second, third = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    booked = [
+        BookedContacts(first, has_phone=True, has_email=False, preferred_channel="sms", sms_opted_out=False, bookings=2),
+        BookedContacts(first, has_phone=True, has_email=True, preferred_channel="email", sms_opted_out=False, bookings=1),
+        BookedContacts(first, has_phone=True, has_email=True, preferred_channel="sms", sms_opted_out=True, bookings=1),
+        BookedContacts(first, has_phone=False, has_email=False, preferred_channel="sms", sms_opted_out=False, bookings=4),
+        BookedContacts(second, has_phone=False, has_email=True, preferred_channel="sms", sms_opted_out=False, bookings=1),
+        BookedContacts(uuid.uuid4(), has_phone=True, has_email=False, preferred_channel="sms", sms_opted_out=False,
+                       bookings=1),
+    ]  # fmt: skip
+    assert booked_by_channel([first, second, third], booked) == {
+        first: {"sms": 2, "email": 2},
+        second: {"sms": 0, "email": 1},
+        third: {"sms": 0, "email": 0},
+    }

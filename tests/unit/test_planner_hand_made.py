@@ -9,7 +9,7 @@ import datetime as dt
 import pytest
 
 from services.scheduling.planner import cpsat
-from services.scheduling.planner.checker import day_travel, short_hours, violations, weekly_minimum
+from services.scheduling.planner.checker import day_travel, findings, short_hours, violations, weekly_minimum
 from services.scheduling.planner.instance import (
     HALVES,
     Absence,
@@ -88,33 +88,64 @@ def test_checker_accepts_a_valid_plan_and_derives_the_scaled_minimum() -> None:
 
 
 @pytest.mark.parametrize(
-    ("extra", "expected"),
+    ("extra", "expected", "code"),
     [
-        (_p("ghost", "A", WEDNESDAY, "am", "08:30", "12:30"), "there is no conseiller 'ghost'"),
-        (_p("c2", "Z", WEDNESDAY, "am", "08:30", "12:30"), "there is no lieu 'Z'"),
-        (_p("c2", "A", MONDAY + dt.timedelta(days=7), "am", "08:30", "12:30"), "outside the planned horizon"),
-        (_p("c2", "B", SATURDAY, "am", "08:30", "12:00"), "c2 does not work on Saturday mornings"),
-        (_p("c1", "A", SATURDAY, "am", "09:00", "12:00"), "only every other week from 2025-03-15"),
-        (_p("c1", "A", THURSDAY, "pm", "13:30", "17:30"), "c1 is absent from 2025-03-06 13:00 to 2025-03-06 18:00"),
-        (_p("c1", "A", FRIDAY, "am", "08:30", "12:30"), "2025-03-07 is a public holiday"),
-        (_p("c2", "B", WEDNESDAY, "am", "08:30", "12:00"), "B is closed on 2025-03-05"),
-        (_p("c2", "B", THURSDAY, "pm", "14:00", "16:00"), "B is not open all that time on Thursdays"),
-        (_p("c2", "B", THURSDAY, "am", "08:00", "12:00"), "not within the morning's window 08:30–12:30"),
-        (_p("c2", "A", THURSDAY, "am", "13:30", "17:30"), "not within the morning's window"),
-        (_p("c2", "A", THURSDAY, "pm", "13:30", "15:00"), "lasts less than two hours"),
+        (_p("ghost", "A", WEDNESDAY, "am", "08:30", "12:30"), "there is no conseiller 'ghost'", "other"),
+        (_p("c2", "Z", WEDNESDAY, "am", "08:30", "12:30"), "there is no lieu 'Z'", "other"),
+        (_p("c2", "A", MONDAY + dt.timedelta(days=7), "am", "08:30", "12:30"), "outside the planned horizon", "other"),
+        (_p("c2", "B", SATURDAY, "am", "08:30", "12:00"), "c2 does not work on Saturday mornings", "unavailable"),
+        (_p("c1", "A", SATURDAY, "am", "09:00", "12:00"), "only every other week from 2025-03-15", "unavailable"),
+        (
+            _p("c1", "A", THURSDAY, "pm", "13:30", "17:30"),
+            "c1 is absent from 2025-03-06 13:00 to 2025-03-06 18:00",
+            "absence",
+        ),
+        (_p("c1", "A", FRIDAY, "am", "08:30", "12:30"), "2025-03-07 is a public holiday", "holiday"),
+        (_p("c2", "B", WEDNESDAY, "am", "08:30", "12:00"), "B is closed on 2025-03-05", "lieu_closed"),
+        (_p("c2", "B", THURSDAY, "pm", "14:00", "16:00"), "B is not open all that time on Thursdays", "opening_hours"),
+        (_p("c2", "B", THURSDAY, "am", "08:00", "12:00"), "not within the morning's window 08:30–12:30", "time_window"),
+        (_p("c2", "A", THURSDAY, "am", "13:30", "17:30"), "not within the morning's window", "time_window"),
+        (_p("c2", "A", THURSDAY, "pm", "13:30", "15:00"), "lasts less than two hours", "too_short"),
         (
             _p("c1", "C", MONDAY, "am", "08:30", "12:30"),
             "c1 has 2 permanences on 2025-03-03 morning (A, C); one at most",
+            "half_day_taken",
         ),
         (
             _p("c2", "A", MONDAY, "am", "08:30", "12:30"),
             "A hosts 2 conseillers on 2025-03-03 morning (c1, c2) but has 1",
+            "room_taken",
+        ),
+        (
+            dataclasses.replace(_p("c2", "A", WEDNESDAY, "am", "08:30", "12:30"), kind="atelier"),
+            "no commune within 15 km of A asks for ateliers",
+            "atelier_demand",
         ),
     ],
 )
-def test_checker_catches_a_broken_rule(extra: Permanence, expected: str) -> None:
+def test_checker_catches_a_broken_rule(extra: Permanence, expected: str, code: str) -> None:
     found = violations(_base(), (*VALID, extra))
     assert any(expected in sentence for sentence in found), found
+    [finding] = [f for f in findings(_base(), (*VALID, extra)) if expected in f.sentence]
+    assert finding.code == code
+    assert extra in finding.permanences
+    assert (finding.date, finding.half) == (extra.date, extra.half)
+
+
+def test_an_off_week_is_no_absence_and_the_findings_say_how_far_over_the_limits() -> None:
+    off_week = Absence(dt.datetime(2025, 3, 6, 13), dt.datetime(2025, 3, 6, 18), off_week=True)
+    base = _base()
+    c1 = dataclasses.replace(base.conseillers[0], absences=(off_week,))
+    instance = dataclasses.replace(base, conseillers=(c1, base.conseillers[1]))
+    [finding] = findings(instance, (*VALID, _p("c1", "A", THURSDAY, "pm", "13:30", "17:30")))
+    assert finding.code == "unavailable"
+    travel = (
+        _p("c1", "C", MONDAY, "am", "08:30", "12:30"),
+        _p("c1", "B", MONDAY, "pm", "14:00", "15:00"),
+    )
+    [far] = [f for f in findings(_base(), travel) if f.code == "daily_travel"]
+    assert (far.conseiller, far.date, far.amount, far.limit) == ("c1", MONDAY, 36, 30)
+    assert far.permanences == travel
 
 
 def test_checker_allows_as_many_conseillers_as_rooms() -> None:
@@ -137,6 +168,14 @@ def test_checker_catches_too_many_weekly_hours_and_a_misreported_shortfall() -> 
     ]
     found = violations(_base(), week)
     assert any("c1 works 24 h in the week of 2025-03-03, above the contract's 20 h" in s for s in found), found
+    [over] = [f for f in findings(_base(), week) if f.code == "weekly_hours"]
+    assert (over.conseiller, over.date, over.amount, over.limit, over.permanences) == (
+        "c1",
+        MONDAY,
+        24,
+        20,
+        tuple(week),
+    )
     # The minimum is soft: a plan below it keeps the rules, and must report the hours short.
     assert violations(_base(), week[:1]) == []
     assert short_hours(_base(), week[:1]) == {"c1": 3.0}  # 4 h of the 7 h due
@@ -164,6 +203,10 @@ def test_checker_catches_too_much_travel() -> None:
 def test_checker_catches_a_missing_pin() -> None:
     pinned = dataclasses.replace(_base(), pins=(Pin("c1", "A", WEDNESDAY, "am"),))
     assert violations(pinned, VALID) == ["pin c1 at A on 2025-03-05 morning is not in the plan."]
+    [broken] = findings(pinned, VALID)
+    assert (broken.code, broken.conseiller, broken.lieu, broken.date, broken.half) == (
+        "pin_broken", "c1", "A", WEDNESDAY, "am",
+    )  # fmt: skip
     assert violations(pinned, (*VALID, _p("c1", "A", WEDNESDAY, "am", "08:30", "12:30"))) == []
 
 

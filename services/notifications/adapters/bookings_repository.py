@@ -7,12 +7,12 @@ import uuid
 from collections.abc import Collection
 from typing import Any
 
-from sqlalchemy import RowMapping, insert, select, update
+from sqlalchemy import RowMapping, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.notifications.adapters.orm import bookings, permanences, usagers
 from services.notifications.adapters.personal_data import PersonalDataCipher
-from services.notifications.domain.bookings import Booking, BookingStatus, Usager
+from services.notifications.domain.bookings import BookedContacts, Booking, BookingStatus, Usager
 from services.notifications.domain.contacts import parse_phone
 from shared.db import fetch_page
 
@@ -200,6 +200,30 @@ class BookingRepository:
         )
         rows, total = await fetch_page(self.session, query, limit, offset)
         return [_booking(row) for row in rows], total
+
+    async def contacts_booked(self, permanence_ids: Collection[uuid.UUID]) -> list[BookedContacts]:
+        """The active bookings of those permanences, counted by which contacts their usagers have: one query,
+        reading whether there is a phone number or an e-mail address, never the contacts themselves."""
+        has_phone = usagers.c.phone_encrypted.is_not(None).label("has_phone")
+        has_email = usagers.c.email_encrypted.is_not(None).label("has_email")
+        keys = (bookings.c.permanence_id, has_phone, has_email, usagers.c.preferred_channel, usagers.c.sms_opted_out)
+        query = (
+            select(*keys, func.count().label("bookings"))
+            .join(usagers, usagers.c.id == bookings.c.usager_id)
+            .where(bookings.c.permanence_id.in_(permanence_ids), bookings.c.status == BookingStatus.BOOKED.value)
+            .group_by(*keys)
+        )
+        return [
+            BookedContacts(
+                permanence_id=row["permanence_id"],
+                has_phone=bool(row["has_phone"]),
+                has_email=bool(row["has_email"]),
+                preferred_channel=row["preferred_channel"],
+                sms_opted_out=bool(row["sms_opted_out"]),
+                bookings=int(row["bookings"]),
+            )
+            for row in (await self.session.execute(query)).mappings()
+        ]
 
 
 def _values(booking: Booking) -> dict[str, Any]:

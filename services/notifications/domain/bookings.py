@@ -17,9 +17,17 @@ from __future__ import annotations
 import datetime as dt
 import enum
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 
-from services.notifications.domain.contacts import Channel, PhoneNumber, choose_channel, parse_email, parse_phone
+from services.notifications.domain.contacts import (
+    Channel,
+    PhoneNumber,
+    choose_channel,
+    parse_email,
+    parse_phone,
+    reachable_by,
+)
 from services.notifications.domain.model import Permanence
 
 MAX_NAME_LENGTH = 200
@@ -127,6 +135,42 @@ class Usager:
 
     def booked(self, now: dt.datetime) -> Usager:
         return replace(self, last_booking_at=now)
+
+
+def channel_of(*, has_phone: bool, has_email: bool, preferred: Channel, sms_opted_out: bool) -> Channel | None:
+    """``Usager.channel`` from which contacts an usager has, without reading them: a phone kept is a mobile
+    wherever SMS is the channel (registration refuses any other), so only whether there is one matters. None
+    for an usager with no contact left (anonymised)."""
+    if sms_opted_out and has_email:
+        return "email"
+    return reachable_by(has_phone, has_email, preferred)
+
+
+@dataclass(frozen=True)
+class BookedContacts:
+    """How many active bookings of a permanence are of usagers with these contacts (not the contacts themselves)."""
+
+    permanence_id: uuid.UUID
+    has_phone: bool
+    has_email: bool
+    preferred_channel: Channel
+    sms_opted_out: bool
+    bookings: int
+
+
+def booked_by_channel(
+    permanence_ids: Iterable[uuid.UUID], booked: Iterable[BookedContacts]
+) -> dict[uuid.UUID, dict[Channel, int]]:
+    """Each permanence's active bookings by the channel their usager is reached by (``channel_of``); those of
+    an usager who cannot be reached (anonymised) count under neither."""
+    counts: dict[uuid.UUID, dict[Channel, int]] = {i: {"sms": 0, "email": 0} for i in permanence_ids}
+    for b in booked:
+        channel = channel_of(
+            has_phone=b.has_phone, has_email=b.has_email, preferred=b.preferred_channel, sms_opted_out=b.sms_opted_out
+        )
+        if channel is not None and b.permanence_id in counts:
+            counts[b.permanence_id][channel] += b.bookings
+    return counts
 
 
 class BookingStatus(enum.StrEnum):

@@ -172,10 +172,17 @@ def choose_channel(phone: PhoneNumber | None, email: str | None, preferred: Chan
     told of the permanence matters more than the channel. SMS to a landline or a VoIP number
     is refused rather than sent into the void.
     """
-    if email is not None and (preferred == "email" or phone is None):
-        return "email"
-    if phone is None:
+    channel = reachable_by(phone is not None, email is not None, preferred)
+    if channel is None:
         raise NoContact("phone", "give a mobile phone number or an e-mail address to reach the usager")
-    if not phone.mobile:
+    if channel == "sms" and phone is not None and not phone.mobile:
         raise InvalidPhone("phone", "not a mobile: an SMS cannot reach it")
-    return "sms"
+    return channel
+
+
+def reachable_by(has_phone: bool, has_email: bool, preferred: Channel) -> Channel | None:
+    """``choose_channel``'s choice from which contacts there are (whether the phone is a mobile aside):
+    e-mail when there is an address and it was chosen, or no phone; else SMS when there is a phone; else none."""
+    if has_email and (preferred == "email" or not has_phone):
+        return "email"
+    return "sms" if has_phone else None

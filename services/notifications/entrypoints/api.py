@@ -2,16 +2,24 @@
 
 import datetime as dt
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, Field
 
+from services.notifications.domain.contacts import Channel
 from services.notifications.domain.model import Permanence
 from services.notifications.service_layer import handlers
 from services.notifications.service_layer.unit_of_work import NotificationsUnitOfWork
 from shared.auth import Principal, Role, require_role
+
+
+class BookedOut(BaseModel):
+    """Active bookings by the channel their usagers are told by (an usager without contact left: neither)."""
+
+    sms: int
+    email: int
 
 
 class PermanenceOut(BaseModel):
@@ -28,10 +36,11 @@ class PermanenceOut(BaseModel):
     territory: str
     capacity: int | None
     commune_name: str = Field(description='the commune\'s name ("" when published before names were sent)')
+    booked: BookedOut
 
     @classmethod
-    def of(cls, p: Permanence) -> "PermanenceOut":
-        return cls(**vars(p), local_start=p.local_start())
+    def of(cls, p: Permanence, booked: Mapping[Channel, int]) -> "PermanenceOut":
+        return cls(**vars(p), local_start=p.local_start(), booked=BookedOut(sms=booked["sms"], email=booked["email"]))
 
 
 def router(uow: Callable[[], NotificationsUnitOfWork], principal: Callable[..., Principal]) -> APIRouter:
@@ -44,9 +53,10 @@ def router(uow: Callable[[], NotificationsUnitOfWork], principal: Callable[..., 
         limit: Annotated[int, Query(ge=1, le=1000)] = 200,
         offset: Annotated[int, Query(ge=0)] = 0,
     ) -> list[PermanenceOut]:
-        """Published permanences, by start: all of them for an admin, a coordinator's territories' only."""
+        """Published permanences, by start: all of them for an admin, a coordinator's territories' only; each
+        with its active bookings by channel (``booked``: who would be told of a change, and how)."""
         require_role(who, Role.ADMIN, Role.COORDINATOR)
         items = await handlers.list_permanences(uow(), who, plan_id=plan_id, limit=limit, offset=offset)
-        return [PermanenceOut.of(p) for p in items]
+        return [PermanenceOut.of(p, booked) for p, booked in items]
 
     return api

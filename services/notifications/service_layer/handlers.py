@@ -2,6 +2,8 @@
 
 import uuid
 
+from services.notifications.domain.bookings import booked_by_channel
+from services.notifications.domain.contacts import Channel
 from services.notifications.domain.model import Permanence
 from services.notifications.service_layer.unit_of_work import NotificationsUnitOfWork
 from shared.auth import Principal
@@ -22,8 +24,12 @@ async def record_published_plan(envelope: Envelope, event: PlanPublished, uow: N
 
 async def list_permanences(
     uow: NotificationsUnitOfWork, who: Principal, *, plan_id: uuid.UUID | None, limit: int, offset: int
-) -> list[Permanence]:
-    """Every permanence for an admin; a coordinator's territories' only."""
+) -> list[tuple[Permanence, dict[Channel, int]]]:
+    """Every permanence for an admin; a coordinator's territories' only; each with its active bookings by the
+    channel their usagers are reached by (``bookings.booked_by_channel``)."""
     territories = None if who.is_admin else who.territories
     async with uow:
-        return await uow.permanences.list(plan_id=plan_id, limit=limit, offset=offset, territories=territories)
+        items = await uow.permanences.list(plan_id=plan_id, limit=limit, offset=offset, territories=territories)
+        booked = await uow.bookings.contacts_booked([p.id for p in items])
+    by_channel = booked_by_channel((p.id for p in items), booked)
+    return [(p, by_channel[p.id]) for p in items]

@@ -75,6 +75,23 @@ class PlanRepository:
             .values(pinned=permanence.pinned)
         )
 
+    async def save_move(self, plan: Plan, moved_from: uuid.UUID, permanence: Permanence) -> None:
+        """Persist a permanence moved by hand (its id may have changed from ``moved_from``) and the plan's version."""
+        await self.save_status(plan)
+        await self.session.execute(
+            update(permanences)
+            .where(permanences.c.plan_id == plan.id, permanences.c.id == moved_from)
+            .values(
+                id=permanence.id,
+                conseiller_id=permanence.conseiller_id,
+                commune=permanence.commune,
+                lieu=permanence.lieu,
+                starts_at=permanence.starts_at,
+                ends_at=permanence.ends_at,
+                lieu_id=permanence.lieu_id,
+            )
+        )
+
     async def ids(
         self,
         *,

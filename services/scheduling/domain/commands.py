@@ -27,3 +27,15 @@ class DraftPlan:
 @dataclass(frozen=True)
 class PublishPlan:
     plan_id: uuid.UUID
+
+
+@dataclass(frozen=True)
+class MovePermanence:
+    """A coordinator moves a permanence of a draft by hand."""
+
+    plan_id: uuid.UUID
+    permanence_id: uuid.UUID
+    conseiller_id: uuid.UUID
+    lieu_id: uuid.UUID
+    starts_at: dt.datetime
+    ends_at: dt.datetime

@@ -1,7 +1,8 @@
 """Scheduling HTTP API: thin routes that call the service layer.
 
 Every route needs a principal (a JWT). Admins see and plan everything; coordinators only
-their territories; conseillers have no business here yet.
+their territories; conseillers only their own calendar (and its link). A calendar link's token
+opens that one feed and no route of this API.
 """
 
 import asyncio
@@ -14,14 +15,19 @@ from fastapi.exceptions import RequestValidationError
 
 from services.scheduling.adapters import calendar
 from services.scheduling.adapters.repository import ConcurrentUpdate
-from services.scheduling.domain.commands import DraftPlan, PermanenceRequest, PublishPlan
+from services.scheduling.domain.commands import DraftPlan, MovePermanence, PermanenceRequest, PublishPlan
 from services.scheduling.domain.model import Plan, PlanError, PlanStatus
 from services.scheduling.domain.solves import SolveKind, SolveStatus
 from services.scheduling.entrypoints import map_api
 from services.scheduling.entrypoints.schemas import (
+    CalendarLinkOut,
+    ChangesOut,
     ConseillerOut,
     LieuOut,
+    MovedOut,
+    MoveIn,
     PageOf,
+    PlanCheckOut,
     PlanIn,
     PlanOut,
     ReplanIn,
@@ -31,11 +37,11 @@ from services.scheduling.entrypoints.schemas import (
     WhatIfIn,
 )
 from services.scheduling.planner.instance import Weights
-from services.scheduling.service_layer import planning, plans, registry_copy, solve_requests
+from services.scheduling.service_layer import checks, planning, plans, registry_copy, solve_requests
 from services.scheduling.service_layer.errors import ConseillerNotFound, PlanNotFound, SolveNotFound, TerritoryNotFound
 from services.scheduling.service_layer.solve_requests import RequestSolve
 from services.scheduling.service_layer.unit_of_work import SchedulingUnitOfWork
-from shared.auth import Principal, Role, require_role
+from shared.auth import FeedAuthenticator, Principal, Role, require_role
 from shared.events.catalogue import INSEE_PATTERN, TERRITORY_CODE_PATTERN
 
 WAIT_POLL_S = 0.2
@@ -45,6 +51,16 @@ Offset = Annotated[int, Query(ge=0)]
 
 def _unprocessable(exc: PlanError) -> RequestValidationError:
     return RequestValidationError([{"loc": ("body", *exc.field.split(".")), "msg": exc.message, "type": "value_error"}])
+
+
+def _refused(exc: PlanError) -> Exception:
+    """A change to a plan refused: 404 for a permanence it does not have, 409 for the plan's state (not a draft,
+    two places at once), 422 naming the field otherwise."""
+    if exc.field == "permanence_id":
+        return HTTPException(status.HTTP_404_NOT_FOUND, exc.message)
+    if exc.field in ("status", "replaces", "permanences"):
+        return HTTPException(status.HTTP_409_CONFLICT, exc.message)
+    return _unprocessable(exc)
 
 
 def _forbidden(detail: str = "not one of your territories") -> HTTPException:
@@ -69,7 +85,7 @@ def _scope(principal: Principal, territory: str | None) -> frozenset[str] | None
 def router(
     uow: Callable[[], SchedulingUnitOfWork],
     principal_dependency: Callable[..., Principal],
-    feed_principal: Callable[..., Principal],
+    feed_principal: FeedAuthenticator,
 ) -> APIRouter:
     api = APIRouter()
     Caller = Annotated[Principal, Depends(principal_dependency)]
@@ -96,6 +112,20 @@ def router(
             media_type="text/calendar; charset=utf-8",
             headers={"Content-Disposition": f'inline; filename="permanences-{conseiller_id}.ics"'},
         )
+
+    @api.post("/conseillers/{conseiller_id}/calendar-link", tags=["calendar"])
+    async def calendar_link(conseiller_id: uuid.UUID, principal: Caller) -> CalendarLinkOut:
+        """A link to subscribe to a conseiller's published permanences in a calendar app (relative to this API).
+        Its token opens that one feed and nothing else, for a year: keep it private. For the conseiller themself,
+        a coordinator of one of their territories, or an admin."""
+        try:
+            conseiller = await registry_copy.get_conseiller(conseiller_id, uow())
+        except ConseillerNotFound as exc:
+            raise HTTPException(status.HTTP_404_NOT_FOUND, "no such conseiller in scheduling's copy") from exc
+        if not (principal.is_conseiller(conseiller_id) or principal.may_act_in(conseiller.territories)):
+            raise HTTPException(status.HTTP_403_FORBIDDEN, "not your calendar")
+        token, expires_at = feed_principal.calendar_token(conseiller_id)
+        return CalendarLinkOut(url=f"/conseillers/{conseiller_id}/calendar.ics?token={token}", expires_at=expires_at)
 
     TerritoryFilter = Annotated[
         str | None, Query(pattern=TERRITORY_CODE_PATTERN, description="only this territory", examples=["dep:61"])
@@ -154,7 +184,9 @@ def router(
     @api.post("/plans/{plan_id}/replan", status_code=status.HTTP_202_ACCEPTED, tags=["solves"])
     async def replan(plan_id: uuid.UUID, body: ReplanIn, principal: Caller, response: Response) -> SolveRequestOut:
         """Ask for a draft that re-plans a published plan from the registry as it is now (an absence, a closed
-        lieu), moving as little as possible; publishing it tells who is affected, with the reason."""
+        lieu), moving as little as possible; publishing it tells who is affected, with the reason. A draft is
+        solved again around its pinned permanences: the new draft replaces what it replaces (moving as little as
+        possible from that) and keeps its reason if it has one. A replaced plan is not re-planned (409)."""
         await readable_plan(plan_id, principal)
         cmd = planning.Replan(plan_id, body.reason, body.time_limit_s)
         asked = RequestSolve(SolveKind.REPLAN, None, cmd.parameters(), body.request_id, principal.subject)
@@ -220,6 +252,43 @@ def router(
             raise HTTPException(code, exc.message) from exc
         except ConcurrentUpdate as exc:
             raise HTTPException(status.HTTP_409_CONFLICT, "the plan changed meanwhile; read it again") from exc
+
+    @api.put("/plans/{plan_id}/permanences/{permanence_id}", tags=["plans"])
+    async def move_permanence(
+        plan_id: uuid.UUID, permanence_id: uuid.UUID, body: MoveIn, principal: Caller
+    ) -> MovedOut:
+        """Move a permanence of a draft by hand (another conseiller, lieu or time); it keeps its kind and pin. In a
+        re-plan, one the replaced plan published gets a new id (its usagers will be told), unless moved back
+        exactly where it was. Refused: 409 if the plan is no longer a draft or the conseiller would be in two places
+        at once. Any other rule it breaks is allowed, and told in ``warnings``."""
+        await readable_plan(plan_id, principal)
+        cmd = MovePermanence(plan_id, permanence_id, **body.model_dump())
+        try:
+            plan = await plans.move_permanence(cmd, uow())
+        except PlanError as exc:
+            raise _refused(exc) from exc
+        except ConcurrentUpdate as exc:
+            raise HTTPException(status.HTTP_409_CONFLICT, "the plan changed meanwhile; read it again") from exc
+        return MovedOut.checked(plan, await checks.check(plan, uow()))
+
+    @api.get("/plans/{plan_id}/check", tags=["plans"])
+    async def check_plan(plan_id: uuid.UUID, principal: Caller) -> PlanCheckOut:
+        """The rules the plan breaks as it stands (after hand moves, say), in French for the coordinator, and its
+        figures recounted, as a solve of its territory and week would count them."""
+        return PlanCheckOut.of(await checks.check(await readable_plan(plan_id, principal), uow()))
+
+    @api.get("/plans/{plan_id}/changes", tags=["plans"])
+    async def preview_changes(plan_id: uuid.UUID, principal: Caller) -> ChangesOut:
+        """What publishing this draft re-plan would tell the usagers: which permanences of the plan it replaces move
+        (and where) or are cancelled, how many stay, and what is new: the very decision publishing makes. 409 for a
+        plan that replaces none, or that could not be published (no longer a draft, its plan replaced already)."""
+        await readable_plan(plan_id, principal)
+        try:
+            return ChangesOut.of(await plans.preview_changes(plan_id, uow()))
+        except PlanNotFound as exc:
+            raise HTTPException(status.HTTP_404_NOT_FOUND, "no such plan") from exc
+        except PlanError as exc:
+            raise HTTPException(status.HTTP_409_CONFLICT, exc.message) from exc
 
     async def readable_plan(plan_id: uuid.UUID, principal: Principal) -> Plan:
         _may_plan_or_read(principal)

@@ -2,14 +2,18 @@
 
 import datetime as dt
 import uuid
-from typing import Annotated, Any, Generic, TypeVar
+from collections.abc import Mapping
+from typing import Annotated, Any, Generic, Literal, TypeVar
 from zoneinfo import ZoneInfo
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, PlainSerializer
 
-from services.scheduling.domain.model import Kind, Plan
+from services.scheduling.domain.model import Kind, Permanence, Plan
+from services.scheduling.domain.plan_check import PlanCheck, PlanWarning
 from services.scheduling.domain.registry_copy import HalfDay, RecurrenceKind
 from services.scheduling.domain.solves import SolveKind, SolveRequest, SolveStatus
+from services.scheduling.planner.findings import Code
+from services.scheduling.service_layer.plans import Preview
 from shared.events.catalogue import INSEE_PATTERN, TERRITORY_CODE_PATTERN
 
 T = TypeVar("T")
@@ -172,6 +176,127 @@ class PlanOut(BaseModel):
                 for p in plan.permanences
             ],
         )
+
+
+class MoveIn(BaseModel):
+    """Where and when a permanence goes; it keeps its kind and its pin."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    conseiller_id: uuid.UUID = Field(description="a conseiller of scheduling's copy, not archived")
+    lieu_id: uuid.UUID = Field(description="a lieu of scheduling's copy (its commune and name are the permanence's)")
+    starts_at: AwareDatetime = Field(examples=["2026-12-01T14:00:00+01:00"])
+    ends_at: AwareDatetime = Field(examples=["2026-12-01T17:00:00+01:00"], description="the same (local) day")
+
+
+class WarningOut(BaseModel):
+    """A rule the plan breaks, as the checker tells it."""
+
+    code: Code = Field(description="which rule (a stable set: see ``planner/findings.py``)")
+    permanence_id: uuid.UUID | None = Field(description="the permanence it is about, when it is about one")
+    permanence_ids: list[uuid.UUID] = Field(description="every permanence it is about (a crowded room: several)")
+    conseiller_id: uuid.UUID | None
+    message: str = Field(
+        description="for the coordinator, in French, in the territory's time",
+        examples=[
+            "Absence de Camille Lefèvre le mardi 1er décembre (après-midi) : permanence au lieu « EPN », 14h–17h."
+        ],
+    )
+
+    @classmethod
+    def of(cls, warning: PlanWarning) -> "WarningOut":
+        return cls(
+            code=warning.code, permanence_id=warning.permanence_id, permanence_ids=list(warning.permanence_ids),
+            conseiller_id=warning.conseiller_id, message=warning.message,
+        )  # fmt: skip
+
+
+class PlanCheckOut(BaseModel):
+    warnings: list[WarningOut]
+    figures: dict[str, Any] = Field(
+        description="as a solve's: travel_km, travel_km_by_conseiller, hours_by_conseiller (by conseiller id), "
+        "covered_hours_by_commune (by INSEE code), demand_hours, uncovered_demand_hours, and the ateliers' and "
+        "contracts' figures; counted over the permanences at a registry lieu"
+    )
+
+    @classmethod
+    def of(cls, check: PlanCheck) -> "PlanCheckOut":
+        return cls(warnings=[WarningOut.of(w) for w in check.warnings], figures=check.figures)
+
+
+class MovedOut(PlanOut):
+    """The plan once the permanence moved, and the rules it breaks now."""
+
+    warnings: list[WarningOut]
+
+    @classmethod
+    def checked(cls, plan: Plan, check: PlanCheck) -> "MovedOut":
+        return cls(**PlanOut.of(plan).model_dump(), warnings=[WarningOut.of(w) for w in check.warnings])
+
+
+class ChangedPermanenceOut(BaseModel):
+    permanence_id: uuid.UUID
+    conseiller_id: uuid.UUID
+    lieu: str
+    lieu_id: uuid.UUID | None
+    commune: str = Field(description="its INSEE code")
+    commune_name: str = Field(description='as the usagers\' messages name it ("" when the copy has no name)')
+    kind: Kind
+    starts_at: dt.datetime = Field(description="in the territory's time")
+    ends_at: dt.datetime
+
+    @classmethod
+    def of(cls, p: Permanence, zone: ZoneInfo, commune_names: Mapping[str, str]) -> "ChangedPermanenceOut":
+        return cls(
+            permanence_id=p.id, conseiller_id=p.conseiller_id, lieu=p.lieu, lieu_id=p.lieu_id, commune=p.commune,
+            commune_name=commune_names.get(p.commune, ""), kind=p.kind, starts_at=p.starts_at.astimezone(zone),
+            ends_at=p.ends_at.astimezone(zone),
+        )  # fmt: skip
+
+
+class ChangeOut(ChangedPermanenceOut):
+    """A permanence of the published plan that publishing the re-plan moves or cancels: its usagers are told."""
+
+    change: Literal["moved", "cancelled"]
+    to: ChangedPermanenceOut | None = Field(description="where it moves (the same lieu, that day); null: cancelled")
+
+
+class ChangesOut(BaseModel):
+    """What publishing a re-plan tells: the same decision publishing makes."""
+
+    replaces: uuid.UUID
+    reason: str = Field(description="told to the usagers of each permanence moved or cancelled")
+    changes: list[ChangeOut] = Field(description="by start")
+    kept: int = Field(description="how many permanences of the published plan stay as they are (nothing to tell)")
+    added: list[ChangedPermanenceOut] = Field(description="the re-plan's new permanences no change moves to")
+
+    @classmethod
+    def of(cls, preview: Preview) -> "ChangesOut":
+        zone, names = ZoneInfo(preview.plan.time_zone), preview.commune_names
+        changes = preview.changes
+        assert preview.plan.replaces is not None  # a preview is of a re-plan
+        return cls(
+            replaces=preview.plan.replaces,
+            reason=changes.reason,
+            changes=[
+                ChangeOut(
+                    **ChangedPermanenceOut.of(c.old, zone, names).model_dump(),
+                    change="cancelled" if c.to is None else "moved",
+                    to=None if c.to is None else ChangedPermanenceOut.of(c.to, zone, names),
+                )
+                for c in changes.changes
+            ],
+            kept=len(changes.kept),
+            added=[ChangedPermanenceOut.of(p, zone, names) for p in changes.added],
+        )
+
+
+class CalendarLinkOut(BaseModel):
+    url: str = Field(
+        description="the feed with its token, relative to the scheduling API (a credential: keep it private)",
+        examples=["/conseillers/6f1c1c3e-3d4b-4a43-9a57-0d6c2b9b7a11/calendar.ics?token=eyJ…"],
+    )
+    expires_at: dt.datetime
 
 
 class _FromDomain(BaseModel):

@@ -8,18 +8,29 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping
 
 from services.scheduling.planner.checker_calendar import WINDOW, holdable_opening, monday_of, tenths, works
+from services.scheduling.planner.findings import Finding
 from services.scheduling.planner.instance import Conseiller, Instance, Permanence
 from services.scheduling.planner.travel import CrowFlies, TravelTimes
 
 
-def weekly_maximum(conseiller: Conseiller, plan: list[Permanence]) -> list[str]:
+def weekly_maximum(conseiller: Conseiller, plan: list[Permanence]) -> list[Finding]:
     weeks: dict[dt.date, int] = defaultdict(int)
     for p in plan:
         weeks[monday_of(p.date)] += tenths(p.start, p.end)
     high = round(conseiller.weekly_hours_max * 10)
     return [
-        f"{conseiller.id} works {worked / 10:g} h in the week of {monday}, "
-        f"above the contract's {conseiller.weekly_hours_max:g} h."
+        Finding(
+            "weekly_hours",
+            f"{conseiller.id} works {worked / 10:g} h in the week of {monday}, "
+            f"above the contract's {conseiller.weekly_hours_max:g} h.",
+            permanences=tuple(
+                sorted((p for p in plan if monday_of(p.date) == monday), key=lambda p: (p.date, p.start))
+            ),
+            conseiller=conseiller.id,
+            date=monday,
+            amount=worked / 10,
+            limit=conseiller.weekly_hours_max,
+        )
         for monday, worked in sorted(weeks.items())
         if worked > high
     ]

@@ -8,6 +8,7 @@ import datetime as dt
 from collections import Counter
 
 from services.scheduling.planner.checker_calendar import NOON, monday_of, open_on, point, works
+from services.scheduling.planner.findings import Finding
 from services.scheduling.planner.instance import Conseiller, Instance, Lieu, Permanence, Recurrence
 from services.scheduling.planner.travel import TravelTimes
 
@@ -35,16 +36,26 @@ def recurrence_rules(instance: Instance, p: Permanence, what: str) -> list[str]:
     return found
 
 
-def held_exactly_once(instance: Instance, plan: list[Permanence], travel: TravelTimes) -> list[str]:
+def held_exactly_once(instance: Instance, plan: list[Permanence], travel: TravelTimes) -> list[Finding]:
     held = Counter((p.recurrence, p.date) for p in plan if p.recurrence is not None)
     found = []
     for recurrence in instance.recurrences:
         for date in occurrence_dates(instance, recurrence):
             expected = 1 if holdable(instance, recurrence, date, travel) else 0
-            if held[(recurrence.id, date)] != expected:
+            times = held[(recurrence.id, date)]
+            if times != expected:
                 found.append(
-                    f"recurrence {recurrence.id} on {date} is held {held[(recurrence.id, date)]} time(s), "
-                    f"not {expected}."
+                    Finding(
+                        "recurrence",
+                        f"recurrence {recurrence.id} on {date} is held {times} time(s), not {expected}.",
+                        permanences=tuple(p for p in plan if p.recurrence == recurrence.id and p.date == date),
+                        lieu=recurrence.lieu,
+                        date=date,
+                        half=_half(recurrence.start),
+                        amount=times,
+                        limit=expected,
+                        intervals=((recurrence.start, recurrence.end),),
+                    )
                 )
     return found
 

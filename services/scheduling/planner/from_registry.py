@@ -129,4 +129,4 @@ def _absence(absence: copy.Absence) -> Absence:
 
 def _half_day(date: dt.date, half: HalfDay) -> Absence:
     opens, closes = HALF_DAY_BOUNDS[half]
-    return Absence(dt.datetime.combine(date, opens), dt.datetime.combine(date, closes))
+    return Absence(dt.datetime.combine(date, opens), dt.datetime.combine(date, closes), off_week=True)

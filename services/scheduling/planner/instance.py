@@ -68,6 +68,8 @@ class Lieu:
 class Absence:
     start: dt.datetime
     end: dt.datetime
+    off_week: bool = False
+    """Not an absence declared, but a half-day of theirs that does not occur that week ("every other Saturday")."""
 
     def covers(self, starts: dt.datetime, ends: dt.datetime) -> bool:
         return starts < self.end and self.start < ends

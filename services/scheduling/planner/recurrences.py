@@ -12,9 +12,10 @@ note; every other one is a hard rule.
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 
 from services.scheduling.planner.blocks import Block, absent, half_of, home, works
-from services.scheduling.planner.instance import Conseiller, Instance, Lieu, Recurrence
+from services.scheduling.planner.instance import Conseiller, Instance, Lieu, Permanence, Recurrence
 from services.scheduling.planner.travel import TravelTimes
 
 
@@ -74,3 +75,17 @@ def holders(instance: Instance, recurrence: Recurrence, block: Block, travel: Tr
 
 def _round_trip(instance: Instance, c: Conseiller, place: tuple[float, float], travel: TravelTimes) -> int:
     return 2 * travel.minutes(home(instance, c), place, c.travel_mode)
+
+
+def as_held(instance: Instance, p: Permanence) -> Permanence:
+    """A stored plan's permanence, naming the recurrence it holds (a plan does not keep which): the
+    first of its lieu's that asks for exactly it (kind, start and end) on that date; unchanged if none does."""
+    asked = next(
+        (
+            r.id
+            for r in instance.recurrences
+            if (r.lieu, r.kind, r.start, r.end) == (p.lieu, p.kind, p.start, p.end) and r.occurs_on(p.date)
+        ),
+        None,
+    )
+    return p if asked is None else replace(p, recurrence=asked)

@@ -68,7 +68,6 @@ class PlanResult:
         return max(0.0, (self.objective - self.bound) / abs(self.objective))
 
     def to_json(self) -> dict[str, Any]:
-        f = self.figures
         return {
             "status": self.status,
             "method": self.method,
@@ -76,20 +75,7 @@ class PlanResult:
             "bound": self.bound,
             "gap": self.gap,
             "solve_seconds": round(self.solve_seconds, 3),
-            "travel_km": round(f.travel_km, 1),
-            "travel_km_by_conseiller": {k: round(v, 1) for k, v in sorted(f.travel_km_by_conseiller.items())},
-            "hours_by_conseiller": dict(sorted(f.hours_by_conseiller.items())),
-            "covered_hours_by_commune": {k: round(v, 1) for k, v in sorted(f.covered_hours_by_commune.items())},
-            "demand_hours": round(f.demand_hours, 1),
-            "demand_hours_by_commune": {k: round(v, 1) for k, v in sorted(f.demand_hours_by_commune.items())},
-            "uncovered_demand_hours": round(f.uncovered_demand_hours, 1),
-            "atelier_demand_hours": round(f.atelier_demand_hours, 1),
-            "uncovered_atelier_hours": round(f.uncovered_atelier_hours, 1),
-            "covered_atelier_hours_by_commune": {
-                k: round(v, 1) for k, v in sorted(f.covered_atelier_hours_by_commune.items())
-            },
-            "short_hours_by_conseiller": dict(sorted(f.short_hours_by_conseiller.items())),
-            "hours_share_spread": f.hours_share_spread,
+            **figures_json(self.figures),
             "moved": self.moved,
             "notes": list(self.notes),
             "permanences": [
@@ -104,6 +90,27 @@ class PlanResult:
                 for p in sorted(self.permanences, key=lambda p: (p.date, p.start, p.conseiller))
             ],
         }
+
+
+def figures_json(f: Figures) -> dict[str, Any]:
+    """The figures as a plan's ``figures`` give them (rounded to a tenth; per conseiller and per commune
+    by id and INSEE code)."""
+    return {
+        "travel_km": round(f.travel_km, 1),
+        "travel_km_by_conseiller": {k: round(v, 1) for k, v in sorted(f.travel_km_by_conseiller.items())},
+        "hours_by_conseiller": dict(sorted(f.hours_by_conseiller.items())),
+        "covered_hours_by_commune": {k: round(v, 1) for k, v in sorted(f.covered_hours_by_commune.items())},
+        "demand_hours": round(f.demand_hours, 1),
+        "demand_hours_by_commune": {k: round(v, 1) for k, v in sorted(f.demand_hours_by_commune.items())},
+        "uncovered_demand_hours": round(f.uncovered_demand_hours, 1),
+        "atelier_demand_hours": round(f.atelier_demand_hours, 1),
+        "uncovered_atelier_hours": round(f.uncovered_atelier_hours, 1),
+        "covered_atelier_hours_by_commune": {
+            k: round(v, 1) for k, v in sorted(f.covered_atelier_hours_by_commune.items())
+        },
+        "short_hours_by_conseiller": dict(sorted(f.short_hours_by_conseiller.items())),
+        "hours_share_spread": f.hours_share_spread,
+    }
 
 
 def daily_route(instance: Instance, conseiller_id: str, day: list[Permanence]) -> list[tuple[float, float]]:

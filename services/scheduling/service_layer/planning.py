@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import asdict, dataclass, replace
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -59,7 +59,8 @@ class SolvePlan:
 
 @dataclass(frozen=True)
 class Replan:
-    """Re-plan a published plan from the registry as it is now, moving as little as possible."""
+    """Re-plan a published plan from the registry as it is now, moving as little as possible; or solve a
+    draft again around its pins (``make_replan``)."""
 
     plan_id: uuid.UUID
     reason: str
@@ -119,48 +120,86 @@ async def make_replan(
     cmd: Replan, new_plan_id: uuid.UUID, uow: SchedulingUnitOfWork, *, workers: int = 2,
     on_progress: OnProgress | None,
 ) -> Plan:  # fmt: skip
-    """A draft that replaces a published plan (not stored)."""
+    """A re-plan (not stored): of a published plan, from the registry as it is now, moving as little as
+    possible and keeping its pins; of a draft, the same week solved again around the draft's pins, replacing
+    what the draft replaces (if anything: then moving as little as possible from that), with its reason."""
     async with uow:
-        previous = await uow.plans.get(cmd.plan_id)
-    if previous is None:
+        plan = await uow.plans.get(cmd.plan_id)
+        replaced = await uow.plans.get(plan.replaces) if plan is not None and plan.replaces else None
+    if plan is None:
         raise PlanNotFound(cmd.plan_id)
-    if previous.status is not PlanStatus.PUBLISHED:
-        raise PlanError("plan_id", f"only a published plan can be re-planned; this one is {previous.status.value}")
-    figures = previous.figures or {}
-    zone = ZoneInfo(previous.time_zone)
-    last = max((p.starts_at.astimezone(zone).date() for p in previous.permanences), default=previous.week_start)
-    days = max(5, (last - previous.week_start).days + 1)
+    published = plan.replanned_from(replaced)
+    reason = plan.reason if plan.status is PlanStatus.DRAFT and plan.reason else cmd.reason
+    weights, reach_km = solved_with(plan)
     return await _solve(
-        uow, new_plan_id, previous.territory, previous.week_start, days, cmd.time_limit_s, workers, on_progress,
-        previous=previous, reason=cmd.reason, weights=planner.Weights(**figures.get("weights", {})),
-        reach_km=figures.get("reach_km", 15.0),
+        uow, new_plan_id, plan.territory, plan.week_start, plan_days(plan), cmd.time_limit_s, workers, on_progress,
+        previous=published, pins_from=plan, reason=reason, weights=weights, reach_km=reach_km,
     )  # fmt: skip
 
 
 @dataclass(frozen=True)
-class _Loaded:
+class Loaded:
     territory: copy.Territory
     conseillers: list[copy.Conseiller]
     lieux: list[copy.Lieu]
     instance: planner.Instance
 
 
-async def _load(uow: SchedulingUnitOfWork, code: str, week_start: dt.date, days: int) -> _Loaded:
-    """The planner's instance for a territory's days, from the copy of the registry."""
+async def _load(
+    uow: SchedulingUnitOfWork,
+    code: str,
+    week_start: dt.date,
+    days: int,
+    *,
+    conseiller_ids: Collection[uuid.UUID] = (),
+    lieu_ids: Collection[uuid.UUID] = (),
+) -> Loaded:
+    """The planner's instance for a territory's days, from the copy of the registry; with the conseillers
+    and lieux of ``conseiller_ids`` and ``lieu_ids`` too, wherever they are (a plan checked as it stands
+    may name one outside the territory, archived or closed)."""
     end = week_start + dt.timedelta(days=days - 1)
     async with uow:
         territory = await uow.territories.get(code)
         if territory is None:
             raise TerritoryNotFound(code)
         conseillers = await uow.conseillers.list(territories=[code], include_archived=False, limit=EVERYONE, offset=0)
+        others = set(conseiller_ids) - {c.id for c in conseillers}
+        conseillers += sorted((await uow.conseillers.by_ids(others)).values(), key=lambda c: c.name)
         lieux = await uow.lieux.list(territories=[code], commune=None, include_closed=False, limit=EVERYONE, offset=0)
         known = {lieu.id for lieu in lieux}
-        homes = [await uow.lieux.get(c.home_lieu_id) for c in conseillers if c.home_lieu_id not in known]
-        lieux += [home for home in homes if home is not None]
+        for lieu_id in dict.fromkeys([*(c.home_lieu_id for c in conseillers), *lieu_ids]):
+            if lieu_id not in known and (lieu := await uow.lieux.get(lieu_id)) is not None:
+                lieux.append(lieu)
+                known.add(lieu_id)
         absences = await uow.absences.of([c.id for c in conseillers], overlapping=(week_start, end))
         demand = await uow.demand.of([c.insee for c in territory.communes])
     instance = instance_for(territory, conseillers, lieux, absences, demand, start=week_start, days=days)
-    return _Loaded(territory, conseillers, lieux, instance)
+    return Loaded(territory, conseillers, lieux, instance)
+
+
+async def load_as_planned(uow: SchedulingUnitOfWork, plan: Plan) -> Loaded:
+    """The instance a solve of the plan's territory and week would have: its days (at least five, up to the
+    plan's last), the objective's weights and reach its solve had, and whoever and wherever it names."""
+    loaded = await _load(
+        uow, plan.territory, plan.week_start, plan_days(plan),
+        conseiller_ids={p.conseiller_id for p in plan.permanences},
+        lieu_ids={p.lieu_id for p in plan.permanences if p.lieu_id is not None},
+    )  # fmt: skip
+    weights, reach_km = solved_with(plan)
+    return replace(loaded, instance=replace(loaded.instance, weights=weights, reach_km=reach_km))
+
+
+def plan_days(plan: Plan) -> int:
+    """How many days from its Monday a plan is planned over: at least five, up to its last day."""
+    zone = ZoneInfo(plan.time_zone)
+    last = max((p.starts_at.astimezone(zone).date() for p in plan.permanences), default=plan.week_start)
+    return max(5, (last - plan.week_start).days + 1)
+
+
+def solved_with(plan: Plan) -> tuple[planner.Weights, float]:
+    """The objective's weights and the usagers' reach the plan was solved with (the defaults for a plan by hand)."""
+    figures = plan.figures or {}
+    return planner.Weights(**figures.get("weights", {})), figures.get("reach_km", 15.0)
 
 
 async def _solve(
@@ -174,21 +213,26 @@ async def _solve(
     on_progress: OnProgress | None,
     *,
     previous: Plan | None,
+    pins_from: Plan | None = None,
     reason: str | None = None,
     weights: planner.Weights = DEFAULT_WEIGHTS,
     reach_km: float = 15.0,
 ) -> Plan:
+    """A draft of the territory's days; replacing ``previous`` (a published plan) if given, moving as little
+    as possible from it; keeping the pins of ``pins_from`` (``previous`` if not given) unless impossible."""
     loaded = await _load(uow, code, week_start, days)
     territory, conseillers, lieux = loaded.territory, loaded.conseillers, loaded.lieux
-    instance = replace(loaded.instance, weights=weights, reach_km=reach_km)
     zone = ZoneInfo(territory.time_zone)
-    if previous is not None:
-        placed = [p for p in previous.permanences if p.lieu_id]
-        instance = replace(
-            instance,
-            previous_plan=tuple(_planned(p, zone) for p in placed),
-            pins=tuple(_pin(_planned(p, zone)) for p in placed if p.pinned),
-        )
+    pins_plan = pins_from or previous
+    pinned = [p for p in pins_plan.permanences if p.pinned and p.lieu_id] if pins_plan else []
+    placed = [p for p in previous.permanences if p.lieu_id] if previous else []
+    instance = replace(
+        loaded.instance,
+        weights=weights,
+        reach_km=reach_km,
+        previous_plan=tuple(planned(p, zone) for p in placed),
+        pins=tuple(kept_pin(planned(p, zone)) for p in pinned),
+    )
     result = await asyncio.to_thread(
         cpsat.solve, instance, time_limit_s=time_limit_s, workers=workers, on_progress=on_progress
     )
@@ -196,7 +240,8 @@ async def _solve(
         raise NoPlan(f"{result.status}: {'; '.join(result.notes) or 'no plan within the time limit'}")
     by_id = {str(lieu.id): lieu for lieu in lieux}
     # A permanence the re-plan keeps as it was keeps its id: bookings in it stay where they are.
-    same = {(p.conseiller_id, p.lieu_id, p.starts_at, p.ends_at): p for p in previous.permanences} if previous else {}
+    same = {(p.conseiller_id, p.lieu_id, p.starts_at, p.ends_at): p for p in placed}
+    held_pins = {(pin.conseiller, pin.lieu, pin.date, pin.half) for pin in instance.pins}
     permanences = []
     for p in sorted(result.permanences, key=lambda p: (p.date, p.start, p.conseiller)):
         lieu = by_id[p.lieu]
@@ -213,7 +258,7 @@ async def _solve(
                 starts,
                 ends,
                 lieu.id,
-                pinned=kept.pinned if kept else False,
+                pinned=(p.conseiller, p.lieu, p.date, p.half) in held_pins,
             )
         )
     return Plan.draft(
@@ -270,12 +315,12 @@ async def what_if(
     }
 
 
-def _pin(p: planner.Permanence) -> planner.Pin:
+def kept_pin(p: planner.Permanence) -> planner.Pin:
     # A re-plan keeps the coordinator's pins, unless the change it answers makes one impossible.
     return planner.Pin(p.conseiller, p.lieu, p.date, p.half, unless_impossible=True)
 
 
-def _planned(p: Permanence, zone: ZoneInfo) -> planner.Permanence:
+def planned(p: Permanence, zone: ZoneInfo) -> planner.Permanence:
     starts, ends = p.starts_at.astimezone(zone), p.ends_at.astimezone(zone)
     return planner.Permanence(
         str(p.conseiller_id), str(p.lieu_id), starts.date(), half_of(starts.time()), starts.time(), ends.time(), p.kind

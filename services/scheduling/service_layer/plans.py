@@ -2,10 +2,11 @@
 
 import uuid
 from collections.abc import Collection
+from dataclasses import dataclass
 
 from services.scheduling.adapters.repository import published_permanences
-from services.scheduling.domain.commands import DraftPlan, PublishPlan
-from services.scheduling.domain.model import Permanence, Plan, PlanStatus
+from services.scheduling.domain.commands import DraftPlan, MovePermanence, PublishPlan
+from services.scheduling.domain.model import Permanence, Plan, PlanChanges, PlanStatus
 from services.scheduling.domain.registry_copy import Conseiller
 from services.scheduling.service_layer.errors import ConseillerNotFound, PlanNotFound
 from services.scheduling.service_layer.unit_of_work import SchedulingUnitOfWork
@@ -40,7 +41,7 @@ async def publish_plan(cmd: PublishPlan, uow: SchedulingUnitOfWork) -> Plan:
         plan.publish(
             replacing=replaced,
             capacities=await _atelier_capacities(plan, uow),
-            commune_names=await _commune_names(plan, uow),
+            commune_names=await _commune_names(plan.territory, {p.commune for p in plan.permanences}, uow),
         )
         await uow.plans.save_status(plan)
         if replaced is not None:
@@ -48,6 +49,27 @@ async def publish_plan(cmd: PublishPlan, uow: SchedulingUnitOfWork) -> Plan:
         await uow.commit()
     PLANS_PUBLISHED.inc()
     return plan
+
+
+@dataclass(frozen=True)
+class Preview:
+    """What publishing a re-plan would tell, and the names of the communes it names (by INSEE code)."""
+
+    plan: Plan
+    changes: PlanChanges
+    commune_names: dict[str, str]
+
+
+async def preview_changes(plan_id: uuid.UUID, uow: SchedulingUnitOfWork) -> Preview:
+    """What publishing a draft re-plan would tell: the same decision ``publish_plan`` makes."""
+    async with uow:
+        plan = await uow.plans.get(plan_id)
+        if plan is None:
+            raise PlanNotFound(plan_id)
+        replaced = await uow.plans.get(plan.replaces) if plan.replaces else None
+        changes = plan.changes_on_publishing(replaced)
+        communes = {p.commune for p in [*plan.permanences, *(c.old for c in changes.changes)]}
+        return Preview(plan, changes, await _commune_names(plan.territory, communes, uow))
 
 
 async def _atelier_capacities(plan: Plan, uow: SchedulingUnitOfWork) -> dict[uuid.UUID, int]:
@@ -60,12 +82,11 @@ async def _atelier_capacities(plan: Plan, uow: SchedulingUnitOfWork) -> dict[uui
     return capacities
 
 
-async def _commune_names(plan: Plan, uow: SchedulingUnitOfWork) -> dict[str, str]:
-    """The name of each commune where the plan holds a permanence, by INSEE code (from scheduling's copy
-    of the registry): the plan's territory's, else any territory's that has it; a commune in none has no name."""
-    territory = await uow.territories.get(plan.territory)
+async def _commune_names(code: str, wanted: set[str], uow: SchedulingUnitOfWork) -> dict[str, str]:
+    """The name of each commune ``wanted``, by INSEE code (from scheduling's copy of the registry): the
+    territory's, else any territory's that has it; a commune in none has no name."""
+    territory = await uow.territories.get(code)
     names = {c.insee: c.name for c in territory.communes} if territory is not None else {}
-    wanted = {p.commune for p in plan.permanences}
     found = {insee: names[insee] for insee in wanted if insee in names}
     return found | await uow.territories.commune_names(wanted - found.keys())
 
@@ -77,6 +98,23 @@ async def pin_permanence(plan_id: uuid.UUID, permanence_id: uuid.UUID, pinned: b
             raise PlanNotFound(plan_id)
         permanence = plan.pin(permanence_id, pinned)
         await uow.plans.save_pin(plan, permanence)
+        await uow.commit()
+    return plan
+
+
+async def move_permanence(cmd: MovePermanence, uow: SchedulingUnitOfWork) -> Plan:
+    """Move a permanence of a draft by hand (``Plan.move``): to a conseiller and a lieu of the copy."""
+    async with uow:
+        plan = await uow.plans.get(cmd.plan_id)
+        if plan is None:
+            raise PlanNotFound(cmd.plan_id)
+        replaced = await uow.plans.get(plan.replaces) if plan.replaces else None
+        conseiller = (await uow.conseillers.by_ids([cmd.conseiller_id])).get(cmd.conseiller_id)
+        lieu = await uow.lieux.get(cmd.lieu_id)
+        moved = plan.move(
+            cmd.permanence_id, conseiller, lieu, cmd.starts_at, cmd.ends_at, replaced=replaced, fresh_id=uuid.uuid4()
+        )
+        await uow.plans.save_move(plan, cmd.permanence_id, moved)
         await uow.commit()
     return plan
 

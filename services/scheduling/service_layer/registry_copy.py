@@ -25,7 +25,7 @@ from services.scheduling.domain.registry_copy import (
 from services.scheduling.domain.solves import SolveKind
 from services.scheduling.planner.blocks import half_of
 from services.scheduling.planner.scenario import holiday_names
-from services.scheduling.service_layer.errors import TerritoryNotFound
+from services.scheduling.service_layer.errors import ConseillerNotFound, TerritoryNotFound
 from services.scheduling.service_layer.planning import EVERYONE, Replan
 from services.scheduling.service_layer.solve_requests import enqueue
 from services.scheduling.service_layer.unit_of_work import SchedulingUnitOfWork
@@ -309,3 +309,11 @@ async def get_territory(code: str, uow: SchedulingUnitOfWork) -> Territory:
     if territory is None:
         raise TerritoryNotFound(code)
     return territory
+
+
+async def get_conseiller(conseiller_id: uuid.UUID, uow: SchedulingUnitOfWork) -> Conseiller:
+    async with uow:
+        found = (await uow.conseillers.by_ids([conseiller_id])).get(conseiller_id)
+    if found is None:
+        raise ConseillerNotFound(conseiller_id)
+    return found

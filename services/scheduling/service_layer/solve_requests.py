@@ -13,7 +13,7 @@ from collections.abc import Collection
 from dataclasses import dataclass, field
 from typing import Any
 
-from services.scheduling.domain.model import PlanError, PlanStatus
+from services.scheduling.domain.model import PlanError
 from services.scheduling.domain.solves import SolveKind, SolveRequest, SolveStatus
 from services.scheduling.service_layer.errors import PlanNotFound, SolveNotFound, TerritoryNotFound
 from services.scheduling.service_layer.unit_of_work import SchedulingUnitOfWork
@@ -73,8 +73,7 @@ async def _check(cmd: RequestSolve, uow: SchedulingUnitOfWork) -> str:
         plan = await uow.plans.get(uuid.UUID(cmd.parameters["plan_id"]))
         if plan is None:
             raise PlanNotFound(cmd.parameters["plan_id"])
-        if plan.status is not PlanStatus.PUBLISHED:
-            raise PlanError("plan_id", f"only a published plan can be re-planned; this one is {plan.status.value}")
+        plan.replanned_from(await uow.plans.get(plan.replaces) if plan.replaces else None)
         return plan.territory
     if cmd.territory is None:
         raise PlanError("territory", "a plan or a what-if needs its territory")
