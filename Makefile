@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 CHECKOV := checkov==3.3.30
 CHECKOV_STAMP := $(VENV)/checkov/.installed
 
-.PHONY: demo up test lint types unit integration e2e bench asyncapi clean
+.PHONY: demo up test lint types unit integration e2e browser chromium bench asyncapi clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -28,7 +28,7 @@ demo: $(STAMP)
 up: $(STAMP)
 	$(BIN)/tournees up
 
-test: lint types $(CHECKOV_STAMP)
+test: lint types $(CHECKOV_STAMP) chromium
 	$(BIN)/python -m pytest -q
 
 lint: $(STAMP)
@@ -46,6 +46,13 @@ integration: $(CHECKOV_STAMP)
 
 e2e: $(STAMP)
 	$(BIN)/python -m pytest -q tests/e2e
+
+# The coordinator page in a real browser: Debian's Chromium, installed where it is missing.
+browser: $(STAMP) chromium
+	$(BIN)/python -m pytest -q tests/browser
+
+chromium:
+	bash tests/browser/install_chromium.sh
 
 bench: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e ".[test,bench]"

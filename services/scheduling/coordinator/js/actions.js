@@ -23,13 +23,13 @@ function showSolve(request) {
   }
 }
 
-async function solved(request, done) {
+/** The solve followed to its end: the finished request, or null (and why, in the status line). */
+async function solved(request) {
   const finished = await followSolve(request, showSolve);
   if (finished.status === "failed") {
     setStatus(`Pas de plan : ${finished.error}`, { failed: true });
     return null;
   }
-  setStatus(done(finished));
   return finished;
 }
 
@@ -47,24 +47,29 @@ export async function attempt(work, render) {
 export async function solveWeek() {
   const asked = await call("scheduling", "POST", "/plans/solve",
     { territory: state.territory, week_start: state.week, days: 5, time_limit_s: 20 });
-  const finished = await solved(asked, (r) => `Plan prêt (brouillon) : ${r.result.status === "OPTIMAL"
-    ? "optimal" : `écart prouvé ${percent(r.result.gap ?? 0)}`}. Vérifiez-le, puis publiez-le.`);
-  if (finished) await loadWeek(finished.plan_id);
+  const finished = await solved(asked);
+  if (!finished) return;
+  await loadWeek(finished.plan_id);
+  const r = finished.result;
+  setStatus(`Plan prêt (brouillon) : ${r.status === "OPTIMAL" ? "optimal" : `écart prouvé ${percent(r.gap ?? 0)}`}. `
+    + "Vérifiez-le, puis publiez-le.");
 }
 
 export async function reoptimise() {
   const plan = state.plan;
   const asked = await call("scheduling", "POST", `/plans/${plan.id}/replan`,
     { reason: plan.reason || "ré-optimisation autour des permanences épinglées", time_limit_s: 10 });
-  const finished = await solved(asked, () => "Nouveau brouillon prêt, autour des permanences épinglées.");
-  if (finished) await loadWeek(finished.plan_id);
+  const finished = await solved(asked);
+  if (!finished) return;
+  await loadWeek(finished.plan_id);
+  setStatus("Nouveau brouillon prêt, autour des permanences épinglées.");
 }
 
 export async function pin(permanence) {
   const path = `/plans/${state.plan.id}/permanences/${permanence.id}/pin`;
   await call("scheduling", permanence.pinned ? "DELETE" : "PUT", path);
-  setStatus(permanence.pinned ? "Permanence désépinglée." : "Permanence épinglée : les re-plannings la gardent.");
   await loadWeek(state.plan.id);
+  setStatus(permanence.pinned ? "Permanence désépinglée." : "Permanence épinglée : les re-plannings la gardent.");
 }
 
 export function openMove(permanence) {
@@ -85,12 +90,14 @@ export async function move(permanence) {
     conseiller_id: $("move-conseiller").value, lieu_id: $("move-lieu").value,
     starts_at: instant(date, $("move-start").value, zone()), ends_at: instant(date, $("move-end").value, zone()),
   };
+  const before = new Set((state.check?.warnings ?? []).map((w) => w.message));
   const answer = await call("scheduling", "PUT", `/plans/${state.plan.id}/permanences/${permanence.id}`, body);
-  const warnings = answer.warnings ?? [];
-  setStatus(warnings.length
-    ? `Permanence déplacée, mais ${warnings.length} règle${warnings.length > 1 ? "s" : ""} enfreinte${warnings.length > 1 ? "s" : ""} : voir la liste au-dessus de la semaine.`
-    : "Permanence déplacée ; aucune règle enfreinte.", { failed: warnings.length > 0 });
+  const broken = (answer.warnings ?? []).filter((w) => !before.has(w.message));
+  const n = broken.length;
   await loadWeek(state.plan.id);
+  setStatus(n
+    ? `Permanence déplacée, mais ${n} règle${n > 1 ? "s" : ""} enfreinte${n > 1 ? "s" : ""} : ${broken.map((w) => w.message).join(" ")}`
+    : "Permanence déplacée ; aucune nouvelle règle enfreinte.", { failed: n > 0 });
 }
 
 /** The absence, declared at the registry; what follows is ``followAbsence``'s. */
@@ -118,15 +125,16 @@ export async function followAbsence({ conseiller, declared, since }) {
   const published = state.plans.find((p) => p.status === "published");
   const replan = published && await until(() => replanAskedFor(published.id, since), null, 5);
   if (!replan) {
+    await loadWeek(state.plan?.id);
     setStatus(published
       ? `Absence de ${conseiller.name} enregistrée : aucune permanence publiée n'est touchée.`
       : `Absence de ${conseiller.name} enregistrée. Ré-optimisez le brouillon pour en tenir compte.`);
-    await loadWeek(state.plan?.id);
     return;
   }
-  const finished = await solved(replan, () => `Re-planning prêt après l'absence de ${conseiller.name} : `
-    + "vérifiez ce qu'il change, puis publiez-le.");
-  await loadWeek(finished?.plan_id ?? state.plan?.id);
+  const finished = await solved(replan);
+  if (!finished) return;
+  await loadWeek(finished.plan_id);
+  setStatus(`Re-planning prêt après l'absence de ${conseiller.name} : vérifiez ce qu'il change, puis publiez-le.`);
 }
 
 async function replanAskedFor(planId, since) {
@@ -152,10 +160,10 @@ export async function publish() {
   const plan = state.plan;
   const told = state.changes ? state.changes.changes.reduce((n, c) => n + bookedCount(c.permanence_id), 0) : 0;
   await call("scheduling", "POST", `/plans/${plan.id}/publish`);
+  await loadWeek(plan.id);
   setStatus(plan.replaces
     ? `Re-planning publié : ${told} usager${told > 1 ? "s" : ""} prévenu${told > 1 ? "s" : ""} du changement.`
     : `Plan publié : ${plan.permanences.length} permanences ouvertes aux réservations.`);
-  await loadWeek(plan.id);
 }
 
 export function bookedCount(permanenceId) {
@@ -166,12 +174,13 @@ export function bookedCount(permanenceId) {
 export async function whatIf() {
   const asked = await call("scheduling", "POST", "/what-if/one-more-conseiller",
     { territory: state.territory, week_start: state.week, lieu_id: $("what-if-lieu").value, time_limit_s: 10 });
-  const finished = await solved(asked, () => "Estimation prête.");
+  const finished = await solved(asked);
   if (!finished) return;
   const r = finished.result;
   $("what-if-answer").textContent = `Avec un conseiller de plus : ${fmt(r.more_covered_hours)} h de demande `
     + `couvertes en plus (il en resterait ${fmt(r.uncovered_hours_with_one_more)} h non couvertes au lieu de `
     + `${fmt(r.uncovered_hours_now)} h) ; il ferait ${fmt(r.their_hours)} h et ${fmt(r.their_travel_km)} km.`;
+  setStatus("Estimation prête.");
 }
 
 export async function calendarLink(conseiller) {

@@ -81,8 +81,9 @@ function permanenceButton(p, { zone, communeName, selected, warned, onSelect, ha
       + `${where}, de ${start} à ${end}${p.pinned ? ", épinglée" : ""}${warned.has(p.id) ? ", enfreint une règle" : ""}`,
     onclick: () => onSelect(p),
   },
-  h("span", { class: "where" }, p.pinned ? "📌 " : "", where),
-  h("span", { class: "when" }, `${start}–${end}${p.kind === "atelier" ? " · atelier" : ""}`));
+  h("span", { class: "where" }, where),
+  h("span", { class: "when" }, `${start}–${end}${p.kind === "atelier" ? " · atelier" : ""}`),
+  p.pinned ? h("span", { class: "pin" }, "épinglée") : null);
 }
 
 function moveFocus(table, event) {

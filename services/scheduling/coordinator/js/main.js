@@ -140,7 +140,7 @@ function render() {
   const warnings = state.check?.warnings ?? [];
   drawGrid($("grid"), {
     week: state.calendar, conseillers: state.conseillers, plan, zone: zone(), communeName,
-    selected: state.selected, warned: new Set(warnings.map((w) => w.permanence_id).filter(Boolean)),
+    selected: state.selected, warned: new Set(warnings.flatMap((w) => w.permanence_ids ?? [w.permanence_id]).filter(Boolean)),
     onSelect: select, onConseiller: (c) => act.attempt(() => act.calendarLink(c), render),
   });
   $("grid-title").textContent = `Semaine du ${longDay(state.week)}`;
@@ -180,6 +180,10 @@ function routeOf(route) {
 }
 
 function renderMap() {
+  if (!state.map.bbox) {  // a territory whose communes cannot be placed
+    replaceChildren($("map"), h("p", {}, "Pas de carte : aucune commune de ce territoire n'a de contour ni de position."));
+    return;
+  }
   const figures = state.check?.figures ?? state.plan?.figures ?? {};
   const covered = figures.covered_hours_by_commune ?? {};
   const demandByCommune = figures.demand_hours_by_commune ?? {};
