@@ -171,10 +171,15 @@ async def test_progress_is_visible_while_a_solve_runs(replicas):
     assert (await api.get(f"/solves/{uuid.uuid4()}", headers=COORDINATOR)).status_code == 404
 
 
-async def test_a_replan_of_a_draft_is_refused_at_once(replicas):
+async def test_a_replan_of_a_replaced_plan_is_refused_at_once(replicas):
     api = replicas.clients["scheduling"]
     request = await finished(api, await api.post("/plans/solve", json=week(2), headers=COORDINATOR), COORDINATOR)
-    refused = await api.post(f"/plans/{request['plan_id']}/replan", json={"reason": "x"}, headers=COORDINATOR)
+    plan_id = request["plan_id"]
+    assert (await api.post(f"/plans/{plan_id}/publish", headers=COORDINATOR)).status_code == 200
+    asked = await api.post(f"/plans/{plan_id}/replan", json={"reason": "x"}, headers=COORDINATOR)
+    replan = await finished(api, asked, COORDINATOR)
+    assert (await api.post(f"/plans/{replan['plan_id']}/publish", headers=COORDINATOR)).status_code == 200
+    refused = await api.post(f"/plans/{plan_id}/replan", json={"reason": "x"}, headers=COORDINATOR)
     assert refused.status_code == 409
-    assert "published" in refused.json()["detail"]
-    assert (await api.get("/solves", headers=COORDINATOR)).json()["total"] == 1
+    assert "replaced" in refused.json()["detail"]
+    assert (await api.get("/solves", headers=COORDINATOR)).json()["total"] == 2

@@ -265,6 +265,8 @@ def router(
         cmd = MovePermanence(plan_id, permanence_id, **body.model_dump())
         try:
             plan = await plans.move_permanence(cmd, uow())
+        except PlanNotFound as exc:
+            raise HTTPException(status.HTTP_404_NOT_FOUND, "no such plan") from exc
         except PlanError as exc:
             raise _refused(exc) from exc
         except ConcurrentUpdate as exc:
