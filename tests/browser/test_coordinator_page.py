@@ -133,11 +133,18 @@ def test_a_coordinator_plans_pins_declares_an_absence_and_publishes(page: Page, 
     plan = current_plan(page, demo)
     first = plan["permanences"][0]
 
-    # Pin the first permanence; publish.
+    # Pin the first permanence.
     permanence_button(page, first["id"]).click()
     page.get_by_role("button", name="Épingler", exact=True).click()
     wait_status(page, "^Permanence épinglée")
     expect(permanence_button(page, first["id"])).to_have_attribute("aria-label", re.compile("épinglée"))
+    plan_first = first
+    # Re-optimised around the pin: a new draft that keeps it where it is, pinned.
+    page.get_by_role("button", name="Ré-optimiser autour des épingles").click()
+    wait_status(page, r"^Nouveau brouillon prêt")
+    plan = current_plan(page, demo)
+    (first,) = [p for p in plan["permanences"] if p["pinned"]]
+    assert (first["conseiller_id"], first["starts_at"]) == (plan_first["conseiller_id"], plan_first["starts_at"])
     page.get_by_role("button", name="Publier", exact=True).click()
     wait_status(page, r"^Plan publié")
     published = current_plan(page, demo)
