@@ -155,7 +155,7 @@ def test_the_channel_read_from_which_contacts_there_are_is_the_usagers_own(phone
     assert channel_of(has_phone=False, has_email=False, preferred=preferred, sms_opted_out=stopped) is None
 
 
-def test_bookings_are_counted_by_the_channel_their_usagers_are_told_by():
+def test_bookings_are_counted_by_the_channel_their_usagers_are_told_by_if_they_are_told():
     first, second, third = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
     booked = [
         BookedContacts(first, has_phone=True, has_email=False, preferred_channel="sms", sms_opted_out=False, bookings=2),
@@ -163,6 +163,8 @@ def test_bookings_are_counted_by_the_channel_their_usagers_are_told_by():
         BookedContacts(first, has_phone=True, has_email=True, preferred_channel="sms", sms_opted_out=True, bookings=1),
         BookedContacts(first, has_phone=False, has_email=False, preferred_channel="sms", sms_opted_out=False, bookings=4),
         BookedContacts(second, has_phone=False, has_email=True, preferred_channel="sms", sms_opted_out=False, bookings=1),
+        # replied STOP and has no e-mail: told nothing, counted nowhere
+        BookedContacts(second, has_phone=True, has_email=False, preferred_channel="sms", sms_opted_out=True, bookings=3),
         BookedContacts(uuid.uuid4(), has_phone=True, has_email=False, preferred_channel="sms", sms_opted_out=False,
                        bookings=1),
     ]  # fmt: skip

@@ -161,13 +161,15 @@ class BookedContacts:
 def booked_by_channel(
     permanence_ids: Iterable[uuid.UUID], booked: Iterable[BookedContacts]
 ) -> dict[uuid.UUID, dict[Channel, int]]:
-    """Each permanence's active bookings by the channel their usager is reached by (``channel_of``); those of
-    an usager who cannot be reached (anonymised) count under neither."""
+    """Each permanence's active bookings by the channel their usager is told by (``channel_of``); those of
+    an usager who cannot be reached (anonymised), or replied STOP and has no e-mail, count under neither."""
     counts: dict[uuid.UUID, dict[Channel, int]] = {i: {"sms": 0, "email": 0} for i in permanence_ids}
     for b in booked:
         channel = channel_of(
             has_phone=b.has_phone, has_email=b.has_email, preferred=b.preferred_channel, sms_opted_out=b.sms_opted_out
         )
+        if channel == "sms" and b.sms_opted_out:
+            continue  # their messages are skipped (dispatch.decide): no one tells them
         if channel is not None and b.permanence_id in counts:
             counts[b.permanence_id][channel] += b.bookings
     return counts
