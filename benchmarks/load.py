@@ -1,9 +1,11 @@
 """A load generator, run as its own process so it does not share the server's event loop.
 
-    python -m benchmarks.load URL TOKEN CONCURRENCY REQUESTS PATH [PATH ...]
+    python -m benchmarks.load URL TOKEN RATE SECONDS PATH [PATH ...]
 
-Sends REQUESTS GET requests over CONCURRENCY connections, cycling through the paths, and
-prints one JSON line: the latencies in milliseconds and the number of errors.
+Open loop: sends GET requests at RATE per second for SECONDS, cycling through the paths, whether
+or not the earlier ones were answered; each latency counts from when the request was due, not
+when it left, so a server that falls behind shows it (no coordinated omission). Prints one JSON
+line: the latencies in milliseconds, the number of errors and the seconds it took.
 """
 
 from __future__ import annotations
@@ -16,30 +18,36 @@ import time
 
 import httpx
 
+MAX_CONNECTIONS = 256
 
-async def run(url: str, token: str, concurrency: int, requests: int, paths: list[str]) -> None:
+
+async def run(url: str, token: str, rate: float, seconds: float, paths: list[str]) -> None:
     latencies: list[float] = []
     errors = 0
     targets = itertools.cycle(paths)
-    remaining = iter(range(requests))
-    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    limits = httpx.Limits(max_connections=MAX_CONNECTIONS, max_keepalive_connections=MAX_CONNECTIONS)
     async with httpx.AsyncClient(base_url=url, headers={"Authorization": f"Bearer {token}"}, limits=limits) as http:
 
-        async def worker() -> None:
+        async def one(path: str, due: float) -> None:
             nonlocal errors
-            for _ in remaining:
-                path = next(targets)
-                started = time.perf_counter()
+            try:
                 response = await http.get(path, timeout=30)
-                latencies.append((time.perf_counter() - started) * 1000)
                 errors += response.status_code >= 400
+            except httpx.HTTPError:
+                errors += 1
+            latencies.append((time.perf_counter() - due) * 1000)
 
         started = time.perf_counter()
-        await asyncio.gather(*(worker() for _ in range(concurrency)))
+        pending = []
+        for n in range(round(rate * seconds)):
+            due = started + n / rate
+            await asyncio.sleep(max(0.0, due - time.perf_counter()))
+            pending.append(asyncio.create_task(one(next(targets), due)))
+        await asyncio.gather(*pending)
         elapsed = time.perf_counter() - started
     print(json.dumps({"latencies_ms": latencies, "errors": errors, "seconds": elapsed}))
 
 
 if __name__ == "__main__":
-    url, token, concurrency, requests, *paths = sys.argv[1:]
-    asyncio.run(run(url, token, int(concurrency), int(requests), paths))
+    url, token, rate, seconds, *paths = sys.argv[1:]
+    asyncio.run(run(url, token, float(rate), float(seconds), paths))
