@@ -7,12 +7,13 @@ services it calls (Content-Security-Policy).
 """
 
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
-from fastapi import FastAPI, Request, Response
+from fastapi import FastAPI, Response
 from fastapi.responses import JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
-from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
+from starlette.types import Scope
 
 PAGE = Path(__file__).resolve().parent.parent / "coordinator"
 PREFIX = "/coordinator"
@@ -21,36 +22,38 @@ PREFIX = "/coordinator"
 def mount(app: FastAPI, *, registry_url: str, notifications_url: str) -> None:
     """Serve the page on ``app`` (after its API routes)."""
     others = " ".join(sorted({_origin(registry_url), _origin(notifications_url)}))
-    policy = (
-        f"default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-        f"connect-src 'self' {others}; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
-    )
+    headers = {
+        "Content-Security-Policy": (
+            f"default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+            f"connect-src 'self' {others}; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
+        ),
+        "X-Content-Type-Options": "nosniff",
+        "Referrer-Policy": "no-referrer",
+        "Cache-Control": "no-cache",  # a new release is seen at once; ETags keep it cheap
+    }
 
     @app.get(PREFIX, include_in_schema=False)
     async def to_page() -> RedirectResponse:
-        return RedirectResponse(f"{PREFIX}/")
+        return RedirectResponse(f"{PREFIX}/", headers=headers)
 
     @app.get(f"{PREFIX}/config.json", include_in_schema=False)
     async def config() -> JSONResponse:
         urls = {"registry_url": registry_url, "notifications_url": notifications_url}
-        return JSONResponse({name: url.rstrip("/") for name, url in urls.items()})
+        return JSONResponse({name: url.rstrip("/") for name, url in urls.items()}, headers=headers)
 
-    app.mount(PREFIX, StaticFiles(directory=PAGE, html=True), name="coordinator")
-    app.add_middleware(_PageHeaders, policy=policy)
+    app.mount(PREFIX, _Page(headers, directory=PAGE, html=True), name="coordinator")
 
 
-class _PageHeaders(BaseHTTPMiddleware):
-    def __init__(self, app: object, policy: str) -> None:
-        super().__init__(app)  # type: ignore[arg-type]
-        self.policy = policy
+class _Page(StaticFiles):
+    """The page's files, each answer with the page's headers (the API's answers do without them)."""
 
-    async def dispatch(self, request: Request, call_next: RequestResponseEndpoint) -> Response:
-        response = await call_next(request)
-        if request.url.path.startswith(PREFIX):
-            response.headers["Content-Security-Policy"] = self.policy
-            response.headers["X-Content-Type-Options"] = "nosniff"
-            response.headers["Referrer-Policy"] = "no-referrer"
-            response.headers["Cache-Control"] = "no-cache"  # a new release is seen at once; ETags keep it cheap
+    def __init__(self, headers: dict[str, str], **options: Any) -> None:
+        super().__init__(**options)
+        self.headers = headers
+
+    async def get_response(self, path: str, scope: Scope) -> Response:
+        response = await super().get_response(path, scope)
+        response.headers.update(self.headers)
         return response
 
 
