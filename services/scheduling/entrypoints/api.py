@@ -19,6 +19,7 @@ from services.scheduling.domain.commands import DraftPlan, MovePermanence, Perma
 from services.scheduling.domain.model import Plan, PlanError, PlanStatus
 from services.scheduling.domain.solves import SolveKind, SolveStatus
 from services.scheduling.entrypoints import map_api
+from services.scheduling.entrypoints.access import may_plan_or_read
 from services.scheduling.entrypoints.schemas import (
     CalendarLinkOut,
     ChangesOut,
@@ -41,7 +42,7 @@ from services.scheduling.service_layer import checks, planning, plans, registry_
 from services.scheduling.service_layer.errors import ConseillerNotFound, PlanNotFound, SolveNotFound, TerritoryNotFound
 from services.scheduling.service_layer.solve_requests import RequestSolve
 from services.scheduling.service_layer.unit_of_work import SchedulingUnitOfWork
-from shared.auth import FeedAuthenticator, Principal, Role, require_role
+from shared.auth import FeedAuthenticator, Principal
 from shared.events.catalogue import INSEE_PATTERN, TERRITORY_CODE_PATTERN
 
 WAIT_POLL_S = 0.2
@@ -63,20 +64,9 @@ def _refused(exc: PlanError) -> Exception:
     return _unprocessable(exc)
 
 
-def _forbidden(detail: str = "not one of your territories") -> HTTPException:
-    return HTTPException(status.HTTP_403_FORBIDDEN, detail)
-
-
-def _may_plan_or_read(principal: Principal, territory: str | None = None) -> None:
-    """Admins and coordinators only; a coordinator only in their own territories."""
-    require_role(principal, Role.ADMIN, Role.COORDINATOR)
-    if territory is not None and not principal.may_act_in([territory]):
-        raise _forbidden()
-
-
 def _scope(principal: Principal, territory: str | None) -> frozenset[str] | None:
     """The territories a listing is limited to (None: everywhere)."""
-    _may_plan_or_read(principal, territory)
+    may_plan_or_read(principal, territory)
     if territory is not None:
         return frozenset({territory})
     return None if principal.is_admin else principal.territories
@@ -133,7 +123,7 @@ def router(
 
     @api.post("/plans", status_code=status.HTTP_201_CREATED, tags=["plans"])
     async def draft_plan(body: PlanIn, principal: Caller) -> PlanOut:
-        _may_plan_or_read(principal, body.territory)
+        may_plan_or_read(principal, body.territory)
         cmd = DraftPlan(
             territory=body.territory,
             week_start=body.week_start,
@@ -160,7 +150,7 @@ def router(
         """Ask the solver to plan the week of a territory from scheduling's copy of the registry. The answer is
         the request (``Location: /solves/{id}``): follow its progress there; once done, ``plan_id`` is the draft
         (the request id is the plan's id)."""
-        _may_plan_or_read(principal, body.territory)
+        may_plan_or_read(principal, body.territory)
         cmd = planning.SolvePlan(
             body.territory, body.week_start, body.days, body.time_limit_s, Weights(**body.weights.model_dump()),
             body.reach_km,
@@ -174,7 +164,7 @@ def router(
     async def one_more_conseiller(body: WhatIfIn, principal: Caller, response: Response) -> SolveRequestOut:
         """How much more demand one more conseiller based at a lieu would cover: two solves, whose answer is the
         request's ``result`` once done (nothing else is stored)."""
-        _may_plan_or_read(principal, body.territory)
+        may_plan_or_read(principal, body.territory)
         cmd = planning.WhatIf(body.territory, body.week_start, body.lieu_id, body.weekly_hours, 5, body.time_limit_s)
         return await queued(
             RequestSolve(SolveKind.WHAT_IF, body.territory, cmd.parameters(), body.request_id, principal.subject),
@@ -206,14 +196,14 @@ def router(
         wait: Annotated[float, Query(ge=0, le=30, description="wait up to this many seconds for it to finish")] = 0,
     ) -> SolveRequestOut:
         """A solve request and its progress (``wait`` saves polling: the answer comes as soon as it finishes)."""
-        _may_plan_or_read(principal)
+        may_plan_or_read(principal)
         deadline = asyncio.get_running_loop().time() + wait
         while True:
             try:
                 request = await solve_requests.get_request(request_id, uow())
             except SolveNotFound as exc:
                 raise HTTPException(status.HTTP_404_NOT_FOUND, "no such solve request") from exc
-            _may_plan_or_read(principal, request.territory)
+            may_plan_or_read(principal, request.territory)
             if request.finished or asyncio.get_running_loop().time() >= deadline:
                 return SolveRequestOut.of(request)
             await asyncio.sleep(WAIT_POLL_S)
@@ -293,12 +283,12 @@ def router(
             raise HTTPException(status.HTTP_409_CONFLICT, exc.message) from exc
 
     async def readable_plan(plan_id: uuid.UUID, principal: Principal) -> Plan:
-        _may_plan_or_read(principal)
+        may_plan_or_read(principal)
         try:
             plan = await plans.get_plan(plan_id, uow())
         except PlanNotFound as exc:
             raise HTTPException(status.HTTP_404_NOT_FOUND, "no such plan") from exc
-        _may_plan_or_read(principal, plan.territory)
+        may_plan_or_read(principal, plan.territory)
         return plan
 
     @api.get("/plans", tags=["plans"])
@@ -381,7 +371,7 @@ def router(
         code: Annotated[str, Path(pattern=TERRITORY_CODE_PATTERN, examples=["epci:200036069"])], principal: Caller
     ) -> TerritoryOut:
         """A territory and its communes."""
-        _may_plan_or_read(principal, code)
+        may_plan_or_read(principal, code)
         try:
             return TerritoryOut.model_validate(await registry_copy.get_territory(code, uow()))
         except TerritoryNotFound as exc:

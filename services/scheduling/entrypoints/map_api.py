@@ -11,10 +11,11 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Header, HTTPException, Path, Response, status
 
 from services.scheduling.adapters.boundaries import BOUNDARIES, CommuneBoundaries
+from services.scheduling.entrypoints.access import may_plan_or_read
 from services.scheduling.service_layer import territory_map
 from services.scheduling.service_layer.errors import TerritoryNotFound
 from services.scheduling.service_layer.unit_of_work import SchedulingUnitOfWork
-from shared.auth import Principal, Role, require_role
+from shared.auth import Principal
 from shared.events.catalogue import TERRITORY_CODE_PATTERN
 
 GEOJSON = "application/geo+json"
@@ -68,9 +69,7 @@ def router(
         ``null`` for a commune the shipped files do not draw) with its ``insee``, ``name``, ``population``
         and weekly ``demand_hours`` (individual help) and ``atelier_demand_hours`` as the planner takes them;
         ``bbox`` ``[min_lon, min_lat, max_lon, max_lat]`` and the data's ``attribution`` to show with it."""
-        require_role(principal, Role.ADMIN, Role.COORDINATOR)
-        if not principal.may_act_in([code]):
-            raise HTTPException(status.HTTP_403_FORBIDDEN, "not one of your territories")
+        may_plan_or_read(principal, code)
         try:
             collection = await territory_map.territory_map(code, uow(), boundaries)
         except TerritoryNotFound as exc:

@@ -6,11 +6,12 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, status
 
+from services.scheduling.entrypoints.access import may_plan_or_read
 from services.scheduling.entrypoints.schemas import AbsenceOut, DayOut, WeekOut
 from services.scheduling.service_layer import registry_copy
 from services.scheduling.service_layer.errors import TerritoryNotFound
 from services.scheduling.service_layer.unit_of_work import SchedulingUnitOfWork
-from shared.auth import Principal, Role, require_role
+from shared.auth import Principal
 from shared.events.catalogue import TERRITORY_CODE_PATTERN
 
 
@@ -26,9 +27,7 @@ def router(uow: Callable[[], SchedulingUnitOfWork], principal_dependency: Callab
     ) -> WeekOut:
         """The days of a week with their public holidays (the territory's calendar), and the absences of
         its conseillers, as scheduling's copy of the registry knows them."""
-        require_role(principal, Role.ADMIN, Role.COORDINATOR)
-        if not principal.may_act_in([code]):
-            raise HTTPException(status.HTTP_403_FORBIDDEN, "not one of your territories")
+        may_plan_or_read(principal, code)
         try:
             found = await registry_copy.week_of(code, week_start, days, uow())
         except TerritoryNotFound as exc:
