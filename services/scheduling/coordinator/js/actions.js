@@ -2,9 +2,9 @@
 // Each action is one trace across the services (api.action).
 
 import { action, call, followSolve } from "./api.js";
-import { instant, local } from "./dates.js";
+import { instant, local, longDay } from "./dates.js";
 import { $, options } from "./dom.js";
-import { communeName, loadWeek, setStatus, state, zone } from "./state.js";
+import { communeName, fetchCalendar, loadWeek, setStatus, state, zone } from "./state.js";
 import { fmt } from "./map.js";
 
 const percent = (x) => `${Math.round(x * 1000) / 10} %`;
@@ -76,8 +76,7 @@ export function openMove(permanence) {
   const at = local(permanence.starts_at, zone());
   options($("move-conseiller"), state.conseillers.map((c) => [c.id, c.name]), permanence.conseiller_id);
   options($("move-lieu"), state.lieux.map((l) => [l.id, `${l.name} (${communeName(l.commune)})`]), permanence.lieu_id);
-  options($("move-date"), state.calendar.days.map((d) => [d.date, new Date(`${d.date}T12:00:00Z`)
-    .toLocaleDateString("fr-FR", { weekday: "long", day: "numeric", month: "long", timeZone: "UTC" })]), at.date);
+  options($("move-date"), state.calendar.days.map((d) => [d.date, longDay(d.date)]), at.date);
   $("move-start").value = at.time;
   $("move-end").value = local(permanence.ends_at, zone()).time;
   $("move-error").textContent = "";
@@ -117,9 +116,8 @@ export async function declareAbsence() {
 /** Once scheduling has the absence: the re-plan it asks for a published plan it touches, followed to its draft. */
 export async function followAbsence({ conseiller, declared, since }) {
   setStatus(`Absence de ${conseiller.name} enregistrée ; scheduling la prend en compte…`, { progress: 0 });
-  const q = encodeURIComponent(state.territory);
   await until(async () => {
-    const week = await call("scheduling", "GET", `/territories/${q}/week?week_start=${state.week}`);
+    const week = await fetchCalendar();
     return week.absences.some((a) => a.id === declared?.id);
   }, "scheduling n'a pas encore reçu l'absence ; rechargez la page dans un instant.");
   const published = state.plans.find((p) => p.status === "published");

@@ -61,8 +61,4 @@ export function shortDay(date) {
   return dayShort.format(new Date(`${date}T12:00:00Z`));
 }
 
-export function hhmm(time) {
-  return time.replace(":", " h ");
-}
-
 export const HALVES = [["am", "matin"], ["pm", "après-midi"]];

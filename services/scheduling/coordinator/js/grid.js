@@ -24,7 +24,7 @@ function worksOn(conseiller, date, half) {
 const ABSENCE_KIND = { conge: "en congé", formation: "en formation", autre: "absent·e" };
 
 /** The days to show: Monday to Friday, and the weekend when someone works or holds a permanence then. */
-export function shownDays(week, conseillers, permanences, zone) {
+function shownDays(week, conseillers, permanences, zone) {
   const used = new Set(permanences.map((p) => local(p.starts_at, zone).date));
   return week.days.filter((day, i) => i < 5 || used.has(day.date)
     || conseillers.some((c) => HALVES.some(([half]) => worksOn(c, day.date, half))));

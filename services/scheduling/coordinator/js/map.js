@@ -29,7 +29,7 @@ function geometryPath(geometry, project) {
 }
 
 /** "covered", "partial", "uncovered" or "none" (no demand) for a commune's covered / demand hours. */
-export function coverageClass(covered, demand) {
+function coverageClass(covered, demand) {
   if (!demand) return "none";
   const share = (covered || 0) / demand;
   if (share >= 0.95) return "covered";

@@ -29,11 +29,16 @@ export async function loadTerritory(code) {
   state.selected = state.route = null;
 }
 
+/** The week's holidays and absences, as scheduling's copy of the registry knows them. */
+export function fetchCalendar() {
+  return call("scheduling", "GET", `/territories/${encodeURIComponent(state.territory)}/week?week_start=${state.week}`);
+}
+
 /** The week's holidays and absences, and its plans (the chosen one, or the one most worth looking at). */
 export async function loadWeek(preferred) {
   const q = encodeURIComponent(state.territory);
   const [calendar, plans] = await Promise.all([
-    call("scheduling", "GET", `/territories/${q}/week?week_start=${state.week}`),
+    fetchCalendar(),
     call("scheduling", "GET", `/plans?territory=${q}&limit=200`),
   ]);
   state.calendar = calendar;
