@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 CHECKOV := checkov==3.3.30
 CHECKOV_STAMP := $(VENV)/checkov/.installed
 
-.PHONY: demo up test lint types unit integration e2e browser chromium bench asyncapi clean
+.PHONY: demo up test lint types unit integration e2e browser chaos debian-packages bench asyncapi clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -28,7 +28,7 @@ demo: $(STAMP)
 up: $(STAMP)
 	$(BIN)/tournees up
 
-test: lint types $(CHECKOV_STAMP) chromium
+test: lint types $(CHECKOV_STAMP) debian-packages
 	$(BIN)/python -m pytest -q
 
 lint: $(STAMP)
@@ -48,11 +48,16 @@ e2e: $(STAMP)
 	$(BIN)/python -m pytest -q tests/e2e
 
 # The coordinator page in a real browser: Debian's Chromium, installed where it is missing.
-browser: $(STAMP) chromium
+browser: $(STAMP) debian-packages
 	$(BIN)/python -m pytest -q tests/browser
 
-chromium:
-	bash tests/browser/install_chromium.sh
+# The fault suite's full profile (a shorter one runs in `make test`): prints the table of docs/reliability.md.
+chaos: $(STAMP) debian-packages
+	$(BIN)/python -m tests.chaos --profile full
+
+# Chromium for the browser tests, libfaketime for the fault suite's clock moves.
+debian-packages:
+	bash tests/install_debian_packages.sh chromium libfaketime
 
 bench: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e ".[test,bench]"

@@ -66,6 +66,8 @@ def die_with_parent() -> None:
 class Child:
     name: str
     process: asyncio.subprocess.Process
+    command: list[str]
+    env: dict[str, str]
     log_task: asyncio.Task[None] | None = None
     tail: list[str] = field(default_factory=list)
 
@@ -183,9 +185,30 @@ class Supervisor:
             start_new_session=True,
             preexec_fn=die_with_parent,
         )
-        child = Child(name, process)
+        child = Child(name, process, command, env)
         child.log_task = asyncio.create_task(self._relay_logs(child))
         self.children.append(child)
+
+    def child(self, name: str) -> Child:
+        return next(c for c in self.children if c.name == name)
+
+    async def kill(self, name: str) -> None:
+        """SIGKILL a child (the fault suite's crash) and wait for it to be gone."""
+        child = self.child(name)
+        with contextlib.suppress(ProcessLookupError):
+            child.process.kill()
+        await child.process.wait()
+        if child.log_task is not None:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(child.log_task, 5)
+
+    async def restart(self, name: str) -> None:
+        """Start a child that stopped again, with the same command and environment (what an orchestrator does)."""
+        child = self.child(name)
+        if child.process.returncode is None:
+            raise RuntimeError(f"{name} is still running")
+        self.children.remove(child)
+        await self._spawn(name, child.command, child.env)
 
     async def _relay_logs(self, child: Child) -> None:
         """Copy a child's output, prefixed, until it closes. Reads chunks rather than lines: a

@@ -2,7 +2,7 @@
 
 The demo sets up every territory of the field reports, plans and publishes next week of the Pays
 de Mortagne, books usagers and makes a coordinator account: the page is used as that coordinator.
-Chromium comes from Debian (``tests/browser/install_chromium.sh``, run by ``make test``), never
+Chromium comes from Debian (``tests/install_debian_packages.sh``, run by ``make test``), never
 from Playwright's own download (no internet here).
 """
 
@@ -54,7 +54,7 @@ def chromium() -> str:
     if found:
         return found
     if os.environ.get("CI"):
-        pytest.fail("Chromium is missing: `make test` installs it (tests/browser/install_chromium.sh)")
+        pytest.fail("Chromium is missing: `make test` installs it (tests/install_debian_packages.sh)")
     pytest.skip("Chromium is missing: `sudo apt-get install -y chromium` (or `make test` as root)")
 
 
