@@ -9,7 +9,15 @@ import json
 import pytest
 
 import shared.events.catalogue as catalogue_module
-from shared.events import CATALOGUE, AvailabilitySlot, DemandChanged, Envelope, Event, InvalidEvent, parse_envelope
+from shared.events import (
+    CATALOGUE,
+    AvailabilitySlot,
+    DemandChanged,
+    Envelope,
+    Event,
+    InvalidEvent,
+    parse_envelope,
+)
 from shared.events.envelope import MAX_EVENT_BYTES, SUBJECT_PATTERN
 from shared.events.streams import STREAMS, dead_letter_subject, stream_for
 
@@ -101,7 +109,12 @@ def _body(**changes) -> bytes:
     [
         (b"\xff\xfe", "not JSON"),
         (b"{", "not JSON"),
-        (b"[]", "bad envelope"),
+        (b"[]", "not a JSON object: list"),
+        (b"[" * 100_000, "not JSON: maximum recursion depth"),
+        (_body(schema_version="@").replace(b'"@"', b"1" * 5000), "not JSON: Exceeds the limit"),
+        (_body(schema_version="@").replace(b'"@"', b"NaN"), "not JSON: NaN is not a JSON number"),
+        (_body(schema_version="@").replace(b'"@"', b"-Infinity"), "not JSON: -Infinity is not a JSON number"),
+        (_body(data="@").replace(b'"@"', b'{"individual_hours": 1e999}'), "not JSON: number out of range"),
         (_body(event_id=None), "event_id: Field required"),
         (_body(occurred_at="2026-11-26T10:00:00"), "occurred_at"),
         (_body(schema_version=2), "schema_version 2 does not match"),
