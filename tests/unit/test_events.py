@@ -5,8 +5,10 @@ from __future__ import annotations
 import datetime as dt
 import inspect
 import json
+import uuid
 
 import pytest
+from pydantic import ValidationError
 
 import shared.events.catalogue as catalogue_module
 from shared.events import (
@@ -16,6 +18,7 @@ from shared.events import (
     Envelope,
     Event,
     InvalidEvent,
+    PlannedPermanence,
     parse_envelope,
 )
 from shared.events.envelope import MAX_EVENT_BYTES, SUBJECT_PATTERN
@@ -140,6 +143,25 @@ def test_a_refusal_reason_never_echoes_the_payload():
     with pytest.raises(InvalidEvent) as refused:
         parse_envelope(DemandChanged.subject, body)
     assert "+33612345678" not in str(refused.value)
+
+
+@pytest.mark.parametrize(
+    ("changes", "reason"),
+    [
+        ({"time_zone": "Europe/Atlantis"}, "unknown time zone"),
+        ({"time_zone": "../../../etc/passwd"}, "unknown time zone"),
+        ({"time_zone": "Europe/Paris" * 6}, "at most 64 characters"),
+        ({"ends_at": "2026-11-30T09:00:00+01:00"}, "ends_at must be after starts_at"),
+    ],
+)
+def test_a_planned_permanence_has_a_known_time_zone_and_ends_after_it_starts(changes, reason):
+    planned = {
+        "permanence_id": uuid.uuid4(), "conseiller_id": uuid.uuid4(), "commune": "61293", "lieu": "EPN",
+        "starts_at": "2026-11-30T09:00:00+01:00", "ends_at": "2026-11-30T12:00:00+01:00", "time_zone": "Europe/Paris",
+    }  # fmt: skip
+    assert PlannedPermanence.model_validate(planned).time_zone == "Europe/Paris"
+    with pytest.raises(ValidationError, match=reason):
+        PlannedPermanence.model_validate(planned | changes)
 
 
 def test_a_fortnightly_slot_starts_on_its_first_day():
