@@ -170,7 +170,7 @@ async def _deliver(
     except Exception as exc:
         span.record_exception(exc)
         span.set_status(StatusCode.ERROR, type(exc).__name__)
-        reason = f"{type(exc).__name__}: {exc}"
+        reason = _what_failed(exc)
         if delivered >= policy.max_deliver:
             log.error("%s gave up on %s %s after %d attempts", consumer, raw.subject, envelope.event_id, delivered)
             await dead_letter(message, consumer, f"failed after {delivered} attempts: {reason}", delivered)
@@ -207,6 +207,13 @@ async def dead_letter(message: NatsMessage, consumer: str, reason: str, delivere
     DEAD_LETTERS.labels(consumer=consumer).inc()
     log.error("dead-lettered %s from %s: %s", raw.subject, consumer, _header_safe(reason))
     await message.ack()
+
+
+def _what_failed(exc: Exception) -> str:
+    """The error's type and first line: the lines after it, in a database error, are its statement and its
+    parameters (personal data, at times), which a dead letter's reason must not carry."""
+    first_line = str(exc).split("\n", 1)[0]
+    return f"{type(exc).__name__}: {first_line}"
 
 
 def _header_safe(text: str, limit: int = 500) -> str:
