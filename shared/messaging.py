@@ -4,8 +4,10 @@ FastStream's default for NATS terminates a message whose handler raised: it woul
 Here every consumer acknowledges by hand (``AckPolicy.MANUAL``):
 
 - a message that can never be applied (not JSON, unknown subject, wrong schema version,
-  missing fields, too big) goes to ``deadletter.<consumer>.<subject>`` at once, with the
-  reason in the ``Tournees-Dead-Letter-Reason`` header, then is acknowledged;
+  missing fields, more than ``MAX_EVENT_BYTES``) goes to ``deadletter.<consumer>.<subject>`` at
+  once, with the reason in the ``Tournees-Dead-Letter-Reason`` header, then is acknowledged. The
+  body reaches ``deliver`` undecoded (``undecoded``): FastStream's own JSON decoding, before any
+  handler, would raise on some of them, and a message whose handler never ran is never acknowledged;
 - a handler that raises is retried with exponential backoff (``nak`` with a delay);
   after ``max_deliver`` attempts the message goes to the dead-letter subject with the
   error as reason;
@@ -26,8 +28,9 @@ import logging
 import weakref
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import Any, TypeVar
 
+from faststream.message import StreamMessage
 from faststream.middlewares import AckPolicy
 from faststream.nats import ConsumerConfig, JStream, NatsMessage, NatsRouter, PullSub
 from nats.js.api import AckPolicy as JsAckPolicy
@@ -109,6 +112,7 @@ def durable_consumer(
                 max_ack_pending=1 if policy.ordered else policy.max_ack_pending,
             ),
             ack_policy=AckPolicy.MANUAL,
+            decoder=undecoded,
             title=durable,
             description=(handle.__doc__ or "").strip() or None,
         )
@@ -118,6 +122,13 @@ def durable_consumer(
         return handle
 
     return decorator
+
+
+async def undecoded(message: StreamMessage[Any]) -> bytes:
+    """The body as it came, for the handler to parse within limits (``parse_envelope``): FastStream's
+    decoding (JSON, whatever the size) raises on a body nested too deep or a content-type it belies."""
+    body: bytes = message.body
+    return body
 
 
 async def deliver(
@@ -159,7 +170,7 @@ async def _deliver(
     except Exception as exc:
         span.record_exception(exc)
         span.set_status(StatusCode.ERROR, type(exc).__name__)
-        reason = f"{type(exc).__name__}: {exc}"
+        reason = _what_failed(exc)
         if delivered >= policy.max_deliver:
             log.error("%s gave up on %s %s after %d attempts", consumer, raw.subject, envelope.event_id, delivered)
             await dead_letter(message, consumer, f"failed after {delivered} attempts: {reason}", delivered)
@@ -196,6 +207,13 @@ async def dead_letter(message: NatsMessage, consumer: str, reason: str, delivere
     DEAD_LETTERS.labels(consumer=consumer).inc()
     log.error("dead-lettered %s from %s: %s", raw.subject, consumer, _header_safe(reason))
     await message.ack()
+
+
+def _what_failed(exc: Exception) -> str:
+    """The error's type and first line: the lines after it, in a database error, are its statement and its
+    parameters (personal data, at times), which a dead letter's reason must not carry."""
+    first_line = str(exc).split("\n", 1)[0]
+    return f"{type(exc).__name__}: {first_line}"
 
 
 def _header_safe(text: str, limit: int = 500) -> str:

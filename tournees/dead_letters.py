@@ -27,6 +27,8 @@ from nats.js import JetStreamContext
 from nats.js.api import RawStreamMsg
 from nats.js.errors import NotFoundError
 
+from shared.events import InvalidEvent
+from shared.events.envelope import read_json
 from shared.events.streams import DEAD_LETTER_PREFIX, stream_for
 from shared.messaging import REASON_HEADER
 
@@ -90,8 +92,8 @@ class DeadLetter:
 
 def _envelope(data: bytes) -> dict[str, Any]:
     try:
-        parsed = json.loads(data)
-    except ValueError:  # not JSON, or not UTF-8
+        parsed = read_json(data)
+    except InvalidEvent:  # a dead letter is often what a consumer could not read either
         return {}
     return parsed if isinstance(parsed, dict) else {}
 

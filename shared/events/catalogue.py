@@ -11,8 +11,9 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from typing import Annotated, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
 from shared.events.envelope import Event
 
@@ -20,6 +21,19 @@ INSEE_PATTERN = r"^(\d{5}|2[AB]\d{3})$"
 TERRITORY_CODE_PATTERN = r"^(epci:\d{9}|dep:(\d{2,3}|2[AB])|custom:[a-z0-9][a-z0-9-]{0,62})$"
 
 InseeCode = str  # validated by INSEE_PATTERN where it enters
+
+
+def _known_time_zone(name: str) -> str:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValueError("unknown time zone") from exc
+    return name
+
+
+TimeZone = Annotated[str, Field(max_length=64), AfterValidator(_known_time_zone)]
+"""An IANA time zone this machine knows (consumers compute local times with it, and keep it in 64 characters)."""
+
 HalfDay = Literal["am", "pm"]
 TravelMode = Literal["car", "public_transport", "bike", "walk"]
 StructureKind = Literal[
@@ -51,7 +65,7 @@ class TerritoryDefined(Event):
     code: str = Field(pattern=TERRITORY_CODE_PATTERN)
     kind: Literal["epci", "departement", "custom"]
     name: str
-    time_zone: str
+    time_zone: TimeZone
     holiday_calendar: str
     """``FR``, or ``FR-<subdivision>`` of the ``holidays`` package (``FR-57``, ``FR-6AE``, ``FR-974``…)."""
     communes: list[CommuneRef]
@@ -220,9 +234,15 @@ class PlannedPermanence(_Snapshot):
     kind: Literal["permanence", "atelier"] = "permanence"
     starts_at: AwareDatetime
     ends_at: AwareDatetime
-    time_zone: str
+    time_zone: TimeZone
     seats: int | None = Field(default=None, ge=1)
     """An atelier's seats (its lieu's capacity); None: not limited by seats (a permanence, or an older event)."""
+
+    @model_validator(mode="after")
+    def _ends_after_it_starts(self) -> PlannedPermanence:
+        if self.ends_at <= self.starts_at:
+            raise ValueError("ends_at must be after starts_at")
+        return self
 
 
 class PlanPublished(Event):

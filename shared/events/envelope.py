@@ -7,10 +7,11 @@ sent as the ``Nats-Msg-Id`` header, so JetStream drops a publish the relay retri
 from __future__ import annotations
 
 import json
+import math
 import re
 import uuid
 from datetime import UTC, datetime
-from typing import Any, ClassVar
+from typing import Any, ClassVar, NoReturn
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, ValidationError
 
@@ -19,6 +20,8 @@ SUBJECT_PATTERN = re.compile(
 )
 
 MAX_EVENT_BYTES = 256 * 1024
+"""The largest message a consumer reads (the biggest event, a plan of a few hundred permanences, is a
+fraction of it): a bigger one is dead-lettered before it is parsed."""
 
 
 class InvalidEvent(ValueError):
@@ -101,12 +104,9 @@ class Envelope(BaseModel):
 
 def parse_envelope(subject: str, body: bytes) -> tuple[Envelope, Event]:
     """Parse and validate a message received on ``subject``; raise InvalidEvent with the reason."""
-    if len(body) > MAX_EVENT_BYTES:
-        raise InvalidEvent(f"payload of {len(body)} bytes exceeds {MAX_EVENT_BYTES}")
-    try:
-        raw = json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise InvalidEvent(f"not JSON: {exc}") from exc
+    raw = read_json(body)
+    if not isinstance(raw, dict):
+        raise InvalidEvent(f"not a JSON object: {type(raw).__name__}")
     try:
         envelope = Envelope.model_validate(raw)
     except ValidationError as exc:
@@ -119,6 +119,35 @@ def parse_envelope(subject: str, body: bytes) -> tuple[Envelope, Event]:
             f"schema_version {envelope.schema_version} does not match {subject} (v{event.schema_version()})"
         )
     return envelope, event
+
+
+def read_json(body: bytes) -> Any:
+    """``body`` as JSON (UTF-8, numbers finite, at most ``MAX_EVENT_BYTES``); InvalidEvent with the reason.
+
+    What ``json.loads`` lets through or raises besides JSONDecodeError is refused here too: NaN and
+    Infinity (no JSON, and they would pass ``ge=0``), nesting past the recursion limit (RecursionError),
+    integers of more than 4300 digits (ValueError)."""
+    if len(body) > MAX_EVENT_BYTES:
+        raise InvalidEvent(f"payload of {len(body)} bytes exceeds {MAX_EVENT_BYTES}")
+    try:
+        return json.loads(body.decode("utf-8"), parse_constant=_not_a_number, parse_float=_finite)
+    except (ValueError, RecursionError) as exc:  # JSONDecodeError and UnicodeDecodeError are ValueErrors
+        raise InvalidEvent(f"not JSON: {_first_line(exc)}") from exc
+
+
+def _not_a_number(constant: str) -> NoReturn:
+    raise ValueError(f"{constant} is not a JSON number")
+
+
+def _finite(text: str) -> float:
+    number = float(text)
+    if not math.isfinite(number):
+        raise ValueError(f"number out of range: {text[:20]}")
+    return number
+
+
+def _first_line(exc: BaseException) -> str:
+    return str(exc).split("\n", 1)[0][:200]
 
 
 def _first_errors(exc: ValidationError, limit: int = 3) -> str:

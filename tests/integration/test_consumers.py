@@ -10,16 +10,17 @@ from collections.abc import AsyncIterator
 import pytest
 from faststream.nats import NatsBroker, NatsRouter
 from prometheus_client import REGISTRY
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from services.scheduling.adapters import orm as scheduling_orm
 from services.scheduling.bootstrap import MIGRATIONS as SCHEDULING_MIGRATIONS
 from services.scheduling.entrypoints import consumers as scheduling_consumers
 from services.scheduling.service_layer.unit_of_work import SchedulingUnitOfWork
-from shared.db import session_factory
+from shared.db import create_engine, session_factory
 from shared.events import DemandChanged, Envelope
 from shared.messaging import REASON_HEADER, ConsumerPolicy, durable_consumer
 from shared.migrations import upgrade
+from shared.settings import async_database_url
 from shared.telemetry.logs import CORRELATION_ID
 from tests.integration.helpers import count, eventually
 
@@ -83,6 +84,30 @@ async def test_a_handler_that_always_fails_ends_on_the_dead_letter_subject(broke
         )
 
     await eventually(counted)
+
+
+async def test_a_reason_names_the_error_not_the_statement_nor_its_parameters(broker, nc, tmp_path):
+    phone = "06 12 34 56 78"
+    engine = create_engine(async_database_url(f"sqlite:///{tmp_path / 'usagers.db'}"))
+    async with engine.begin() as conn:
+        await conn.execute(text("CREATE TABLE usagers (phone TEXT UNIQUE)"))
+        await conn.execute(text("INSERT INTO usagers VALUES (:phone)"), {"phone": phone})
+    router = NatsRouter()
+
+    @durable_consumer(router, DemandChanged, durable="test-database-error", policy=FAST)
+    async def add_usager_again(env: Envelope, event: DemandChanged) -> None:
+        async with engine.begin() as conn:
+            await conn.execute(text("INSERT INTO usagers VALUES (:phone)"), {"phone": phone})
+
+    broker.include_router(router)
+    await broker.start()
+    await nc.jetstream().publish(SUBJECT, envelope().to_bytes())
+
+    [letter] = await dead_letters(nc, 1)
+    assert letter.headers[REASON_HEADER] == (
+        "failed after 3 attempts: IntegrityError: (sqlite3.IntegrityError) UNIQUE constraint failed: usagers.phone"
+    )
+    await engine.dispose()
 
 
 async def test_transient_failures_are_retried_with_backoff_then_applied(broker, nc):

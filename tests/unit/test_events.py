@@ -5,11 +5,22 @@ from __future__ import annotations
 import datetime as dt
 import inspect
 import json
+import uuid
 
 import pytest
+from pydantic import ValidationError
 
 import shared.events.catalogue as catalogue_module
-from shared.events import CATALOGUE, AvailabilitySlot, DemandChanged, Envelope, Event, InvalidEvent, parse_envelope
+from shared.events import (
+    CATALOGUE,
+    AvailabilitySlot,
+    DemandChanged,
+    Envelope,
+    Event,
+    InvalidEvent,
+    PlannedPermanence,
+    parse_envelope,
+)
 from shared.events.envelope import MAX_EVENT_BYTES, SUBJECT_PATTERN
 from shared.events.streams import STREAMS, dead_letter_subject, stream_for
 
@@ -101,7 +112,12 @@ def _body(**changes) -> bytes:
     [
         (b"\xff\xfe", "not JSON"),
         (b"{", "not JSON"),
-        (b"[]", "bad envelope"),
+        (b"[]", "not a JSON object: list"),
+        (b"[" * 100_000, "not JSON: maximum recursion depth"),
+        (_body(schema_version="@").replace(b'"@"', b"1" * 5000), "not JSON: Exceeds the limit"),
+        (_body(schema_version="@").replace(b'"@"', b"NaN"), "not JSON: NaN is not a JSON number"),
+        (_body(schema_version="@").replace(b'"@"', b"-Infinity"), "not JSON: -Infinity is not a JSON number"),
+        (_body(data="@").replace(b'"@"', b'{"individual_hours": 1e999}'), "not JSON: number out of range"),
         (_body(event_id=None), "event_id: Field required"),
         (_body(occurred_at="2026-11-26T10:00:00"), "occurred_at"),
         (_body(schema_version=2), "schema_version 2 does not match"),
@@ -127,6 +143,25 @@ def test_a_refusal_reason_never_echoes_the_payload():
     with pytest.raises(InvalidEvent) as refused:
         parse_envelope(DemandChanged.subject, body)
     assert "+33612345678" not in str(refused.value)
+
+
+@pytest.mark.parametrize(
+    ("changes", "reason"),
+    [
+        ({"time_zone": "Europe/Atlantis"}, "unknown time zone"),
+        ({"time_zone": "../../../etc/passwd"}, "unknown time zone"),
+        ({"time_zone": "Europe/Paris" * 6}, "at most 64 characters"),
+        ({"ends_at": "2026-11-30T09:00:00+01:00"}, "ends_at must be after starts_at"),
+    ],
+)
+def test_a_planned_permanence_has_a_known_time_zone_and_ends_after_it_starts(changes, reason):
+    planned = {
+        "permanence_id": uuid.uuid4(), "conseiller_id": uuid.uuid4(), "commune": "61293", "lieu": "EPN",
+        "starts_at": "2026-11-30T09:00:00+01:00", "ends_at": "2026-11-30T12:00:00+01:00", "time_zone": "Europe/Paris",
+    }  # fmt: skip
+    assert PlannedPermanence.model_validate(planned).time_zone == "Europe/Paris"
+    with pytest.raises(ValidationError, match=reason):
+        PlannedPermanence.model_validate(planned | changes)
 
 
 def test_a_fortnightly_slot_starts_on_its_first_day():

@@ -19,7 +19,7 @@ from opentelemetry.trace import Span, StatusCode
 from services.scheduling.service_layer.solver import Outcome, Solver
 from shared.events import InvalidEvent, SolveRequested, parse_envelope
 from shared.events.streams import stream_for
-from shared.messaging import ConsumerPolicy, dead_letter
+from shared.messaging import ConsumerPolicy, dead_letter, undecoded
 from shared.telemetry import consumer_span
 from shared.telemetry.logs import correlated
 
@@ -48,6 +48,7 @@ def router(solver: Solver, policy: ConsumerPolicy) -> NatsRouter:
             max_ack_pending=policy.max_ack_pending,
         ),
         ack_policy=AckPolicy.MANUAL,
+        decoder=undecoded,
         title=SOLVER_CONSUMER,
         description="Solve requests (plans, re-plans, what-ifs): one solve per territory at a time, across replicas.",
     )
