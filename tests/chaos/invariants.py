@@ -297,7 +297,13 @@ async def check_bookings_and_plans(workload: Workload, verdict: Verdict) -> None
     verdict.facts["plans published"] = len(workload.published)
 
 
-PHONE = re.compile(r"(?:\+|00)33[\s.-]?6[\s.-]?2(?:[\s.-]?\d){7}|\b0[\s.-]?6[\s.-]?2(?:[\s.-]?\d){7}\b|\b33620\d{6}\b")
+PHONE = re.compile(
+    r"(?:\+|%2B|00)33[\s.-]?6[\s.-]?2(?:[\s.-]?\d){7}"  # +33 6 2…, URL-encoded, 0033…
+    r"|\b0[\s.-]?6[\s.-]?2(?:[\s.-]?\d){7}\b"  # 06 2…
+    r"|\b33620\d{6}\b",  # digits only
+    re.IGNORECASE,
+)
+"""The usagers' numbers as the workload makes them (``+3362…``), in every form a line could hold them."""
 OUTSIDE_WORLD = ("twilio", "smtp")
 """The fake Twilio and the SMTP sink stand for the providers: their own logs are not the system's."""
 
