@@ -40,11 +40,12 @@ class Profile:
     postgres_down_s: float
     gap_s: tuple[float, float]
     """A random pause before each fault."""
+    solve_time_limit_s: float
 
 
 PROFILES = {
-    "short": Profile("short", thionville, bookings=120, rounds=1, postgres_down_s=10, gap_s=(1, 3)),
-    "full": Profile("full", gard, bookings=3000, rounds=3, postgres_down_s=30, gap_s=(3, 10)),
+    "short": Profile("short", thionville, 120, rounds=1, postgres_down_s=10, gap_s=(1, 3), solve_time_limit_s=5),
+    "full": Profile("full", gard, 3000, rounds=3, postgres_down_s=30, gap_s=(3, 10), solve_time_limit_s=60),
 }
 
 
@@ -98,6 +99,7 @@ async def run(profile: Profile, workdir: Path, seed: int) -> Report:
     sunday = first_sunday_afternoon(dt.datetime.now(dt.UTC))
     system = await System.start(workdir, sunday)
     workload = Workload(system, profile.scenario(), (sunday + dt.timedelta(days=1)).date(), rng)
+    workload.solve_time_limit_s = profile.solve_time_limit_s
     phases = report.verdict.facts
     try:
         await workload.prepare()
@@ -113,6 +115,7 @@ async def run(profile: Profile, workdir: Path, seed: int) -> Report:
     finally:
         report.seconds = time.monotonic() - started
         report.workload_retries = workload.retries
+        report.verdict.facts["solves that found no plan in their time limit"] = workload.empty_plans
         await workload.close()
         await system.stop()
     return report

@@ -139,12 +139,18 @@ def thionville() -> Scenario:
 
 def gard() -> Scenario:
     """About fifty conseillers, at structures of the Gard's most populous communes."""
+    return departement("30", conseillers=50, structures=30, name="Gard")
+
+
+def departement(code: str, *, conseillers: int, structures: int, name: str | None = None) -> Scenario:
+    """``conseillers`` at ``structures`` structures of the département's most populous communes, shared by the
+    square root of their population."""
     ranked = sorted(
-        (insee for insee, c in communes().items() if c.departement == "30"),
+        (insee for insee, c in communes().items() if c.departement == code),
         key=lambda insee: -communes()[insee].population,
-    )[:30]
+    )[:structures]
     weights = [math.sqrt(communes()[insee].population) for insee in ranked]
-    seats = [max(1, round(50 * w / sum(weights))) for w in weights]
+    seats = [max(1, round(conseillers * w / sum(weights))) for w in weights]
     kinds = (("france_services", "France Services de"), ("mediatheque", "Médiathèque de"), ("ccas", "CCAS de"))
     posts = []
     for insee, count in zip(ranked, seats, strict=True):
@@ -152,7 +158,7 @@ def gard() -> Scenario:
             kind, label = kinds[i % len(kinds)]
             place = structure(kind, label, insee)
             posts.append(Post(place, room(f"{place['name']} — espace numérique", "structure", insee)))
-    return Scenario(code="dep:30", name="Gard", communes=[], posts=posts, town_halls=[])
+    return Scenario(code=f"dep:{code}", name=name, communes=[], posts=posts, town_halls=[])
 
 
 def charente_limousine() -> Scenario:
