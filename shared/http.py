@@ -1,17 +1,55 @@
-"""What every service's HTTP API shares: the probes, and a correlation id per request."""
+"""What every service's HTTP API shares: the probes, a correlation id per request, and how error answers are
+documented."""
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Awaitable, Callable
+from typing import Any
 
-from fastapi import APIRouter, status
+from fastapi import APIRouter, FastAPI, status
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shared.telemetry.logs import correlated
 
 CORRELATION_HEADER = "X-Correlation-Id"
+MAX_OFFSET = 1_000_000
+"""The largest ``offset`` a listing takes: past any of its tables, and far below the databases' 64-bit integers
+(a larger one was a 500)."""
+
+
+class Problem(BaseModel):
+    """An error answer (but 422's, which name the fields at fault)."""
+
+    detail: str
+
+
+_MEANINGS = {
+    401: "no valid bearer token: missing, expired, or not this deployment's",
+    403: "the caller's role or territories do not allow it",
+    404: "no such record",
+    409: "the record's state refuses it: a stale version, a conflict with another record",
+    413: "the body is too large",
+    415: "the body is of a media type this route does not take",
+    429: "too many attempts: try again after Retry-After seconds",
+}
+
+
+_PROBLEM = {"$ref": "#/components/schemas/Problem"}
+
+
+def invalid(description: str) -> dict[int | str, dict[str, Any]]:
+    """The OpenAPI ``responses`` of a 422 that a route raises itself (``RequestValidationError``), for a route
+    FastAPI does not document one for: the same body as FastAPI's, naming the fields at fault."""
+    schema = {"$ref": "#/components/schemas/HTTPValidationError"}
+    return {422: {"description": description, "content": {"application/json": {"schema": schema}}}}
+
+
+def problems(*codes: int) -> dict[int | str, dict[str, Any]]:
+    """The OpenAPI ``responses`` of these error statuses, each answered as a ``Problem``."""
+    return {code: {"model": Problem, "description": _MEANINGS[code]} for code in codes}
 
 
 class CorrelationMiddleware:
@@ -46,6 +84,23 @@ def _is_uuid(text: str) -> bool:
     return True
 
 
+def documented_unparsable_bodies(app: FastAPI) -> None:
+    """FastAPI answers 400 to a JSON body it cannot parse (not UTF-8, say) before any route runs: each operation
+    that takes one says so in the app's OpenAPI."""
+    generate = app.openapi
+    unparsable = {"description": "the body cannot be parsed", "content": {"application/json": {"schema": _PROBLEM}}}
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            document = generate()
+            for operation in (op for path in document["paths"].values() for op in path.values()):
+                if "application/json" in operation.get("requestBody", {}).get("content", {}):
+                    operation["responses"].setdefault("400", unparsable)
+        return app.openapi_schema or {}
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
 def probes(readiness: Callable[[], Awaitable[dict[str, str]]]) -> APIRouter:
     """``/healthz`` (the process answers) and ``/readyz`` (its database and NATS answer)."""
     router = APIRouter(tags=["probes"])
@@ -54,7 +109,7 @@ def probes(readiness: Callable[[], Awaitable[dict[str, str]]]) -> APIRouter:
     async def healthz() -> dict[str, str]:
         return {"status": "ok"}
 
-    @router.get("/readyz")
+    @router.get("/readyz", responses={503: {"description": "its database or NATS does not answer"}})
     async def readyz() -> JSONResponse:
         checks = await readiness()
         ready = all(value == "ok" for value in checks.values())

@@ -17,7 +17,7 @@ from sqlalchemy import Table
 
 from shared import db, metrics
 from shared.events.streams import ensure_streams
-from shared.http import CorrelationMiddleware, probes
+from shared.http import CorrelationMiddleware, documented_unparsable_bodies, probes
 from shared.messaging import ConsumerPolicy, durables
 from shared.migrations import upgrade
 from shared.outbox import OutboxRelay
@@ -176,6 +176,7 @@ class ServiceRuntime:
         app.include_router(metrics.router())
         for router in routers:
             app.include_router(router)
+        documented_unparsable_bodies(app)
         instrument_app(app)
         return app
 

@@ -62,6 +62,15 @@ def _wait_for_port(port: int, timeout_s: float = 15) -> None:
 async def nc(nats_url: str) -> AsyncIterator[NATS]:
     """A connection to the test nats-server, with every stream created afresh (empty)."""
     client = await nats.connect(nats_url)
+    await fresh_streams(client)
+    try:
+        yield client
+    finally:
+        await client.close()
+
+
+async def fresh_streams(client: NATS) -> None:
+    """Every stream created afresh, empty and without consumers."""
     js = client.jetstream()
     for spec in STREAMS:
         with contextlib.suppress(NotFoundError):
@@ -83,10 +92,6 @@ async def nc(nats_url: str) -> AsyncIterator[NATS]:
         await js.purge_stream(spec.name)
         for consumer in await js.consumers_info(spec.name):
             await js.delete_consumer(spec.name, consumer.name)
-    try:
-        yield client
-    finally:
-        await client.close()
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ from services.notifications.domain.model import Permanence
 from services.notifications.service_layer import handlers
 from services.notifications.service_layer.unit_of_work import NotificationsUnitOfWork
 from shared.auth import Principal, Role, require_role
+from shared.http import MAX_OFFSET, problems
 
 
 class BookedOut(BaseModel):
@@ -44,14 +45,14 @@ class PermanenceOut(BaseModel):
 
 
 def router(uow: Callable[[], NotificationsUnitOfWork], principal: Callable[..., Principal]) -> APIRouter:
-    api = APIRouter(prefix="/permanences", tags=["permanences"])
+    api = APIRouter(prefix="/permanences", tags=["permanences"], responses=problems(401, 403))
 
     @api.get("")
     async def list_permanences(
         who: Annotated[Principal, Depends(principal)],
         plan_id: uuid.UUID | None = None,
         limit: Annotated[int, Query(ge=1, le=1000)] = 200,
-        offset: Annotated[int, Query(ge=0)] = 0,
+        offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
     ) -> list[PermanenceOut]:
         """Published permanences, by start: all of them for an admin, a coordinator's territories' only; each
         with its active bookings by channel (``booked``: who would be told of a change, and how)."""

@@ -23,6 +23,7 @@ from services.notifications.service_layer import bookings
 from services.notifications.service_layer.access import Forbidden
 from services.notifications.service_layer.unit_of_work import NotificationsUnitOfWork
 from shared.auth import Principal, Role, require_role
+from shared.http import MAX_OFFSET, problems
 
 
 class UsagerIn(BaseModel):
@@ -119,6 +120,9 @@ class MessageOut(BaseModel):
         return cls(**vars(m))
 
 
+RECORD = problems(403, 404)
+
+
 def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
@@ -130,39 +134,39 @@ def router(
     clock: Callable[[], dt.datetime] = _now,
     cancel_phone: str | None = None,
 ) -> APIRouter:
-    api = APIRouter()
+    api = APIRouter(responses=problems(401))
     Who = Annotated[Principal, Depends(principal)]
 
-    @api.post("/usagers", status_code=status.HTTP_201_CREATED, tags=["usagers"])
+    @api.post("/usagers", status_code=status.HTTP_201_CREATED, tags=["usagers"], responses=problems(403))
     async def register_usager(body: UsagerIn, who: Who) -> UsagerOut:
         cmd = RegisterUsager(**body.model_dump())
         return UsagerOut.of(await bookings.register_usager(cmd, uow(), who, clock()))
 
-    @api.get("/usagers/{usager_id}", tags=["usagers"])
+    @api.get("/usagers/{usager_id}", tags=["usagers"], responses=RECORD)
     async def get_usager(usager_id: uuid.UUID, who: Who) -> UsagerOut:
         return UsagerOut.of(await bookings.get_usager(usager_id, uow(), who))
 
-    @api.post("/bookings", status_code=status.HTTP_201_CREATED, tags=["bookings"])
+    @api.post("/bookings", status_code=status.HTTP_201_CREATED, tags=["bookings"], responses=problems(403, 404, 409))
     async def book(body: BookingIn, who: Who) -> BookingOut:
         cmd = Book(body.usager_id, body.permanence_id)
         return BookingOut.of(await bookings.book(cmd, uow(), who, clock(), rules))
 
-    @api.delete("/bookings/{booking_id}", tags=["bookings"])
+    @api.delete("/bookings/{booking_id}", tags=["bookings"], responses=RECORD)
     async def cancel(booking_id: uuid.UUID, who: Who) -> BookingOut:
         """Cancel, giving the seat back; cancelling again answers the same cancelled booking."""
         return BookingOut.of(await bookings.cancel(booking_id, uow(), who, clock()))
 
-    @api.get("/permanences/{permanence_id}/bookings", tags=["bookings"])
+    @api.get("/permanences/{permanence_id}/bookings", tags=["bookings"], responses=RECORD)
     async def bookings_of(
         permanence_id: uuid.UUID,
         who: Who,
         limit: Annotated[int, Query(ge=1, le=500)] = 100,
-        offset: Annotated[int, Query(ge=0)] = 0,
+        offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
     ) -> BookingPage:
         items, total = await bookings.bookings_of(permanence_id, uow(), who, limit=limit, offset=offset)
         return BookingPage(items=[BookingOut.of(b) for b in items], total=total, limit=limit, offset=offset)
 
-    @api.get("/bookings/{booking_id}/messages", tags=["bookings"])
+    @api.get("/bookings/{booking_id}/messages", tags=["bookings"], responses=RECORD)
     async def messages_of(booking_id: uuid.UUID, who: Who) -> list[MessageOut]:
         """The send log of a booking (admins, and coordinators of its permanence's territory)."""
         require_role(who, Role.ADMIN, Role.COORDINATOR)

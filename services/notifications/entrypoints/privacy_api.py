@@ -22,6 +22,7 @@ from services.notifications.entrypoints.bookings_api import UsagerOut
 from services.notifications.service_layer import privacy
 from services.notifications.service_layer.unit_of_work import NotificationsUnitOfWork
 from shared.auth import Principal
+from shared.http import problems
 
 
 class ExportedUsager(UsagerOut):
@@ -88,7 +89,7 @@ def router(
     principal: Callable[..., Principal],
     clock: Callable[[], dt.datetime] = _now,
 ) -> APIRouter:
-    api = APIRouter(tags=["usagers"])
+    api = APIRouter(tags=["usagers"], responses=problems(401, 403, 404))
     Who = Annotated[Principal, Depends(principal)]
 
     @api.get("/usagers/{usager_id}/export")
@@ -105,7 +106,7 @@ def router(
             exported_at=clock(),
         )
 
-    @api.delete("/usagers/{usager_id}")
+    @api.delete("/usagers/{usager_id}", responses=problems(409))
     async def erase_usager(usager_id: uuid.UUID, who: Who) -> UsagerOut:
         """Erase the usager's personal data: name and contacts gone, bookings still to come cancelled;
         answers what is left. Erasing again answers the same."""

@@ -13,10 +13,12 @@ from urllib.parse import parse_qsl
 from xml.sax.saxutils import escape
 
 from fastapi import APIRouter, Depends, HTTPException, Request, Response, status
+from fastapi.exceptions import RequestValidationError
 from twilio.request_validator import RequestValidator
 
 from services.notifications.service_layer import twilio_webhooks
 from services.notifications.service_layer.unit_of_work import NotificationsUnitOfWork
+from shared.http import invalid, problems
 
 PREFIX = "/webhooks/twilio"
 STATUS_PATH = f"{PREFIX}/status"
@@ -35,7 +37,7 @@ def router(
     public_base_url: str,
     clock: Callable[[], dt.datetime] = _now,
 ) -> APIRouter:
-    api = APIRouter(prefix=PREFIX, tags=["webhooks"])
+    api = APIRouter(prefix=PREFIX, tags=["webhooks"], responses=problems(403))
     validator = RequestValidator(auth_token)
     base = public_base_url.rstrip("/")
 
@@ -68,7 +70,12 @@ def router(
             return Response(EMPTY_TWIML, media_type="text/xml")
         return Response(f"{TWIML_HEAD}<Response><Message>{escape(answer)}</Message></Response>", media_type="text/xml")
 
-    @api.post(STATUS_PATH.removeprefix(PREFIX), status_code=status.HTTP_200_OK, response_class=Response)
+    @api.post(
+        STATUS_PATH.removeprefix(PREFIX),
+        status_code=status.HTTP_200_OK,
+        response_class=Response,
+        responses=invalid("no MessageSid or MessageStatus"),
+    )
     async def delivery_status(form: Form) -> Response:
         """A sent SMS's delivery status. No bearer token: the ``X-Twilio-Signature`` is the authentication.
 
@@ -76,8 +83,11 @@ def router(
         order); a sid no message has yet is kept for when the sender records it, and answered 200 all the same.
         """
         sid, message_status = form.get("MessageSid", ""), form.get("MessageStatus", "")
-        if not sid or not message_status:
-            raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "MessageSid and MessageStatus are required")
+        missing = [
+            ("body", name) for name, value in (("MessageSid", sid), ("MessageStatus", message_status)) if not value
+        ]
+        if missing:
+            raise RequestValidationError([{"loc": loc, "msg": "Field required", "type": "missing"} for loc in missing])
         await twilio_webhooks.delivery_status(sid, message_status, form.get("ErrorCode") or None, uow(), clock())
         return Response(status_code=status.HTTP_200_OK)
 

@@ -19,6 +19,7 @@ from services.registry.entrypoints.schemas import PageOf
 from services.registry.service_layer import accounts
 from services.registry.service_layer.unit_of_work import RegistryUnitOfWork
 from shared.auth import Principal, Role, issue_token
+from shared.http import problems
 
 
 def router(
@@ -27,7 +28,7 @@ def router(
     api = APIRouter()
     Who = Annotated[Principal, Depends(principal)]
 
-    @api.post("/auth/token", tags=["auth"])
+    @api.post("/auth/token", tags=["auth"], responses=problems(401, 429))
     async def log_in(form: Annotated[OAuth2PasswordRequestForm, Depends()], response: Response) -> TokenOut:
         """A bearer token for a login and password (form fields ``username`` and ``password``)."""
         try:
@@ -48,7 +49,7 @@ def router(
             name=account.name,
         )  # fmt: skip
 
-    @api.post("/accounts", status_code=status.HTTP_201_CREATED, tags=["accounts"])
+    @api.post("/accounts", status_code=status.HTTP_201_CREATED, tags=["accounts"], responses=problems(401, 403, 409))
     async def create_account(body: AccountIn, who: Who) -> AccountOut:
         """Admins only. 409 if the login has an account already."""
         cmd = commands.CreateAccount(
@@ -57,13 +58,13 @@ def router(
         )  # fmt: skip
         return AccountOut.of(await accounts.create_account(cmd, uow(), who))
 
-    @api.get("/accounts", tags=["accounts"])
+    @api.get("/accounts", tags=["accounts"], responses=problems(401, 403))
     async def list_accounts(who: Who, p: PageQuery, role: Role | None = None) -> PageOf[AccountOut]:
         """Admins only."""
         items, total = await accounts.list_accounts(uow(), who, p, role=None if role is None else role.value)
         return PageOf[AccountOut](items=[AccountOut.of(a) for a in items], total=total, limit=p.limit, offset=p.offset)
 
-    @api.patch("/accounts/{account_id}", tags=["accounts"])
+    @api.patch("/accounts/{account_id}", tags=["accounts"], responses=problems(401, 403, 404))
     async def change_account(account_id: uuid.UUID, body: AccountPatch, who: Who) -> AccountOut:
         """Admins only: deactivate or reactivate, rename, change a coordinator's territories, reset
         the password. A token issued before a deactivation stays valid until it expires."""

@@ -2,7 +2,7 @@
 
 ``POST /lieux/import`` takes the file as the request body (``text/csv`` or ``application/json``,
 UTF-8 unless the Content-Type says otherwise, at most ``MAX_BODY_BYTES``) and answers 200 with
-the report, invalid rows included; a body that is not a document of the standard at all is 422,
+the report, invalid rows included; a body that is not a document of the standard at all is 422 (at ``body``),
 too large 413, of another media type 415. ``GET /lieux/export`` answers the caller's lieux as a
 CSV or JSON file of the standard.
 
@@ -18,12 +18,14 @@ from typing import Annotated, Literal
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response, status
+from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel
 
 from services.registry.adapters import mediation_numerique as mn
 from services.registry.service_layer import access, imports
 from services.registry.service_layer.unit_of_work import RegistryUnitOfWork
 from shared.auth import Principal, Role
+from shared.http import invalid, problems
 
 MAX_BODY_BYTES = 5 * 1024 * 1024
 CSV_TYPES = frozenset({"text/csv", "application/csv"})
@@ -66,13 +68,13 @@ class ImportReportOut(BaseModel):
 
 
 def router(uow: Callable[[], RegistryUnitOfWork], principal: Callable[..., Principal]) -> APIRouter:
-    api = APIRouter(tags=["lieux"])
+    api = APIRouter(tags=["lieux"], responses=problems(401, 403))
     Who = Annotated[Principal, Depends(principal)]
 
     @api.post(
         "/lieux/import",
         openapi_extra={"requestBody": _BODY},
-        responses={413: {"description": "body too large"}, 415: {"description": "not CSV or JSON"}},
+        responses=problems(413, 415) | invalid("not a document of the standard (or not text in its charset)"),
     )
     async def import_lieux(request: Request, who: Who) -> ImportReportOut:
         """Create or update lieux from a file of the standard de la médiation numérique (CSV or JSON).
@@ -86,7 +88,7 @@ def router(uow: Callable[[], RegistryUnitOfWork], principal: Callable[..., Princ
         try:
             rows = mn.parse_csv(text) if media_type in CSV_TYPES else mn.parse_json(text)
         except mn.UnreadableDocument as error:
-            raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(error)) from None
+            raise _unreadable(str(error)) from None
         return ImportReportOut.of(await imports.import_lieux(rows, uow(), who))
 
     @api.get("/lieux/export", response_class=Response)
@@ -163,7 +165,11 @@ def _decode(body: bytes, charset: str) -> str:
     try:
         return body.decode("utf-8-sig" if codec.name == "utf-8" else codec.name)
     except UnicodeDecodeError as error:
-        raise HTTPException(
-            status.HTTP_422_UNPROCESSABLE_CONTENT,
-            f"the file is not {charset} text (byte {error.start}); the standard's files are UTF-8",
+        raise _unreadable(
+            f"the file is not {charset} text (byte {error.start}); the standard's files are UTF-8"
         ) from None
+
+
+def _unreadable(message: str) -> RequestValidationError:
+    """422 at ``body``, like any other request FastAPI finds invalid."""
+    return RequestValidationError([{"loc": ("body",), "msg": message, "type": "value_error"}])

@@ -18,6 +18,12 @@ def require(principal: Principal, *roles: Role) -> None:
         raise Forbidden("your role may not do this")
 
 
+def require_manager(principal: Principal) -> None:
+    """Admins and coordinators, who manage the records: a conseiller is refused before any record is looked up or
+    checked, so that neither a 404 nor a 422 tells them what exists."""
+    require(principal, Role.ADMIN, Role.COORDINATOR)
+
+
 def territory_filter(principal: Principal, territory: str | None) -> list[str] | None:
     """The territories a listing may show: None means all (admin, unfiltered)."""
     if territory is not None:

@@ -77,6 +77,7 @@ async def get_territory(code: str, uow: RegistryUnitOfWork, who: Principal) -> T
 
 
 async def register_structure(cmd: commands.RegisterStructure, uow: RegistryUnitOfWork, who: Principal) -> Structure:
+    access.require_manager(who)
     async with uow:
         structure = Structure.register(cmd.structure_id, **cmd.data)
         await _known_commune(structure.commune, uow)
@@ -112,6 +113,7 @@ async def get_structure(structure_id: uuid.UUID, uow: RegistryUnitOfWork, who: P
 
 
 async def _structure(structure_id: uuid.UUID, uow: RegistryUnitOfWork, who: Principal) -> Structure:
+    access.require_manager(who)
     structure = await uow.structures.get(structure_id)
     if structure is None:
         raise NotFound(f"no structure {structure_id}")
@@ -123,6 +125,7 @@ async def _structure(structure_id: uuid.UUID, uow: RegistryUnitOfWork, who: Prin
 
 
 async def open_lieu(cmd: commands.OpenLieu, uow: RegistryUnitOfWork, who: Principal) -> Lieu:
+    access.require_manager(who)
     async with uow:
         lieu = Lieu.open(cmd.lieu_id, **cmd.data)
         await _check_lieu_links(lieu, uow, who)
@@ -133,6 +136,7 @@ async def open_lieu(cmd: commands.OpenLieu, uow: RegistryUnitOfWork, who: Princi
 
 async def open_town_hall(cmd: commands.OpenTownHall, uow: RegistryUnitOfWork, who: Principal) -> Lieu:
     """The town hall of a commune becomes a lieu, with its address, location and opening hours."""
+    access.require_manager(who)
     async with uow:
         commune = await _known_commune(check_insee(cmd.commune), uow)
         await access.require_commune(who, commune.insee, uow)
@@ -167,6 +171,7 @@ async def get_lieu(lieu_id: uuid.UUID, uow: RegistryUnitOfWork, who: Principal) 
 
 
 async def _lieu(lieu_id: uuid.UUID, uow: RegistryUnitOfWork, who: Principal) -> Lieu:
+    access.require_manager(who)
     lieu = await uow.lieux.get(lieu_id)
     if lieu is None:
         raise NotFound(f"no lieu {lieu_id}")
@@ -187,6 +192,7 @@ async def _check_lieu_links(lieu: Lieu, uow: RegistryUnitOfWork, who: Principal)
 
 
 async def register_conseiller(cmd: commands.RegisterConseiller, uow: RegistryUnitOfWork, who: Principal) -> Conseiller:
+    access.require_manager(who)
     async with uow:
         conseiller = Conseiller.register(cmd.conseiller_id, **cmd.data)
         await _check_conseiller_links(conseiller, uow, who)
@@ -243,6 +249,8 @@ async def withdraw_absence(
 
 async def _conseiller(conseiller_id: uuid.UUID, uow: RegistryUnitOfWork, who: Principal, *, manage: bool) -> Conseiller:
     """Load a conseiller the caller may see; ``manage``: and change (conseillers: not themselves)."""
+    if manage:
+        access.require_manager(who)
     conseiller = await uow.conseillers.get(conseiller_id)
     if conseiller is None:
         raise NotFound(f"no conseiller {conseiller_id}")
@@ -274,6 +282,7 @@ async def _check_conseiller_links(conseiller: Conseiller, uow: RegistryUnitOfWor
 
 
 async def set_demand(cmd: commands.SetDemand, uow: RegistryUnitOfWork, who: Principal) -> Demand:
+    access.require_manager(who)
     async with uow:
         commune = await _known_commune(check_insee(cmd.commune), uow)
         await access.require_commune(who, commune.insee, uow)
@@ -285,6 +294,7 @@ async def set_demand(cmd: commands.SetDemand, uow: RegistryUnitOfWork, who: Prin
 
 async def reset_demand(commune: str, uow: RegistryUnitOfWork, who: Principal) -> Demand:
     """Back to the default from population."""
+    access.require_manager(who)
     async with uow:
         found = await _known_commune(check_insee(commune), uow)
         await access.require_commune(who, found.insee, uow)

@@ -44,10 +44,16 @@ from services.scheduling.service_layer.solve_requests import RequestSolve
 from services.scheduling.service_layer.unit_of_work import SchedulingUnitOfWork
 from shared.auth import FeedAuthenticator, Principal
 from shared.events.catalogue import INSEE_PATTERN, TERRITORY_CODE_PATTERN
+from shared.http import MAX_OFFSET, problems
 
 WAIT_POLL_S = 0.2
+LISTING = problems(403)
+"""403: a conseiller, or a territory not the caller's."""
+RECORD = problems(403, 404)
+CHANGE = problems(403, 404, 409)
+"""A change to a plan: 409 when its state refuses it (not a draft, changed meanwhile)."""
 Limit = Annotated[int, Query(ge=1, le=500)]
-Offset = Annotated[int, Query(ge=0)]
+Offset = Annotated[int, Query(ge=0, le=MAX_OFFSET)]
 
 
 def _unprocessable(exc: PlanError) -> RequestValidationError:
@@ -77,14 +83,14 @@ def router(
     principal_dependency: Callable[..., Principal],
     feed_principal: FeedAuthenticator,
 ) -> APIRouter:
-    api = APIRouter()
+    api = APIRouter(responses=problems(401))
     Caller = Annotated[Principal, Depends(principal_dependency)]
 
     @api.get(
         "/conseillers/{conseiller_id}/calendar.ics",
         tags=["calendar"],
         response_class=Response,
-        responses={200: {"content": {"text/calendar": {}}}},
+        responses=RECORD | {200: {"content": {"text/calendar": {}}}},
     )
     async def calendar_feed(
         conseiller_id: uuid.UUID, principal: Annotated[Principal, Depends(feed_principal)]
@@ -103,7 +109,7 @@ def router(
             headers={"Content-Disposition": f'inline; filename="permanences-{conseiller_id}.ics"'},
         )
 
-    @api.post("/conseillers/{conseiller_id}/calendar-link", tags=["calendar"])
+    @api.post("/conseillers/{conseiller_id}/calendar-link", tags=["calendar"], responses=RECORD)
     async def calendar_link(conseiller_id: uuid.UUID, principal: Caller) -> CalendarLinkOut:
         """A link to subscribe to a conseiller's published permanences in a calendar app (relative to this API).
         Its token opens that one feed and nothing else, for a year: keep it private. For the conseiller themself,
@@ -121,7 +127,7 @@ def router(
         str | None, Query(pattern=TERRITORY_CODE_PATTERN, description="only this territory", examples=["dep:61"])
     ]
 
-    @api.post("/plans", status_code=status.HTTP_201_CREATED, tags=["plans"])
+    @api.post("/plans", status_code=status.HTTP_201_CREATED, tags=["plans"], responses=LISTING)
     async def draft_plan(body: PlanIn, principal: Caller) -> PlanOut:
         may_plan_or_read(principal, body.territory)
         cmd = DraftPlan(
@@ -145,7 +151,7 @@ def router(
         response.headers["Location"] = f"/solves/{request.id}"
         return SolveRequestOut.of(request)
 
-    @api.post("/plans/solve", status_code=status.HTTP_202_ACCEPTED, tags=["solves"])
+    @api.post("/plans/solve", status_code=status.HTTP_202_ACCEPTED, tags=["solves"], responses=RECORD)
     async def solve_plan(body: SolveIn, principal: Caller, response: Response) -> SolveRequestOut:
         """Ask the solver to plan the week of a territory from scheduling's copy of the registry. The answer is
         the request (``Location: /solves/{id}``): follow its progress there; once done, ``plan_id`` is the draft
@@ -160,7 +166,7 @@ def router(
             response,
         )
 
-    @api.post("/what-if/one-more-conseiller", status_code=status.HTTP_202_ACCEPTED, tags=["solves"])
+    @api.post("/what-if/one-more-conseiller", status_code=status.HTTP_202_ACCEPTED, tags=["solves"], responses=RECORD)
     async def one_more_conseiller(body: WhatIfIn, principal: Caller, response: Response) -> SolveRequestOut:
         """How much more demand one more conseiller based at a lieu would cover: two solves, whose answer is the
         request's ``result`` once done (nothing else is stored)."""
@@ -171,7 +177,7 @@ def router(
             response,
         )
 
-    @api.post("/plans/{plan_id}/replan", status_code=status.HTTP_202_ACCEPTED, tags=["solves"])
+    @api.post("/plans/{plan_id}/replan", status_code=status.HTTP_202_ACCEPTED, tags=["solves"], responses=CHANGE)
     async def replan(plan_id: uuid.UUID, body: ReplanIn, principal: Caller, response: Response) -> SolveRequestOut:
         """Ask for a draft that re-plans a published plan from the registry as it is now (an absence, a closed
         lieu), moving as little as possible; publishing it tells who is affected, with the reason. A draft is
@@ -189,7 +195,7 @@ def router(
         response.headers["Location"] = f"/solves/{request.id}"
         return SolveRequestOut.of(request)
 
-    @api.get("/solves/{request_id}", tags=["solves"])
+    @api.get("/solves/{request_id}", tags=["solves"], responses=RECORD)
     async def get_solve(
         request_id: uuid.UUID,
         principal: Caller,
@@ -208,7 +214,7 @@ def router(
                 return SolveRequestOut.of(request)
             await asyncio.sleep(WAIT_POLL_S)
 
-    @api.get("/solves", tags=["solves"])
+    @api.get("/solves", tags=["solves"], responses=LISTING)
     async def list_solves(
         principal: Caller,
         territory: TerritoryFilter = None,
@@ -224,12 +230,12 @@ def router(
             items=[SolveRequestOut.of(r) for r in items], total=total, limit=limit, offset=offset
         )
 
-    @api.put("/plans/{plan_id}/permanences/{permanence_id}/pin", tags=["plans"])
+    @api.put("/plans/{plan_id}/permanences/{permanence_id}/pin", tags=["plans"], responses=CHANGE)
     async def pin(plan_id: uuid.UUID, permanence_id: uuid.UUID, principal: Caller) -> PlanOut:
         """Fix a permanence: re-plans keep it (unless an absence or a closure makes it impossible)."""
         return await pinning(plan_id, permanence_id, True, principal)
 
-    @api.delete("/plans/{plan_id}/permanences/{permanence_id}/pin", tags=["plans"])
+    @api.delete("/plans/{plan_id}/permanences/{permanence_id}/pin", tags=["plans"], responses=CHANGE)
     async def unpin(plan_id: uuid.UUID, permanence_id: uuid.UUID, principal: Caller) -> PlanOut:
         return await pinning(plan_id, permanence_id, False, principal)
 
@@ -243,7 +249,7 @@ def router(
         except ConcurrentUpdate as exc:
             raise HTTPException(status.HTTP_409_CONFLICT, "the plan changed meanwhile; read it again") from exc
 
-    @api.put("/plans/{plan_id}/permanences/{permanence_id}", tags=["plans"])
+    @api.put("/plans/{plan_id}/permanences/{permanence_id}", tags=["plans"], responses=CHANGE)
     async def move_permanence(
         plan_id: uuid.UUID, permanence_id: uuid.UUID, body: MoveIn, principal: Caller
     ) -> MovedOut:
@@ -263,13 +269,13 @@ def router(
             raise HTTPException(status.HTTP_409_CONFLICT, "the plan changed meanwhile; read it again") from exc
         return MovedOut.checked(plan, await checks.check(plan, uow()))
 
-    @api.get("/plans/{plan_id}/check", tags=["plans"])
+    @api.get("/plans/{plan_id}/check", tags=["plans"], responses=RECORD)
     async def check_plan(plan_id: uuid.UUID, principal: Caller) -> PlanCheckOut:
         """The rules the plan breaks as it stands (after hand moves, say), in French for the coordinator, and its
         figures recounted, as a solve of its territory and week would count them."""
         return PlanCheckOut.of(await checks.check(await readable_plan(plan_id, principal), uow()))
 
-    @api.get("/plans/{plan_id}/changes", tags=["plans"])
+    @api.get("/plans/{plan_id}/changes", tags=["plans"], responses=CHANGE)
     async def preview_changes(plan_id: uuid.UUID, principal: Caller) -> ChangesOut:
         """What publishing this draft re-plan would tell the usagers: which permanences of the plan it replaces move
         (and where) or are cancelled, how many stay, and what is new: the very decision publishing makes. 409 for a
@@ -291,7 +297,7 @@ def router(
         may_plan_or_read(principal, plan.territory)
         return plan
 
-    @api.get("/plans", tags=["plans"])
+    @api.get("/plans", tags=["plans"], responses=LISTING)
     async def list_plans(
         principal: Caller,
         territory: TerritoryFilter = None,
@@ -308,11 +314,11 @@ def router(
         )
         return PageOf[PlanOut](items=[PlanOut.of(plan) for plan in items], total=total, limit=limit, offset=offset)
 
-    @api.get("/plans/{plan_id}", tags=["plans"])
+    @api.get("/plans/{plan_id}", tags=["plans"], responses=RECORD)
     async def get_plan(plan_id: uuid.UUID, principal: Caller) -> PlanOut:
         return PlanOut.of(await readable_plan(plan_id, principal))
 
-    @api.post("/plans/{plan_id}/publish", tags=["plans"])
+    @api.post("/plans/{plan_id}/publish", tags=["plans"], responses=CHANGE)
     async def publish_plan(plan_id: uuid.UUID, principal: Caller) -> PlanOut:
         await readable_plan(plan_id, principal)  # a plan never changes territory: checking first is enough
         try:
@@ -324,7 +330,7 @@ def router(
         except ConcurrentUpdate as exc:
             raise HTTPException(status.HTTP_409_CONFLICT, "the plan changed meanwhile; read it again") from exc
 
-    @api.get("/conseillers", tags=["registry copy"])
+    @api.get("/conseillers", tags=["registry copy"], responses=LISTING)
     async def list_conseillers(
         principal: Caller,
         territory: TerritoryFilter = None,
@@ -344,7 +350,7 @@ def router(
             items=[ConseillerOut.model_validate(c) for c in items], total=total, limit=limit, offset=offset
         )
 
-    @api.get("/lieux", tags=["registry copy"])
+    @api.get("/lieux", tags=["registry copy"], responses=LISTING)
     async def list_lieux(
         principal: Caller,
         territory: TerritoryFilter = None,
@@ -366,7 +372,7 @@ def router(
             items=[LieuOut.model_validate(lieu) for lieu in items], total=total, limit=limit, offset=offset
         )
 
-    @api.get("/territories/{code}", tags=["registry copy"])
+    @api.get("/territories/{code}", tags=["registry copy"], responses=RECORD)
     async def get_territory(
         code: Annotated[str, Path(pattern=TERRITORY_CODE_PATTERN, examples=["epci:200036069"])], principal: Caller
     ) -> TerritoryOut:

@@ -17,6 +17,7 @@ from services.scheduling.service_layer.errors import TerritoryNotFound
 from services.scheduling.service_layer.unit_of_work import SchedulingUnitOfWork
 from shared.auth import Principal
 from shared.events.catalogue import TERRITORY_CODE_PATTERN
+from shared.http import problems
 
 GEOJSON = "application/geo+json"
 CACHE_CONTROL = "private, max-age=60"
@@ -55,7 +56,8 @@ def router(
         "/territories/{code}/map",
         tags=["registry copy"],
         response_class=Response,
-        responses={
+        responses=problems(403, 404)
+        | {
             200: {"content": {GEOJSON: {"example": _EXAMPLE}}, "description": "a GeoJSON FeatureCollection"},
             304: {"description": "not modified since the ETag sent in If-None-Match"},
         },

@@ -13,12 +13,13 @@ from services.scheduling.service_layer.errors import TerritoryNotFound
 from services.scheduling.service_layer.unit_of_work import SchedulingUnitOfWork
 from shared.auth import Principal
 from shared.events.catalogue import TERRITORY_CODE_PATTERN
+from shared.http import problems
 
 
 def router(uow: Callable[[], SchedulingUnitOfWork], principal_dependency: Callable[..., Principal]) -> APIRouter:
-    api = APIRouter(tags=["registry copy"])
+    api = APIRouter(tags=["registry copy"], responses=problems(401))
 
-    @api.get("/territories/{code}/week")
+    @api.get("/territories/{code}/week", responses=problems(403, 404))
     async def week(
         code: Annotated[str, Path(pattern=TERRITORY_CODE_PATTERN, examples=["epci:200036069"])],
         week_start: Annotated[dt.date, Query(description="the Monday the week starts")],
