@@ -290,7 +290,7 @@ async def check_bookings_and_plans(workload: Workload, verdict: Verdict) -> None
         if page["total"] != count:
             verdict.fail(f"permanence {permanence_id}: {page['total']} bookings, {count} acknowledged")
     for plan_id, count in workload.published.items():
-        items = await workload.call("GET", "notifications", "/permanences", params={"plan_id": plan_id})
+        items = await workload.call("GET", "notifications", "/permanences", params={"plan_id": plan_id, "limit": 1000})
         if len(items) != count:
             verdict.fail(f"plan {plan_id}: {len(items)} permanences in notifications, {count} published")
     verdict.facts["bookings acknowledged"] = len(workload.booked)

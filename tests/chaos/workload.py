@@ -131,7 +131,7 @@ class Workload:
 
         async def received() -> list[dict[str, Any]] | None:
             items: list[dict[str, Any]] = await self.call("GET", "notifications", "/permanences",
-                                                          params={"plan_id": plan_id})  # fmt: skip
+                                                          params={"plan_id": plan_id, "limit": 1000})  # fmt: skip
             return items if len(items) == self.published[plan_id] else None
 
         week = await demo._eventually(received, "the published week reaching notifications", timeout_s=120)
