@@ -14,6 +14,7 @@ from pathlib import Path
 
 import nats
 import pytest
+from hypothesis import settings
 from nats.aio.client import Client as NATS
 from nats.js.errors import NotFoundError, ServerError
 from opentelemetry import trace
@@ -27,6 +28,13 @@ from shared.db import create_engine
 from shared.events.streams import STREAMS, ensure_streams
 from shared.settings import async_database_url
 from tournees.supervisor import free_port, nats_server_binary
+
+# Property tests run the same examples on every run, so CI is repeatable and a failure reproduces
+# (derandomized, no example database); HYPOTHESIS_PROFILE=explore draws new ones, and 1000 of them
+# where a test does not set its own number.
+settings.register_profile("repeatable", derandomize=True, database=None, print_blob=True)
+settings.register_profile("explore", max_examples=1000, print_blob=True)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "repeatable"))
 
 
 @pytest.fixture(scope="session")

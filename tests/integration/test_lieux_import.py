@@ -217,6 +217,21 @@ async def test_json_documents_are_imported_with_their_index_as_line(registry, mo
     assert (await lieux_of(registry))["hub-61-001"]["has_computers"] is True
 
 
+async def test_cells_no_database_can_hold_are_reported_not_a_server_error(registry, mortagne):
+    """A lone surrogate (JSON "\\ud800") cannot be written as UTF-8, NUL not into Postgres: both once failed
+    the whole import with a 500; now their rows are reported and the others imported."""
+    document = [
+        {**MEDIATHEQUE, "nom": "Médiathèque \ud800"},
+        {**MEDIATHEQUE, "id": "nul", "adresse": "3 rue\x00 de l'Église"},
+        {**MEDIATHEQUE, "id": "fine"},
+    ]
+    report = await imported(registry, json.dumps(document), COORDINATOR, JSON)
+    assert (report["created"], report["invalid"]) == (1, 2)
+    assert [(p["line"], p["field"]) for p in report["invalid_rows"]] == [(1, "nom"), (2, "adresse")]
+    assert set(await lieux_of(registry)) >= {"fine"}
+    assert not {"hub-61-001", "nul"} & set(await lieux_of(registry))
+
+
 async def test_a_closed_lieu_is_not_reopened_by_an_import(registry, mortagne):
     await imported(registry, csv_of([MEDIATHEQUE]).encode(), COORDINATOR, CSV)
     mediatheque = (await lieux_of(registry))["hub-61-001"]

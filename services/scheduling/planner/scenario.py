@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo
@@ -52,7 +53,10 @@ def _clock(value: Any) -> dt.time:
     text = str(value)
     if text == "24:00":
         return dt.time.max
-    return dt.time.fromisoformat(text)
+    moment = dt.time.fromisoformat(text)
+    if moment.tzinfo is not None:  # a local wall-clock time: an offset would make it incomparable
+        raise ValueError(f"{text!r} is a local time: write it without a UTC offset")
+    return moment
 
 
 Weekday = Annotated[int, BeforeValidator(_weekday)]
@@ -180,8 +184,8 @@ class ScenarioIn(_Strict):
 
 def load(path: Path) -> Instance:
     try:
-        raw = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError) as exc:
+        raw = json.loads(path.read_text(encoding="utf-8-sig"))  # a byte order mark (Notepad writes one) is fine
+    except (OSError, ValueError, RecursionError) as exc:  # unreadable, not UTF-8, not JSON, nested too deep
         raise ScenarioError(f"{path}: {exc}") from exc
     return parse(raw)
 
@@ -191,7 +195,7 @@ def parse(raw: Any) -> Instance:
         scenario = ScenarioIn.model_validate(raw)
     except ValidationError as exc:
         first = exc.errors()[0]
-        where = ".".join(str(part) for part in first["loc"])
+        where = ".".join(str(part) for part in first["loc"]) or "scenario"
         raise ScenarioError(f"{where}: {first['msg']} ({exc.error_count()} error(s) in all)") from exc
     return _instance(scenario)
 
@@ -199,28 +203,9 @@ def parse(raw: Any) -> Instance:
 def _instance(s: ScenarioIn) -> Instance:
     try:
         zone = ZoneInfo(s.timezone)
-    except (KeyError, ValueError) as exc:
+    except (KeyError, ValueError, OSError) as exc:  # OSError: a directory ("America"), a name too long
         raise ScenarioError(f"timezone: unknown time zone {s.timezone!r}") from exc
-    lieux = {lieu.id for lieu in s.lieux}
-    conseillers = {c.id for c in s.conseillers}
-    for c in s.conseillers:
-        if c.home_lieu not in lieux:
-            raise ScenarioError(f"conseillers.{c.id}.home_lieu: no lieu {c.home_lieu!r}")
-        if c.weekly_hours_min > c.weekly_hours_max:
-            raise ScenarioError(f"conseillers.{c.id}: weekly_hours_min is above weekly_hours_max")
-    named = [(p.conseiller, p.lieu) for p in s.pins] + [(p.conseiller, p.lieu) for p in s.previous_plan]
-    for conseiller, lieu in named:
-        if conseiller not in conseillers or lieu not in lieux:
-            raise ScenarioError(
-                f"a pin or previous permanence names an unknown conseiller or lieu: {conseiller}, {lieu}"
-            )
-    if len(lieux) != len(s.lieux) or len(conseillers) != len(s.conseillers):
-        raise ScenarioError("ids of lieux and of conseillers must be unique")
-    for r in s.recurrences:
-        if r.lieu not in lieux:
-            raise ScenarioError(f"recurrences.{r.id}.lieu: no lieu {r.lieu!r}")
-    if len({r.id for r in s.recurrences}) != len(s.recurrences):
-        raise ScenarioError("ids of recurrences must be unique")
+    _check_across_fields(s)
     dates = [s.start + dt.timedelta(days=i) for i in range(s.days)]
     return Instance(
         time_zone=s.timezone,
@@ -251,7 +236,7 @@ def _instance(s: ScenarioIn) -> Instance:
                 weekly_hours_min=c.weekly_hours_min,
                 weekly_hours_max=c.weekly_hours_max,
                 availability={day: frozenset(halves) for day, halves in c.availability.items()},
-                absences=tuple(Absence(_local(a.start, zone), _local(a.end, zone)) for a in c.absences),
+                absences=_absences(c, zone),
                 travel_mode=c.travel_mode,
                 max_travel_minutes_per_day=c.max_travel_minutes_per_day,
                 every_other_week=dict(c.every_other_week),
@@ -268,6 +253,44 @@ def _instance(s: ScenarioIn) -> Instance:
         reach_km=s.reach_km,
         weights=Weights(**s.weights.model_dump()),
     )
+
+
+def _check_across_fields(s: ScenarioIn) -> None:
+    """The rules that tie fields together (ids, references, the horizon), each refusal naming its field."""
+    for field, ids in (
+        ("lieux", [lieu.id for lieu in s.lieux]),
+        ("conseillers", [c.id for c in s.conseillers]),
+        ("recurrences", [r.id for r in s.recurrences]),
+    ):
+        if len(set(ids)) != len(ids):
+            again = next(i for i, id_ in enumerate(ids) if id_ in ids[:i])
+            raise ScenarioError(f"{field}.{again}.id: {ids[again]!r} again: ids of {field} must be unique")
+    lieux = {lieu.id for lieu in s.lieux}
+    conseillers = {c.id for c in s.conseillers}
+    for c in s.conseillers:
+        if c.home_lieu not in lieux:
+            raise ScenarioError(f"conseillers.{c.id}.home_lieu: no lieu {c.home_lieu!r}")
+        if c.weekly_hours_min > c.weekly_hours_max:
+            raise ScenarioError(f"conseillers.{c.id}: weekly_hours_min is above weekly_hours_max")
+    named: list[tuple[str, Sequence[PinIn | PermanenceIn]]] = [("pins", s.pins), ("previous_plan", s.previous_plan)]
+    for field, entries in named:
+        for i, entry in enumerate(entries):
+            if entry.conseiller not in conseillers:
+                raise ScenarioError(f"{field}.{i}.conseiller: no conseiller {entry.conseiller!r}")
+            if entry.lieu not in lieux:
+                raise ScenarioError(f"{field}.{i}.lieu: no lieu {entry.lieu!r}")
+    for r in s.recurrences:
+        if r.lieu not in lieux:
+            raise ScenarioError(f"recurrences.{r.id}.lieu: no lieu {r.lieu!r}")
+    if (dt.date.max - s.start).days < s.days - 1 + 6:  # the planner counts whole Monday-based weeks
+        raise ScenarioError(f"start: the planned weeks must end by {dt.date.max}")
+
+
+def _absences(c: ConseillerIn, zone: ZoneInfo) -> tuple[Absence, ...]:
+    try:
+        return tuple(Absence(_local(a.start, zone), _local(a.end, zone)) for a in c.absences)
+    except OverflowError:
+        raise ScenarioError(f"conseillers.{c.id}.absences: a moment falls outside years 1-9999 in {zone}") from None
 
 
 def _local(moment: dt.datetime, zone: ZoneInfo) -> dt.datetime:

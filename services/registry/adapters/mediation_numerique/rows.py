@@ -11,6 +11,7 @@ from datetime import date
 from typing import Any
 
 from services.registry.adapters.mediation_numerique.standard import (
+    EXTENSION_FIELDS,
     FIELDS,
     FIXE,
     HANDICAPS_MOTEURS,
@@ -52,6 +53,10 @@ _SPLIT = re.compile(r"^(?:(?P<street>.*), )?(?P<postcode>\d{5}) (?P<city>[^\d\s,
 _TAIL = re.compile(r"(?:^|[\s,])(?P<postcode>\d{5}) (?P<city>[^\d\s,][^,]*)$")
 _LIST = re.compile(r"[|;,]")
 _TRUE, _FALSE = ("true", "1", "oui", "yes", "vrai"), ("false", "0", "non", "no", "faux")
+# Not text a lieu can hold: NUL (Postgres refuses it), the other control characters that are not whitespace,
+# and lone surrogates (a JSON "\ud800": UTF-8 cannot encode them, so no database takes them).
+_NOT_TEXT = re.compile(r"[\x00-\x08\x0e-\x1b\x7f-\x84\x86-\x9f\ud800-\udfff]")
+_NOT_TEXT_REASON = "holds a control character or an invalid one (a lone surrogate): not text"
 
 
 # --- one row to a lieu ----------------------------------------------------------------------
@@ -130,6 +135,8 @@ def _first(*values: Any) -> Any:
 
 def read_row(values: Mapping[str, str]) -> StandardLieu:
     """Reads and checks one row (cells by lower-case field name); InvalidRow lists every problem."""
+    if not_text := [name for name in (*FIELDS, *EXTENSION_FIELDS) if _NOT_TEXT.search(values.get(name) or "")]:
+        raise InvalidRow([(name, _NOT_TEXT_REASON) for name in not_text])
     problems: list[tuple[str, str]] = []
 
     def text(name: str) -> str:
