@@ -2,8 +2,9 @@
 
 Twilio cannot send a bearer token: each request is authenticated by its ``X-Twilio-Signature``
 (HMAC-SHA1 of the URL and the form parameters under the account's auth token), checked here with
-the SDK's ``RequestValidator``; a missing or wrong signature is 403 and changes nothing. Answers
-never repeat a phone number.
+the SDK's ``RequestValidator``; a missing or wrong signature is 403 and changes nothing. So is a webhook
+applied already (a replay, or Twilio retrying one it did not get the answer of): 403 "replayed". Answers never
+repeat a phone number.
 """
 
 import datetime as dt
@@ -16,6 +17,7 @@ from fastapi import APIRouter, Depends, HTTPException, Request, Response, status
 from twilio.request_validator import RequestValidator
 
 from services.notifications.service_layer import twilio_webhooks
+from services.notifications.service_layer.twilio_webhooks import Replayed, Webhook
 from services.notifications.service_layer.unit_of_work import NotificationsUnitOfWork
 
 PREFIX = "/webhooks/twilio"
@@ -23,6 +25,8 @@ STATUS_PATH = f"{PREFIX}/status"
 """Where Twilio posts a sent SMS's delivery status (the ``StatusCallback`` of each message)."""
 TWIML_HEAD = '<?xml version="1.0" encoding="UTF-8"?>'
 EMPTY_TWIML = f"{TWIML_HEAD}<Response/>"
+IDEMPOTENCY_HEADER = "I-Twilio-Idempotency-Token"
+"""Twilio's header naming one webhook, the same on its retries of it (not covered by the signature)."""
 
 
 def _now() -> dt.datetime:
@@ -54,31 +58,51 @@ def router(
 
     Form = Annotated[dict[str, str], Depends(signed_form)]
 
+    def webhook(request: Request, form: Form) -> Webhook:
+        sid = form.get("MessageSid", "")
+        if not sid:
+            raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "MessageSid is required")
+        return Webhook(sid, request.headers.get(IDEMPOTENCY_HEADER))
+
+    Received = Annotated[Webhook, Depends(webhook)]
+
     @api.post("/inbound", response_class=Response)
-    async def inbound(form: Form) -> Response:
+    async def inbound(form: Form, received: Received) -> Response:
         """An usager's SMS reply. No bearer token: the ``X-Twilio-Signature`` is the authentication.
 
         STOP, ARRÊT … opt the usager out of SMS at once (their pending SMS are skipped); START, UNSTOP,
         YES opt them back in (Twilio sends its own confirmation of those: the answer is an empty TwiML);
         ANNULER cancels their next booking, and the TwiML answers which one (or that there is none);
-        anything else is ignored.
+        anything else is ignored. The same ``MessageSid`` again is 403 "replayed" and changes nothing.
         """
-        answer = await twilio_webhooks.sms_reply(form.get("From", ""), form.get("Body", ""), uow(), clock())
+        try:
+            answer = await twilio_webhooks.sms_reply(
+                received, form.get("From", ""), form.get("Body", ""), uow(), clock()
+            )
+        except Replayed as replayed:
+            raise HTTPException(status.HTTP_403_FORBIDDEN, "replayed") from replayed
         if answer is None:
             return Response(EMPTY_TWIML, media_type="text/xml")
         return Response(f"{TWIML_HEAD}<Response><Message>{escape(answer)}</Message></Response>", media_type="text/xml")
 
     @api.post(STATUS_PATH.removeprefix(PREFIX), status_code=status.HTTP_200_OK, response_class=Response)
-    async def delivery_status(form: Form) -> Response:
+    async def delivery_status(form: Form, received: Received) -> Response:
         """A sent SMS's delivery status. No bearer token: the ``X-Twilio-Signature`` is the authentication.
 
         Recorded on the message with that ``MessageSid``, never over a later status (callbacks can come out of
-        order); a sid no message has yet is kept for when the sender records it, and answered 200 all the same.
+        order: a late one is answered 200 and changes nothing); a sid no message has yet is kept for when the sender
+        records it, and answered 200 all the same. The same ``MessageSid`` and ``MessageStatus`` again is 403
+        "replayed" and changes nothing.
         """
-        sid, message_status = form.get("MessageSid", ""), form.get("MessageStatus", "")
-        if not sid or not message_status:
-            raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "MessageSid and MessageStatus are required")
-        await twilio_webhooks.delivery_status(sid, message_status, form.get("ErrorCode") or None, uow(), clock())
+        message_status = form.get("MessageStatus", "")
+        if not message_status:
+            raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "MessageStatus is required")
+        try:
+            await twilio_webhooks.delivery_status(
+                received, message_status, form.get("ErrorCode") or None, uow(), clock()
+            )
+        except Replayed as replayed:
+            raise HTTPException(status.HTTP_403_FORBIDDEN, "replayed") from replayed
         return Response(status_code=status.HTTP_200_OK)
 
     return api
