@@ -54,18 +54,23 @@ async def test_migrations_downgrade_to_nothing(service, database):
     _, migrations = SERVICES[service]
     engine = database.engine()
     await upgrade(engine, migrations)
-    config = alembic_config(migrations)
-
-    def downgrade(connection):
-        config.attributes["connection"] = connection
-        command.downgrade(config, "base")
-
-    async with engine.begin() as conn:
-        await conn.run_sync(downgrade)
+    await downgrade(engine, migrations, "base")
     async with engine.connect() as conn:
         tables = await conn.run_sync(lambda c: set(inspect(c).get_table_names()))
     await engine.dispose()
     assert tables == {f"{service}_alembic_version"}
+
+
+async def downgrade(engine, migrations, revision: str) -> None:
+    """Run the service's migrations down to ``revision`` (``base``: nothing left)."""
+    config = alembic_config(migrations)
+
+    def down(connection):
+        config.attributes["connection"] = connection
+        command.downgrade(config, revision)
+
+    async with engine.begin() as conn:
+        await conn.run_sync(down)
 
 
 async def test_two_services_sharing_a_database_by_mistake_fail_loudly(database):
@@ -158,14 +163,7 @@ async def test_0011_records_each_twilio_webhook_once_and_its_downgrade_drops_onl
         with pytest.raises(sa.exc.IntegrityError):
             async with engine.begin() as conn:
                 await conn.execute(sa.insert(table).values(message_sid="SM1", received_at=now, **key))
-    config = alembic_config(NOTIFICATIONS_MIGRATIONS)
-
-    def downgrade(connection):
-        config.attributes["connection"] = connection
-        command.downgrade(config, "0010")
-
-    async with engine.begin() as conn:
-        await conn.run_sync(downgrade)
+    await downgrade(engine, NOTIFICATIONS_MIGRATIONS, "0010")
     async with engine.connect() as conn:
         after = await conn.run_sync(lambda c: set(inspect(c).get_table_names()))
     await engine.dispose()
