@@ -34,6 +34,8 @@ class Receiver:
 
     url: str = ""
     received: list[tuple[str, dict[str, str], str]] = field(default_factory=list)
+    tokens: list[str] = field(default_factory=list)
+    """The ``I-Twilio-Idempotency-Token`` of every request that reached it, refused or not."""
     refuse_first: int = 0
 
     def on(self, path: str) -> list[dict[str, str]]:
@@ -47,6 +49,7 @@ def receiver() -> Iterator[Receiver]:
 
     @app.post("/{path:path}")
     async def hook(request: Request) -> Response:
+        state.tokens.append(request.headers.get("I-Twilio-Idempotency-Token", ""))
         if state.refuse_first > 0:
             state.refuse_first -= 1
             return Response(status_code=500)
@@ -149,6 +152,10 @@ def test_a_refused_status_callback_is_tried_again(client, fake_url, receiver):
     assert [params["MessageStatus"] for _, params, _ in receiver.received] == ["sending", "sent", "delivered"]
     attempts = control(fake_url, "GET", "/callbacks")["callbacks"]
     assert [(a["params"]["MessageSid"], a["status_code"]) for a in attempts[:3]] == [(sid, 500), (sid, 500), (sid, 200)]
+    # Twilio's idempotency token: the same on each retry of a webhook, another for each webhook.
+    assert receiver.tokens == [a["idempotency_token"] for a in attempts]
+    assert len(set(receiver.tokens[:3])) == 1
+    assert len(set(receiver.tokens[2:])) == 3
 
 
 @pytest.mark.parametrize(

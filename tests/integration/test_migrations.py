@@ -54,18 +54,23 @@ async def test_migrations_downgrade_to_nothing(service, database):
     _, migrations = SERVICES[service]
     engine = database.engine()
     await upgrade(engine, migrations)
-    config = alembic_config(migrations)
-
-    def downgrade(connection):
-        config.attributes["connection"] = connection
-        command.downgrade(config, "base")
-
-    async with engine.begin() as conn:
-        await conn.run_sync(downgrade)
+    await downgrade(engine, migrations, "base")
     async with engine.connect() as conn:
         tables = await conn.run_sync(lambda c: set(inspect(c).get_table_names()))
     await engine.dispose()
     assert tables == {f"{service}_alembic_version"}
+
+
+async def downgrade(engine, migrations, revision: str) -> None:
+    """Run the service's migrations down to ``revision`` (``base``: nothing left)."""
+    config = alembic_config(migrations)
+
+    def down(connection):
+        config.attributes["connection"] = connection
+        command.downgrade(config, revision)
+
+    async with engine.begin() as conn:
+        await conn.run_sync(down)
 
 
 async def test_two_services_sharing_a_database_by_mistake_fail_loudly(database):
@@ -138,3 +143,29 @@ async def test_permanences_copied_before_commune_names_have_an_empty_one(databas
         found = (await conn.execute(sa.select(table.c.commune, table.c.commune_name))).one()
     await engine.dispose()
     assert tuple(found) == ("61293", "")
+
+
+async def test_0011_records_each_twilio_webhook_once_and_its_downgrade_drops_only_that(database):
+    """0011 on an existing database: an inbound SMS's sid, a status callback's sid and status, each recorded once
+    (what refuses a replay); downgraded, the tables before it are left as they were."""
+    engine = database.engine()
+    await upgrade(engine, NOTIFICATIONS_MIGRATIONS, "0010")
+    async with engine.connect() as conn:
+        before = await conn.run_sync(lambda c: set(inspect(c).get_table_names()))
+    await upgrade(engine, NOTIFICATIONS_MIGRATIONS)
+    now = dt.datetime(2026, 11, 27, 9, tzinfo=dt.UTC)
+    inbound, callbacks = notifications_orm.inbound_sms, notifications_orm.status_callbacks
+    async with engine.begin() as conn:
+        await conn.execute(sa.insert(inbound).values(message_sid="SM1", received_at=now, idempotency_token="t"))
+        await conn.execute(sa.insert(callbacks).values(message_sid="SM1", message_status="sent", received_at=now))
+        await conn.execute(sa.insert(callbacks).values(message_sid="SM1", message_status="delivered", received_at=now))
+    for table, key in ((inbound, {}), (callbacks, {"message_status": "sent"})):
+        with pytest.raises(sa.exc.IntegrityError):
+            async with engine.begin() as conn:
+                await conn.execute(sa.insert(table).values(message_sid="SM1", received_at=now, **key))
+    await downgrade(engine, NOTIFICATIONS_MIGRATIONS, "0010")
+    async with engine.connect() as conn:
+        after = await conn.run_sync(lambda c: set(inspect(c).get_table_names()))
+    await engine.dispose()
+    assert after == before
+    assert {"inbound_sms", "status_callbacks"}.isdisjoint(after)

@@ -12,9 +12,10 @@ import uuid
 import httpx
 from sqlalchemy import func, select
 
-from services.notifications.adapters.orm import bookings, messages, usagers
+from services.notifications.adapters.orm import bookings, inbound_sms, messages, status_callbacks, usagers
+from services.notifications.bootstrap import Notifications
 from services.notifications.domain.retention import ANONYMISED_NAME, ERASED_REASON
-from services.notifications.service_layer import privacy
+from services.notifications.service_layer import privacy, twilio_webhooks
 from tests.integration.bookings_stack import (
     ADMIN,
     api,
@@ -138,6 +139,54 @@ async def test_the_service_sweeps_in_the_background_and_stops_promptly(database,
     async with running_notifications(database, nats_url, tmp_path, retention_sweep_s=3600):
         started = time.monotonic()
     assert time.monotonic() - started < 5  # the sweep waiting an hour does not hold the stop back
+
+
+async def webhooks_kept(service: Notifications) -> tuple[list[str], list[str]]:
+    """The sids of the inbound SMS and of the status callbacks recorded as applied."""
+    async with service.runtime.sessions() as session:
+        inbound = await session.scalars(select(inbound_sms.c.message_sid).order_by(inbound_sms.c.message_sid))
+        statuses = await session.scalars(
+            select(status_callbacks.c.message_sid).order_by(status_callbacks.c.message_sid)
+        )
+        return list(inbound), list(statuses)
+
+
+async def test_status_callbacks_past_the_retention_are_forgotten_and_inbound_sms_kept(notifications):
+    now = dt.datetime.now(dt.UTC)
+    async with notifications.uow() as uow:
+        for sid in ("SM0", "SM1", "SM2", "SM3", "SM4"):
+            assert await uow.webhooks.record_status(sid, "delivered", None, now - dt.timedelta(days=200))
+        assert await uow.webhooks.record_status("SMrecent", "delivered", "token", now - dt.timedelta(days=100))
+        assert await uow.webhooks.record_inbound("SMreply", "token", now - dt.timedelta(days=400))
+        await uow.commit()
+    forget = twilio_webhooks.forget_expired_status_callbacks
+    stop = asyncio.Event()
+    stop.set()
+    assert await forget(notifications.uow(), now, RETENTION, batch=2, stop=stop) == 0
+    assert await forget(notifications.uow(), now, RETENTION, batch=2) == 5
+    assert await forget(notifications.uow(), now, RETENTION, batch=2) == 0
+    assert await webhooks_kept(notifications) == (["SMreply"], ["SMrecent"])
+    async with notifications.uow() as uow:  # forgotten: a replay of it is applied (a status changes nothing twice)
+        assert await uow.webhooks.record_status("SM0", "delivered", None, now)
+        assert not await uow.webhooks.record_status("SMrecent", "delivered", None, now)
+        assert not await uow.webhooks.record_inbound("SMreply", None, now)
+
+
+async def test_the_background_sweep_forgets_old_status_callbacks(database, nats_url, nc, tmp_path):
+    retention = dt.timedelta(seconds=1)
+    async with running_notifications(
+        database, nats_url, tmp_path, usager_retention=retention, retention_sweep_s=0.05
+    ) as service:
+        long_ago = dt.datetime.now(dt.UTC) - dt.timedelta(days=1)
+        async with service.uow() as uow:
+            await uow.webhooks.record_status("SMold", "sent", None, long_ago)
+            await uow.webhooks.record_inbound("SMreply", None, long_ago)
+            await uow.commit()
+
+        async def forgotten() -> bool:
+            return await webhooks_kept(service) == (["SMreply"], [])
+
+        await eventually(forgotten, timeout_s=10)
 
 
 async def counts(notifications) -> tuple[int, int, int]:

@@ -127,4 +127,23 @@ early_delivery_statuses = Table(
     Column("received_at", UtcDateTime(), nullable=False),
 )
 
+# Twilio's webhooks applied, by what their signature covers (the idempotency token is not signed): a second POST of
+# one is refused (a replay, or Twilio retrying one whose answer it lost). No phone number, no text.
+inbound_sms = Table(
+    "inbound_sms",
+    metadata,
+    Column("message_sid", String(64), primary_key=True),
+    Column("received_at", UtcDateTime(), nullable=False),
+    Column("idempotency_token", String(100), nullable=True),
+)
+
+status_callbacks = Table(
+    "status_callbacks",
+    metadata,
+    Column("message_sid", String(64), primary_key=True),
+    Column("message_status", String(20), primary_key=True),
+    Column("received_at", UtcDateTime(), nullable=False, index=True),
+    Column("idempotency_token", String(100), nullable=True),
+)
+
 outbox, inbox = messaging_tables(metadata)

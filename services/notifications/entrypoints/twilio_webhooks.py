@@ -2,8 +2,9 @@
 
 Twilio cannot send a bearer token: each request is authenticated by its ``X-Twilio-Signature``
 (HMAC-SHA1 of the URL and the form parameters under the account's auth token), checked here with
-the SDK's ``RequestValidator``; a missing or wrong signature is 403 and changes nothing. Answers
-never repeat a phone number.
+the SDK's ``RequestValidator``; a missing or wrong signature is 403 and changes nothing. So is a webhook
+applied already (a replay, or Twilio retrying one it did not get the answer of): 403 "replayed". Answers never
+repeat a phone number.
 """
 
 import datetime as dt
@@ -17,6 +18,7 @@ from fastapi.exceptions import RequestValidationError
 from twilio.request_validator import RequestValidator
 
 from services.notifications.service_layer import twilio_webhooks
+from services.notifications.service_layer.twilio_webhooks import Replayed, Webhook
 from services.notifications.service_layer.unit_of_work import NotificationsUnitOfWork
 from shared.http import invalid, problems
 
@@ -25,10 +27,18 @@ STATUS_PATH = f"{PREFIX}/status"
 """Where Twilio posts a sent SMS's delivery status (the ``StatusCallback`` of each message)."""
 TWIML_HEAD = '<?xml version="1.0" encoding="UTF-8"?>'
 EMPTY_TWIML = f"{TWIML_HEAD}<Response/>"
+IDEMPOTENCY_HEADER = "I-Twilio-Idempotency-Token"
+"""Twilio's header naming one webhook, the same on its retries of it (not covered by the signature)."""
 
 
 def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
+
+
+def required(form: dict[str, str], name: str) -> None:
+    """A 422 naming the field, in FastAPI's shape, when the form lacks it."""
+    if not form.get(name):
+        raise RequestValidationError([{"loc": ("body", name), "msg": "Field required", "type": "missing"}])
 
 
 def router(
@@ -56,16 +66,27 @@ def router(
 
     Form = Annotated[dict[str, str], Depends(signed_form)]
 
-    @api.post("/inbound", response_class=Response)
-    async def inbound(form: Form) -> Response:
+    def webhook(request: Request, form: Form) -> Webhook:
+        required(form, "MessageSid")
+        return Webhook(form["MessageSid"], request.headers.get(IDEMPOTENCY_HEADER))
+
+    Received = Annotated[Webhook, Depends(webhook)]
+
+    @api.post("/inbound", response_class=Response, responses=invalid("no MessageSid"))
+    async def inbound(form: Form, received: Received) -> Response:
         """An usager's SMS reply. No bearer token: the ``X-Twilio-Signature`` is the authentication.
 
         STOP, ARRÊT … opt the usager out of SMS at once (their pending SMS are skipped); START, UNSTOP,
         YES opt them back in (Twilio sends its own confirmation of those: the answer is an empty TwiML);
         ANNULER cancels their next booking, and the TwiML answers which one (or that there is none);
-        anything else is ignored.
+        anything else is ignored. The same ``MessageSid`` again is 403 "replayed" and changes nothing.
         """
-        answer = await twilio_webhooks.sms_reply(form.get("From", ""), form.get("Body", ""), uow(), clock())
+        try:
+            answer = await twilio_webhooks.sms_reply(
+                received, form.get("From", ""), form.get("Body", ""), uow(), clock()
+            )
+        except Replayed as replayed:
+            raise HTTPException(status.HTTP_403_FORBIDDEN, "replayed") from replayed
         if answer is None:
             return Response(EMPTY_TWIML, media_type="text/xml")
         return Response(f"{TWIML_HEAD}<Response><Message>{escape(answer)}</Message></Response>", media_type="text/xml")
@@ -76,19 +97,21 @@ def router(
         response_class=Response,
         responses=invalid("no MessageSid or MessageStatus"),
     )
-    async def delivery_status(form: Form) -> Response:
+    async def delivery_status(form: Form, received: Received) -> Response:
         """A sent SMS's delivery status. No bearer token: the ``X-Twilio-Signature`` is the authentication.
 
         Recorded on the message with that ``MessageSid``, never over a later status (callbacks can come out of
-        order); a sid no message has yet is kept for when the sender records it, and answered 200 all the same.
+        order: a late one is answered 200 and changes nothing); a sid no message has yet is kept for when the sender
+        records it, and answered 200 all the same. The same ``MessageSid`` and ``MessageStatus`` again is 403
+        "replayed" and changes nothing.
         """
-        sid, message_status = form.get("MessageSid", ""), form.get("MessageStatus", "")
-        missing = [
-            ("body", name) for name, value in (("MessageSid", sid), ("MessageStatus", message_status)) if not value
-        ]
-        if missing:
-            raise RequestValidationError([{"loc": loc, "msg": "Field required", "type": "missing"} for loc in missing])
-        await twilio_webhooks.delivery_status(sid, message_status, form.get("ErrorCode") or None, uow(), clock())
+        required(form, "MessageStatus")
+        try:
+            await twilio_webhooks.delivery_status(
+                received, form["MessageStatus"], form.get("ErrorCode") or None, uow(), clock()
+            )
+        except Replayed as replayed:
+            raise HTTPException(status.HTTP_403_FORBIDDEN, "replayed") from replayed
         return Response(status_code=status.HTTP_200_OK)
 
     return api

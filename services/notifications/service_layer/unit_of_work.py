@@ -8,6 +8,7 @@ from services.notifications.adapters.messages_repository import MessageRepositor
 from services.notifications.adapters.personal_data import PersonalDataCipher
 from services.notifications.adapters.privacy_repository import PrivacyRepository
 from services.notifications.adapters.repository import PermanenceRepository
+from services.notifications.adapters.webhooks_repository import WebhookRepository
 from shared.unit_of_work import SqlAlchemyUnitOfWork
 
 
@@ -17,6 +18,7 @@ class NotificationsUnitOfWork(SqlAlchemyUnitOfWork):
     bookings: BookingRepository
     messages: MessageRepository
     privacy: PrivacyRepository
+    webhooks: WebhookRepository
 
     def __init__(
         self,
@@ -33,3 +35,4 @@ class NotificationsUnitOfWork(SqlAlchemyUnitOfWork):
         self.bookings = BookingRepository(session)
         self.messages = MessageRepository(session)
         self.privacy = PrivacyRepository(session)
+        self.webhooks = WebhookRepository(session)

@@ -49,6 +49,7 @@ class CallbackAttempt:
     url: str
     params: dict[str, str]
     signature: str
+    idempotency_token: str
     status_code: int | None
 
 

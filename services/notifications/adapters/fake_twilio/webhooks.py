@@ -6,6 +6,7 @@ import asyncio
 import base64
 import hashlib
 import hmac
+import uuid
 from collections.abc import Mapping
 
 import httpx
@@ -15,6 +16,7 @@ from services.notifications.adapters.fake_twilio.state import CallbackAttempt, F
 
 ATTEMPTS = 3
 BACKOFF_S = 0.2
+IDEMPOTENCY_HEADER = "I-Twilio-Idempotency-Token"
 
 
 def signature(auth_token: str, url: str, params: Mapping[str, str]) -> str:
@@ -61,21 +63,28 @@ def incoming_params(message: FakeMessage) -> dict[str, str]:
     }
 
 
+def idempotency_token() -> str:
+    """``I-Twilio-Idempotency-Token``: one per webhook, the same on each retry of it; opaque (not signed)."""
+    return str(uuid.uuid4())
+
+
 async def post_signed(
     client: httpx.AsyncClient, state: FakeTwilioState, url: str, params: dict[str, str]
 ) -> int | None:
-    """POST ``params`` to ``url``, again after a refused or failed attempt (``ATTEMPTS`` in all); the last status."""
-    signed = signature(state.auth_token, url, params)
+    """POST ``params`` to ``url``, again after a refused or failed attempt (``ATTEMPTS`` in all), each attempt with
+    the same signature and idempotency token; the last status."""
+    signed, token = signature(state.auth_token, url, params), idempotency_token()
+    headers = {"X-Twilio-Signature": signed, IDEMPOTENCY_HEADER: token}
     status_code: int | None = None
     for attempt in range(ATTEMPTS):
         if attempt:
             await asyncio.sleep(BACKOFF_S * attempt)
         try:
-            response = await client.post(url, data=params, headers={"X-Twilio-Signature": signed})
+            response = await client.post(url, data=params, headers=headers)
             status_code = response.status_code
         except httpx.HTTPError:
             status_code = None
-        state.callbacks.append(CallbackAttempt(url, params, signed, status_code))
+        state.callbacks.append(CallbackAttempt(url, params, signed, token, status_code))
         if status_code is not None and status_code < 400:
             break
     return status_code
