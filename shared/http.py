@@ -3,16 +3,21 @@ documented."""
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from fastapi import APIRouter, FastAPI, status
+import asyncpg
+from fastapi import APIRouter, FastAPI, Request, status
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
+from sqlalchemy.exc import DBAPIError
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shared.telemetry.logs import correlated
+
+log = logging.getLogger(__name__)
 
 CORRELATION_HEADER = "X-Correlation-Id"
 MAX_OFFSET = 1_000_000
@@ -34,7 +39,15 @@ _MEANINGS = {
     413: "the body is too large",
     415: "the body is of a media type this route does not take",
     429: "too many attempts: try again after Retry-After seconds",
+    503: "the service cannot answer now (its database is unreachable): try again after Retry-After seconds",
 }
+DATABASE_RETRY_AFTER_S = 5
+_UNREACHABLE = (
+    ConnectionError,  # refused, reset
+    asyncpg.exceptions.CannotConnectNowError,  # starting up, recovering
+    asyncpg.exceptions.ConnectionDoesNotExistError,  # lost mid-query
+    asyncpg.exceptions.TooManyConnectionsError,
+)
 
 
 _PROBLEM = {"$ref": "#/components/schemas/Problem"}
@@ -50,6 +63,32 @@ def invalid(description: str) -> dict[int | str, dict[str, Any]]:
 def problems(*codes: int) -> dict[int | str, dict[str, Any]]:
     """The OpenAPI ``responses`` of these error statuses, each answered as a ``Problem``."""
     return {code: {"model": Problem, "description": _MEANINGS[code]} for code in codes}
+
+
+def database_unreachable(exc: BaseException) -> bool:
+    """Whether ``exc`` says the database could not be reached (rather than that the request was wrong)."""
+    if isinstance(exc, DBAPIError):
+        return exc.connection_invalidated or (exc.orig is not None and database_unreachable(exc.orig))
+    return isinstance(exc, _UNREACHABLE)
+
+
+def answer_503_while_the_database_is_unreachable(app: FastAPI) -> None:
+    """A request that meets the database down (stopped, restarting, failing over) is answered 503 with
+    Retry-After and logged in one line, not a 500 with a traceback: the client should simply try again."""
+
+    async def unavailable(request: Request, exc: Exception) -> JSONResponse:
+        if not database_unreachable(exc):
+            raise exc
+        log.warning("%s %s: database unreachable (%s), answered 503", request.method, request.url.path,
+                    type(exc).__name__)  # fmt: skip
+        return JSONResponse(
+            {"detail": _MEANINGS[503]},
+            status_code=status.HTTP_503_SERVICE_UNAVAILABLE,
+            headers={"Retry-After": str(DATABASE_RETRY_AFTER_S)},
+        )
+
+    for kind in (*_UNREACHABLE, DBAPIError):
+        app.add_exception_handler(kind, unavailable)
 
 
 class CorrelationMiddleware:

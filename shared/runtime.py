@@ -17,7 +17,12 @@ from sqlalchemy import Table
 
 from shared import db, metrics
 from shared.events.streams import ensure_streams
-from shared.http import CorrelationMiddleware, documented_unparsable_bodies, probes
+from shared.http import (
+    CorrelationMiddleware,
+    answer_503_while_the_database_is_unreachable,
+    documented_unparsable_bodies,
+    probes,
+)
 from shared.messaging import ConsumerPolicy, durables
 from shared.migrations import upgrade
 from shared.outbox import OutboxRelay
@@ -177,6 +182,7 @@ class ServiceRuntime:
         for router in routers:
             app.include_router(router)
         documented_unparsable_bodies(app)
+        answer_503_while_the_database_is_unreachable(app)
         instrument_app(app)
         return app
 

@@ -325,3 +325,11 @@ def check_logs(system: System, workload: Workload, secrets_used: list[str], verd
             if secret in line:
                 verdict.fail("a token or secret in the logs")
     verdict.facts["log lines searched"] = lines
+
+
+def check_answers(workload: Workload, verdict: Verdict) -> None:
+    """Under faults a service refuses connections or answers 503 (try again): never a 500, which says a bug."""
+    verdict.facts["why requests were sent again"] = dict(workload.failures.most_common())
+    errors = {failure: n for failure, n in workload.failures.items() if failure.isdigit() and failure != "503"}
+    if errors:
+        verdict.fail(f"answers other than 503 while the faults were on: {errors}")

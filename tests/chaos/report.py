@@ -52,7 +52,6 @@ def render(report: Report, markdown: bool = False) -> str:
         *_table(["channel", "expected", "delivered", "lost", "duplicated", "unexpected"], message_rows, markdown),
         "",
         *[f"- {name}: {value}" for name, value in verdict.facts.items()],
-        f"- requests the workload sent again (refused, cut, 5xx): {report.workload_retries}",
         "",
         "invariants: all held" if not verdict.violations else "BROKEN:",
         *[f"- {violation}" for violation in verdict.violations],

@@ -56,7 +56,6 @@ class Report:
     injected: list[Injected] = field(default_factory=list)
     verdict: Verdict = field(default_factory=Verdict)
     seconds: float = 0.0
-    workload_retries: int = 0
 
 
 def first_sunday_afternoon(after: dt.datetime) -> dt.datetime:
@@ -114,7 +113,6 @@ async def run(profile: Profile, workdir: Path, seed: int) -> Report:
         await _check(system, workload, received, report.verdict)
     finally:
         report.seconds = time.monotonic() - started
-        report.workload_retries = workload.retries
         report.verdict.facts["solves that found no plan in their time limit"] = workload.empty_plans
         await workload.close()
         await system.stop()
@@ -182,3 +180,4 @@ async def _check(system: System, workload: Workload, received: list[invariants.R
     if await system.ready_within(30) is None:
         verdict.fail("not every service ready at the end")
     invariants.check_logs(system, workload, [*system.secrets(), workload.token], verdict)
+    invariants.check_answers(workload, verdict)

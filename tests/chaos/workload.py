@@ -12,6 +12,7 @@ import asyncio
 import datetime as dt
 import random
 import time
+from collections import Counter
 from collections.abc import Coroutine
 from dataclasses import dataclass, field
 from typing import Any
@@ -73,7 +74,8 @@ class Workload:
     published: dict[str, int] = field(default_factory=dict)
     """Plan id → how many permanences it published."""
     solve_time_limit_s: float = 10.0
-    retries: int = 0
+    failures: Counter[str] = field(default_factory=Counter)
+    """Why requests had to be sent again: an exception's type, or the status of an answer."""
     empty_plans: int = 0
     full: set[str] = field(default_factory=set)
 
@@ -107,7 +109,7 @@ class Workload:
                 failure = f"{response.status_code}"
             if time.monotonic() > deadline:
                 raise TimeoutError(f"{method} {service}{path}: still failing after {RETRY_FOR_S:.0f} s ({failure})")
-            self.retries += 1
+            self.failures[failure] += 1
             await asyncio.sleep(0.3 + self.rng.random() * 0.4)
 
     # --- before the faults ------------------------------------------------------------------------
