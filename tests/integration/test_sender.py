@@ -149,6 +149,18 @@ async def test_a_transient_error_is_retried_after_a_backoff(api, nc, notificatio
     assert (confirmation.status, confirmation.attempts, confirmation.last_error) == (MessageStatus.SENT, 2, None)
 
 
+async def test_a_429s_retry_after_is_the_least_wait_before_the_next_attempt(api, nc, notifications, fake_twilio, clock):
+    _, fake = fake_twilio
+    booking_id, _ = await booked(api, nc)
+    clock.now = (await messages(notifications, booking_id))[MessageKind.CONFIRMATION].due_at
+    fake.state.set_faults(Faults(rate_429=1.0, retry_after_s=30))
+
+    await sender(notifications, clock).send_due()
+    confirmation = (await messages(notifications, booking_id))[MessageKind.CONFIRMATION]
+    assert confirmation.last_error == "Twilio 429 (20429)"
+    assert confirmation.next_attempt_at == clock.now + dt.timedelta(seconds=30)  # its backoff alone: 1 s
+
+
 async def test_a_5xx_leaves_the_message_in_doubt_and_the_next_attempt_asks_twilio_first(
     api, nc, notifications, fake_twilio, clock
 ):
