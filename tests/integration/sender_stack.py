@@ -95,6 +95,20 @@ async def booked(api: httpx.AsyncClient, nc, *, starts_in: dt.timedelta = dt.tim
     return answer.json()["id"], permanence
 
 
+async def many_booked(api: httpx.AsyncClient, nc, count: int) -> list[str]:
+    """``count`` usagers, each with a phone number of their own, booked into one permanence in three days."""
+    permanence = planned(starts_in=dt.timedelta(days=3), hours=count / 2)  # 30-minute appointments
+    await published(nc, api, permanence)
+    booking_ids = []
+    for n in range(count):
+        person = await registered(api, phone=f"06 11 22 33 {n:02d}")
+        answer = await api.post("/bookings", json={"usager_id": person["id"],
+                                                   "permanence_id": str(permanence.permanence_id)}, headers=ADMIN)  # fmt: skip
+        assert answer.status_code == 201, answer.text
+        booking_ids.append(answer.json()["id"])
+    return booking_ids
+
+
 async def messages(service: Notifications, booking_id: str) -> dict[MessageKind, Message]:
     async with service.uow() as uow:
         return {m.kind: m for m in await uow.messages.of_booking(uuid.UUID(booking_id))}

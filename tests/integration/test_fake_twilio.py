@@ -13,6 +13,7 @@ from urllib.parse import parse_qsl
 
 import httpx
 import pytest
+import requests
 from fastapi import FastAPI, Request, Response
 from twilio.base.exceptions import TwilioRestException
 from twilio.request_validator import RequestValidator
@@ -229,6 +230,59 @@ def test_a_slow_fake_answers_late(client, fake_url):
     assert time.monotonic() - started >= 0.3
 
 
+def outbound_sids(fake_url: str) -> list[str]:
+    return [m["sid"] for m in control(fake_url, "GET", "/messages")["messages"] if m["direction"] == "outbound-api"]
+
+
+def test_a_timed_out_create_that_twilio_accepted_is_listed_though_the_client_never_got_its_answer(fake_url):
+    control(fake_url, "PUT", "/faults", json={"rate_timeout": 1, "timeout_accepted": 1, "hold_s": 2})
+    started = time.monotonic()
+    with pytest.raises(requests.ReadTimeout):
+        send(twilio_client(fake_url, ACCOUNT_SID, AUTH_TOKEN, timeout_s=0.3))
+    assert time.monotonic() - started < 1.5
+    [sid] = outbound_sids(fake_url)  # stored at once, before the client gave up
+    assert control(fake_url, "GET", "/stats")["faults"] == {"timeout_accepted": 1}
+    listed = twilio_client(fake_url, ACCOUNT_SID, AUTH_TOKEN).messages.list(to=USAGER)
+    assert [(message.sid, message.body) for message in listed] == [(sid, "Rappel : permanence numérique demain 9 h")]
+
+
+def test_a_timed_out_create_that_twilio_did_not_take_stores_nothing(fake_url):
+    control(fake_url, "PUT", "/faults", json={"rate_timeout": 1, "timeout_accepted": 0, "hold_s": 2})
+    with pytest.raises(requests.ReadTimeout):
+        send(twilio_client(fake_url, ACCOUNT_SID, AUTH_TOKEN, timeout_s=0.3))
+    time.sleep(0.5)
+    assert outbound_sids(fake_url) == []
+    assert control(fake_url, "GET", "/stats")["faults"] == {"timeout_not_accepted": 1}
+
+
+@pytest.mark.parametrize(("accepted", "status"), [(1, 201), (0, 504)])
+def test_a_client_that_waits_out_the_hold_gets_the_late_answer(fake_url, accepted, status):
+    control(fake_url, "PUT", "/faults", json={"rate_timeout": 1, "timeout_accepted": accepted, "hold_s": 0.4})
+    started = time.monotonic()
+    response = httpx.post(
+        f"{fake_url}/2010-04-01/Accounts/{ACCOUNT_SID}/Messages.json",
+        data={"To": USAGER, "From": OUR_NUMBER, "Body": "Bonjour"},
+        auth=(ACCOUNT_SID, AUTH_TOKEN),
+    )
+    assert time.monotonic() - started >= 0.4
+    assert response.status_code == status
+    assert len(outbound_sids(fake_url)) == accepted
+
+
+def test_a_slow_answer_comes_within_the_timeout_and_the_message_is_sent(fake_url):
+    control(fake_url, "PUT", "/faults", json={"rate_slow": 1, "slow_s": 0.4})
+    started = time.monotonic()
+    sid = send(twilio_client(fake_url, ACCOUNT_SID, AUTH_TOKEN, timeout_s=2)).sid
+    assert time.monotonic() - started >= 0.4
+    assert outbound_sids(fake_url) == [sid]
+
+
+def test_faults_whose_rates_add_up_past_one_are_refused(fake_url):
+    response = httpx.put(f"{fake_url}/_fake/faults", json={"rate_500": 0.6, "rate_timeout": 0.6})
+    assert response.status_code == 422
+    assert control(fake_url, "GET", "/faults")["rate_timeout"] == 0
+
+
 @pytest.mark.parametrize("stop", ["STOP", " arrêt ", "Arret"])
 def test_an_inbound_stop_blocks_the_next_message_with_21610_and_start_lifts_it(client, fake_url, receiver, stop):
     answer = control(
@@ -263,7 +317,8 @@ def test_the_stats_count_messages_recipients_and_segments(client, fake_url):
         send(client, to=to)
     send(client, to="+33612345672", body="ê" * 100)  # ê is not in GSM-7: UCS-2, two segments
     stats = control(fake_url, "GET", "/stats")
-    assert (stats["outbound"], stats["recipients"], stats["segments"]) == (4, 3, {"1": 3, "2": 1})
+    assert (stats["outbound"], stats["recipients"], stats["repeated"]) == (4, 3, 1)
+    assert (stats["segments"], stats["faults"]) == ({"1": 3, "2": 1}, {"ok": 4})
     assert stats["first_created"] <= stats["last_created"]
 
 

@@ -15,7 +15,7 @@ from services.notifications.bootstrap import Notifications, sms_gateway
 from services.notifications.domain import dispatch
 from services.notifications.domain.messages import MessageKind, MessageStatus
 from services.notifications.service_layer.sender import Sender
-from tests.integration.bookings_stack import ADMIN, api, planned, published, registered, running_notifications
+from tests.integration.bookings_stack import ADMIN, api, running_notifications
 from tests.integration.helpers import eventually
 from tests.integration.sender_stack import (
     OUR_NUMBER,
@@ -24,6 +24,7 @@ from tests.integration.sender_stack import (
     booked,
     clock,
     fake_twilio,
+    many_booked,
     messages,
     notifications,
     outbound,
@@ -148,6 +149,18 @@ async def test_a_transient_error_is_retried_after_a_backoff(api, nc, notificatio
     assert (confirmation.status, confirmation.attempts, confirmation.last_error) == (MessageStatus.SENT, 2, None)
 
 
+async def test_a_429s_retry_after_is_the_least_wait_before_the_next_attempt(api, nc, notifications, fake_twilio, clock):
+    _, fake = fake_twilio
+    booking_id, _ = await booked(api, nc)
+    clock.now = (await messages(notifications, booking_id))[MessageKind.CONFIRMATION].due_at
+    fake.state.set_faults(Faults(rate_429=1.0, retry_after_s=30))
+
+    await sender(notifications, clock).send_due()
+    confirmation = (await messages(notifications, booking_id))[MessageKind.CONFIRMATION]
+    assert confirmation.last_error == "Twilio 429 (20429)"
+    assert confirmation.next_attempt_at == clock.now + dt.timedelta(seconds=30)  # its backoff alone: 1 s
+
+
 async def test_a_5xx_leaves_the_message_in_doubt_and_the_next_attempt_asks_twilio_first(
     api, nc, notifications, fake_twilio, clock
 ):
@@ -252,13 +265,7 @@ async def test_a_sender_gives_up_after_its_last_attempt(api, nc, notifications, 
 
 async def test_concurrent_senders_send_each_message_once(api, nc, notifications, fake_twilio, clock):
     _, fake = fake_twilio
-    permanence = planned(starts_in=dt.timedelta(days=3), hours=15)  # 30 appointments
-    await published(nc, api, permanence)
-    for n in range(30):
-        person = await registered(api, phone=f"06 11 22 33 {n:02d}")
-        answer = await api.post("/bookings", json={"usager_id": person["id"],
-                                                   "permanence_id": str(permanence.permanence_id)}, headers=ADMIN)  # fmt: skip
-        assert answer.status_code == 201
+    await many_booked(api, nc, 30)
     clock.now += dt.timedelta(hours=14)  # past every confirmation's due time
     senders = [sender(notifications, clock, batch=7, concurrency=3) for _ in range(3)]
 
@@ -269,6 +276,34 @@ async def test_concurrent_senders_send_each_message_once(api, nc, notifications,
     await asyncio.gather(*(drain(one) for one in senders))
     recipients = [m.to for m in outbound(fake)]
     assert len(recipients) == len(set(recipients)) == 30
+
+
+async def test_twilio_timing_out_accepted_or_not_still_gets_each_message_once(
+    api, nc, notifications, fake_twilio, clock
+):
+    """Creates held past the SDK's timeout, half of them stored by the fake meanwhile: each attempt after one asks
+    the fake first, records the one it finds, and sends only what it did not take."""
+    _, fake = fake_twilio
+    booking_ids = await many_booked(api, nc, 30)
+    fake.state.set_faults(Faults(rate_timeout=0.3, hold_s=1.0, timeout_accepted=0.5, seed=4))
+    settings = notifications.runtime.settings.model_copy(update={"twilio_timeout_s": 0.3})
+    one = sender(notifications, clock, sms_gateway(settings), sms_timeout=dt.timedelta(seconds=0.3))
+    clock.now += dt.timedelta(hours=14)  # past every confirmation's due time
+    for _ in range(40):
+        while await one.send_due():
+            pass
+        confirmations = [(await messages(notifications, b))[MessageKind.CONFIRMATION] for b in booking_ids]
+        waiting = [m.next_attempt_at for m in confirmations if m.status is MessageStatus.PENDING and m.next_attempt_at]
+        if not waiting:
+            break
+        clock.now = max(clock.now, min(waiting))
+
+    assert fake.state.drawn["timeout_accepted"] > 0
+    assert fake.state.drawn["timeout_not_accepted"] > 0
+    recipients = [m.to for m in outbound(fake)]
+    assert len(recipients) == len(set(recipients)) == 30
+    assert {m.status for m in confirmations} == {MessageStatus.SENT}
+    assert {m.provider_sid for m in confirmations} == {m.sid for m in outbound(fake)}
 
 
 async def test_the_service_sends_a_confirmation_on_its_own(database, nats_url, nc, tmp_path, fake_twilio):

@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from pydantic import ValidationError
 from twilio.request_validator import RequestValidator
 
 from services.notifications.adapters.fake_twilio import Faults
@@ -16,7 +17,7 @@ from services.notifications.adapters.fake_twilio.messages import (
     num_segments,
     validate_create,
 )
-from services.notifications.adapters.fake_twilio.state import FakeTwilioState
+from services.notifications.adapters.fake_twilio.state import FakeTwilioState, Late
 from services.notifications.adapters.fake_twilio.webhooks import signature, status_params
 
 SPEC = json.loads((Path(__file__).parents[1] / "data" / "twilio_message_schema.json").read_text())
@@ -117,9 +118,9 @@ def test_a_messaging_service_stands_for_a_sender():
     validate_create({"To": "+33612345678", "MessagingServiceSid": "MG" + "b" * 32, "Body": "Bonjour"}, set())
 
 
-def draws(faults: Faults, count: int) -> list[int | None]:
+def draws(faults: Faults, count: int) -> list[int | Late | None]:
     state = FakeTwilioState(ACCOUNT_SID, "token", faults, lambda: datetime.now(UTC))
-    return [None if (fault := state.draw_fault()) is None else fault.status for _ in range(count)]
+    return [fault.status if isinstance(fault := state.draw_fault(), TwilioError) else fault for _ in range(count)]
 
 
 def test_faults_are_the_same_for_the_same_seed_and_near_their_rates():
@@ -135,5 +136,50 @@ def test_faults_are_the_same_for_the_same_seed_and_near_their_rates():
 def test_a_429_says_when_to_come_back():
     state = FakeTwilioState(ACCOUNT_SID, "token", Faults(rate_429=1, retry_after_s=3), lambda: datetime.now(UTC))
     fault = state.draw_fault()
-    assert fault is not None
+    assert isinstance(fault, TwilioError)
     assert (fault.status, fault.code, fault.headers) == (429, 20429, {"Retry-After": "3"})
+
+
+def test_timeouts_and_slow_answers_come_at_their_rates_in_the_same_draw_as_the_errors():
+    faults = Faults(rate_429=0.08, rate_500=0.04, rate_503=0.04, rate_timeout=0.04, rate_slow=0.1, seed=11,
+                    hold_s=9, slow_s=2)  # fmt: skip
+    first = draws(faults, 5000)
+    assert draws(faults, 5000) == first
+    timeouts = [fault for fault in first if isinstance(fault, Late) and fault.kind == "timeout"]
+    assert {(fault.seconds, fault.accepted) for fault in timeouts} == {(9, True), (9, False)}
+    assert 0.03 < len(timeouts) / 5000 < 0.05
+    assert 0.35 < sum(fault.accepted for fault in timeouts) / len(timeouts) < 0.65  # timeout_accepted 0.5
+    assert 0.085 < first.count(Late("slow", 2, accepted=True)) / 5000 < 0.115
+    assert 0.07 < first.count(429) / 5000 < 0.09
+    assert 0.03 < first.count(500) / 5000 < 0.05
+    assert 0.03 < first.count(503) / 5000 < 0.05
+    assert 0.6 < first.count(None) / 5000 < 0.74
+
+
+def test_the_share_of_timeouts_twilio_accepted_is_the_second_draws():
+    for share, accepted in ((1.0, {True}), (0.0, {False})):
+        faults = Faults(rate_timeout=1, timeout_accepted=share, seed=5)
+        assert {fault.accepted for fault in draws(faults, 50) if isinstance(fault, Late)} == accepted
+
+
+def test_the_same_seed_without_timeouts_draws_the_errors_it_drew_before_they_existed():
+    """Timeouts and slow answers come after the errors in the draw: a seed's 429/500/503 are the same with them."""
+    errors = Faults(rate_429=0.1, rate_500=0.1, rate_503=0.1, seed=3)
+    with_late = errors.model_copy(update={"rate_slow": 0.2})
+    assert [d if isinstance(d, int) else None for d in draws(with_late, 500)] == draws(errors, 500)
+
+
+def test_the_drawn_faults_are_counted_by_kind_from_when_they_were_set():
+    state = FakeTwilioState(ACCOUNT_SID, "token", Faults(rate_429=0.5, rate_timeout=0.5), lambda: datetime.now(UTC))
+    for _ in range(40):
+        state.draw_fault()
+    assert set(state.drawn) == {"429", "timeout_accepted", "timeout_not_accepted"}
+    assert sum(state.drawn.values()) == 40
+    state.set_faults(Faults())
+    state.draw_fault()
+    assert state.drawn == {"ok": 1}
+
+
+def test_rates_adding_up_past_one_are_refused():
+    with pytest.raises(ValidationError, match="at most 1"):
+        Faults(rate_429=0.5, rate_503=0.3, rate_timeout=0.3)

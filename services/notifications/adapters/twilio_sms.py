@@ -5,7 +5,7 @@ logs query strings at INFO (a listing's ``To`` is a phone number), so it gets a 
 nothing below WARNING; urllib3 below it logs them at DEBUG, so its logger says nothing below INFO.
 
 How Twilio's answers map to the sender's failures:
-- 429 (20429) and 503: not accepted, try again later;
+- 429 (20429) and 503: not accepted, try again later, not before their ``Retry-After`` (seconds) when they have one;
 - other 5xx, a read timeout, a connection lost after the request went out: perhaps accepted (``InDoubt``);
 - a refused connection or a connect timeout: not sent, try again later;
 - 401/403/404: the account or credentials are wrong; try again later (an operator fixes the settings), every
@@ -53,11 +53,16 @@ class RedirectingHttpClient(TwilioHttpClient):  # type: ignore[misc]  # the SDK 
     def __init__(self, base_url: str, **kwargs: Any) -> None:
         super().__init__(logger=_sdk_log, **kwargs)
         self.base_url = base_url.rstrip("/")
+        self.retry_after_s: float | None = None
+        """The last answer's ``Retry-After`` in seconds: the SDK's exceptions leave the headers out."""
 
     def request(self, method: str, url: str, *args: Any, **kwargs: Any) -> Any:
         if url.startswith(TWILIO_API) and self.base_url != TWILIO_API:
             url = self.base_url + url.removeprefix(TWILIO_API)
-        return super().request(method, url, *args, **kwargs)
+        self.retry_after_s = None
+        response = super().request(method, url, *args, **kwargs)
+        self.retry_after_s = _seconds(response.headers.get("Retry-After") if response.headers else None)
+        return response
 
 
 def twilio_client(api_url: str, account_sid: str, auth_token: str, timeout_s: float | None = None) -> Client:
@@ -107,11 +112,15 @@ class TwilioSmsGateway:
         self._pool.shutdown(wait=False, cancel_futures=True)
 
     async def _call(self, call: Callable[[Client], T]) -> T:
-        loop = asyncio.get_running_loop()
+        return await asyncio.get_running_loop().run_in_executor(self._pool, lambda: self._in_thread(call))
+
+    def _in_thread(self, call: Callable[[Client], T]) -> T:
+        """``call`` with this thread's client, its failures read in the same thread (the client's last answer)."""
+        client = self._client()
         try:
-            return await loop.run_in_executor(self._pool, lambda: call(self._client()))
+            return call(client)
         except TwilioRestException as exc:
-            raise _failure(exc) from None
+            raise _failure(exc, getattr(client.http_client, "retry_after_s", None)) from None
         except (requests.ConnectionError, requests.Timeout) as exc:
             raise _network_failure(exc) from None
 
@@ -122,11 +131,11 @@ class TwilioSmsGateway:
         return client
 
 
-def _failure(exc: TwilioRestException) -> SendFailed:
+def _failure(exc: TwilioRestException, retry_after_s: float | None = None) -> SendFailed:
     code = str(exc.code) if exc.code is not None else str(exc.status)
     reason = f"Twilio {exc.status} ({code})"
     if exc.status in (429, 503):
-        return TransientFailure(reason, code=code)
+        return TransientFailure(reason, code=code, retry_after_s=retry_after_s)
     if exc.status >= 500:
         return InDoubt(reason, code=code)
     if exc.status in (401, 403, 404):
@@ -144,3 +153,9 @@ def _never_left(exc: requests.RequestException) -> bool:
     """Whether the request failed before it could reach Twilio (refused, no route, no name, connect timeout)."""
     reason = getattr(exc.args[0], "reason", None) if exc.args else None
     return isinstance(exc, requests.ConnectTimeout) or isinstance(reason, NewConnectionError)
+
+
+def _seconds(retry_after: str | None) -> float | None:
+    """``Retry-After`` as a number of seconds (its HTTP-date form is left to the backoff alone)."""
+    value = (retry_after or "").strip()
+    return float(value) if value.isdigit() else None

@@ -33,7 +33,8 @@ The fake's own choices, not Twilio's: a status callback for each status after ``
 then ``delivered``, ``undelivered`` or ``failed``), in order, each POST tried up to three times; ``price`` stays
 null; a path account other than the authenticated one answers 404 (20404); a bad ``PageSize``/``Page``/
 ``PageToken``/``DateSent`` answers 400 with code 20001; an opt-out holds for every sender of the account; media is
-not supported (``Body`` is required). The ``/_fake`` routes are test controls, no part of the contract.
+not supported (``Body`` is required); a create drawn to time out that Twilio did not take answers 504 (code
+20500) once its hold is over. The ``/_fake`` routes are test controls, no part of the contract.
 """
 
 from services.notifications.adapters.fake_twilio.app import fake_twilio_app

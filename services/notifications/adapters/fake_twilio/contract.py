@@ -46,9 +46,23 @@ async def create_message(request: Request, fake: Fake) -> JSONResponse:
     if fake.state.faults.delay_s:
         await asyncio.sleep(fake.state.faults.delay_s)
     fault = fake.state.draw_fault()
-    if fault is not None:
+    if isinstance(fault, TwilioError):
         raise fault
-    validate_create(form, fake.state.unsubscribed)
+    # A late answer's message is stored before the wait: Twilio took it while the client was giving up.
+    answer = _created(form, fake) if fault is None or fault.accepted else fault.unanswered()
+    if fault is not None:
+        await asyncio.sleep(fault.seconds)
+    if isinstance(answer, TwilioError):
+        raise answer
+    return JSONResponse(answer.resource(), status_code=201)
+
+
+def _created(form: dict[str, str], fake: FakeTwilio) -> FakeMessage | TwilioError:
+    """The message stored and on its way to its last status, or Twilio's answer to a bad create."""
+    try:
+        validate_create(form, fake.state.unsubscribed)
+    except TwilioError as error:
+        return error
     message = fake.state.add(
         to=form["To"],
         from_=form.get("From") or None,
@@ -59,7 +73,7 @@ async def create_message(request: Request, fake: Fake) -> JSONResponse:
         status_callback=form.get("StatusCallback") or None,
     )
     fake.send(message)
-    return JSONResponse(message.resource(), status_code=201)
+    return message
 
 
 @router.get(f"{ACCOUNT}/Messages/{{sid}}.json")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import asdict
 from typing import Annotated, Any
 
@@ -57,18 +58,22 @@ async def messages(fake: Fake) -> dict[str, Any]:
 
 @router.get("/stats")
 async def stats(fake: Fake) -> dict[str, Any]:
-    """Counts of the messages sent through the fake: how many, to how many numbers, by segment count, and when the
+    """Counts of the messages sent through the fake: how many, to how many numbers (``repeated``: numbers sent more
+    than one), by segment count, the creates' faults drawn since they were set (``Faults``, by kind), and when the
     first and the last were created (cheap to poll while thousands arrive)."""
     sent = [m for m in fake.state.messages.values() if m.direction == "outbound-api"]
     segments: dict[str, int] = {}
     for message in sent:
         count = str(num_segments(message.body))
         segments[count] = segments.get(count, 0) + 1
+    per_number = Counter(m.to for m in sent)
     created = sorted(m.created for m in sent)
     return {
         "outbound": len(sent),
-        "recipients": len({m.to for m in sent}),
+        "recipients": len(per_number),
+        "repeated": sum(count > 1 for count in per_number.values()),
         "segments": segments,
+        "faults": dict(fake.state.drawn),
         "first_created": created[0].isoformat() if created else None,
         "last_created": created[-1].isoformat() if created else None,
     }
