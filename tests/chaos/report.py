@@ -8,6 +8,8 @@ import statistics
 from collections import defaultdict
 from typing import TYPE_CHECKING
 
+from tests.chaos.faults import TWILIO_FAULTS_LABEL
+
 if TYPE_CHECKING:
     from tests.chaos.faults import Injected
     from tests.chaos.run import Report
@@ -38,7 +40,7 @@ def render(report: Report, markdown: bool = False) -> str:
          "; ".join(sorted({f.detail for f in faults if f.detail}))]
         for kind, faults in by_kind.items()
     ]  # fmt: skip
-    fault_rows.append(["Twilio: 8 % 429, 4 % 500, 4 % 503, 4 % timeouts", "whole run", "", "", ""])
+    fault_rows.append([TWILIO_FAULTS_LABEL, "whole run", "", "", ""])
     message_rows = [
         [channel, str(c.expected), str(c.delivered), str(c.lost), str(c.duplicated), str(c.unexpected)]
         for channel, c in sorted(verdict.counts.items())
