@@ -20,13 +20,13 @@ from services.registry.service_layer import handlers
 from services.registry.service_layer.access import Forbidden
 from services.registry.service_layer.handlers import Page
 from services.registry.service_layer.unit_of_work import RegistryUnitOfWork
-from shared.auth import Principal
+from shared.auth import Authenticator, Principal
 
 TerritoryQuery = Annotated[str | None, Query(description="a territory code: epci:…, dep:…, custom:…")]
 CommuneQuery = Annotated[str | None, Query(pattern=r"^(\d{5}|2[AB]\d{3})$")]
 
 
-def page(limit: Annotated[int, Query(ge=1, le=500)] = 100, offset: Annotated[int, Query(ge=0)] = 0) -> Page:
+async def page(limit: Annotated[int, Query(ge=1, le=500)] = 100, offset: Annotated[int, Query(ge=0)] = 0) -> Page:
     return Page(limit, offset)
 
 
@@ -41,7 +41,7 @@ def _changes(body: s.Versioned, nullable: frozenset[str] = frozenset()) -> dict[
     return changes
 
 
-def router(uow: Callable[[], RegistryUnitOfWork], principal: Callable[..., Principal]) -> APIRouter:
+def router(uow: Callable[[], RegistryUnitOfWork], principal: Authenticator) -> APIRouter:
     api = APIRouter()
     Who = Annotated[Principal, Depends(principal)]
 
