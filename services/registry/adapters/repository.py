@@ -7,6 +7,7 @@ import uuid
 from collections.abc import Iterable, Sequence
 from typing import Any, Generic, TypeVar
 
+from pydantic import TypeAdapter
 from sqlalchemy import RowMapping, Select, delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -32,6 +33,8 @@ from shared.events import AvailabilitySlot
 from shared.opening_hours import OpeningHours
 
 A = TypeVar("A")
+_AVAILABILITY = TypeAdapter(tuple[AvailabilitySlot, ...])
+"""Reads a conseiller's slots back in one call: a page of 50 conseillers has some 500."""
 
 
 class _Tracking(Generic[A]):
@@ -321,7 +324,7 @@ class ConseillerRepository(_Tracking[Conseiller]):
             Conseiller(
                 **{
                     **row,
-                    "availability": tuple(AvailabilitySlot.model_validate(s) for s in row["availability"]),
+                    "availability": _AVAILABILITY.validate_python(row["availability"]),
                     "skills": tuple(row["skills"]),
                     "territories": tuple(sorted(codes[row["id"]])),
                     "absences": sorted(away[row["id"]], key=lambda a: a.first),
