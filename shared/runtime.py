@@ -17,7 +17,7 @@ from sqlalchemy import Table
 
 from shared import db, metrics
 from shared.events.streams import ensure_streams
-from shared.http import CorrelationMiddleware, probes
+from shared.http import AdmissionControl, CorrelationMiddleware, probes
 from shared.messaging import ConsumerPolicy, durables
 from shared.migrations import upgrade
 from shared.outbox import OutboxRelay
@@ -162,6 +162,8 @@ class ServiceRuntime:
                 await self.stop()
 
         app = FastAPI(title=title, description=description, version="0.1.0", lifespan=lifespan)
+        # Innermost of the three: a refusal still carries the CORS headers (a page can read it) and a correlation id.
+        app.add_middleware(AdmissionControl, limit=self.settings.http_max_in_flight, service=self.name)
         if self.settings.cors_origin_list:
             app.add_middleware(
                 CORSMiddleware,
