@@ -23,19 +23,24 @@ MAX_CONNECTIONS = 256
 
 async def run(url: str, token: str, rate: float, seconds: float, paths: list[str]) -> None:
     latencies: list[float] = []
-    errors = 0
+    refused = errors = 0
     targets = itertools.cycle(paths)
     limits = httpx.Limits(max_connections=MAX_CONNECTIONS, max_keepalive_connections=MAX_CONNECTIONS)
     async with httpx.AsyncClient(base_url=url, headers={"Authorization": f"Bearer {token}"}, limits=limits) as http:
 
         async def one(path: str, due: float) -> None:
-            nonlocal errors
+            nonlocal refused, errors
             try:
                 response = await http.get(path, timeout=30)
-                errors += response.status_code >= 400
             except httpx.HTTPError:
                 errors += 1
-            latencies.append((time.perf_counter() - due) * 1000)
+                return
+            if response.status_code == 503:
+                refused += 1
+            elif response.status_code >= 300:
+                errors += 1
+            else:
+                latencies.append((time.perf_counter() - due) * 1000)
 
         started = time.perf_counter()
         pending = []
@@ -45,7 +50,7 @@ async def run(url: str, token: str, rate: float, seconds: float, paths: list[str
             pending.append(asyncio.create_task(one(next(targets), due)))
         await asyncio.gather(*pending)
         elapsed = time.perf_counter() - started
-    print(json.dumps({"latencies_ms": latencies, "errors": errors, "seconds": elapsed}))
+    print(json.dumps({"latencies_ms": latencies, "refused": refused, "errors": errors, "seconds": elapsed}))
 
 
 if __name__ == "__main__":

@@ -15,7 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 import uuid
-from collections.abc import Callable, Collection, Iterable
+from collections.abc import Awaitable, Callable, Collection, Iterable
 from dataclasses import dataclass, field
 from typing import Annotated, Any
 
@@ -28,6 +28,9 @@ ISSUER = "tournees"
 ALGORITHM = "HS256"
 CALENDAR_SCOPE = "calendar"
 CALENDAR_LINK_TTL = dt.timedelta(days=365)
+
+Authenticator = Callable[..., Awaitable["Principal"]]
+"""A FastAPI dependency giving the caller's principal; async, so FastAPI calls it on the event loop, not in a thread."""
 
 _bearer = HTTPBearer(auto_error=False, description="A token from `tournees token`")
 
@@ -116,11 +119,11 @@ def verify_token(secret: SecretStr, token: str) -> Principal:
     )
 
 
-def authenticator(secret: SecretStr) -> Callable[..., Principal]:
+def authenticator(secret: SecretStr) -> Authenticator:
     """A FastAPI dependency giving the caller's principal, or answering 401 (a scoped token too:
     a calendar link's token is no key to the APIs)."""
 
-    def principal(
+    async def principal(
         credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
     ) -> Principal:
         return _principal(secret, credentials.credentials if credentials else None, scopes={None})
@@ -136,7 +139,7 @@ class FeedAuthenticator:
     def __init__(self, secret: SecretStr) -> None:
         self._secret = secret
 
-    def __call__(
+    async def __call__(
         self,
         credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
         token: Annotated[str | None, Query(description="the bearer token, for calendar apps")] = None,

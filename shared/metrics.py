@@ -48,6 +48,11 @@ DEAD_LETTERS = Counter(
     "tournees_dead_letters_total", "Messages a consumer gave up on, sent to its dead-letter subject", ["consumer"]
 )
 
+HTTP_IN_FLIGHT = Gauge("tournees_http_in_flight", "HTTP requests being handled now (probes aside)", ["service"])
+HTTP_REJECTED = Counter(
+    "tournees_http_rejected_total", "HTTP requests answered 503 at once: too many in flight already", ["service"]
+)
+
 _CODE = re.compile(r"^[0-9]{3,6}$")
 
 

@@ -24,6 +24,7 @@ Decisions:
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from collections.abc import Iterable, Mapping
@@ -103,18 +104,7 @@ class OpeningHours:
         """Reads OSM ``opening_hours``; anything outside the supported subset raises InvalidOpeningHours."""
         if not isinstance(text, str):
             raise InvalidOpeningHours(f"opening hours must be text, not {type(text).__name__}", repr(text))
-        rules = [" ".join(_AROUND_SEPARATORS.sub("", rule).split()) for rule in text.split(";")]
-        if not any(rules):
-            raise InvalidOpeningHours("empty opening hours", text)
-        weekly: list[Intervals] = [()] * 7
-        exceptions: dict[date, Intervals] = {}
-        ph_off = False
-        for rule in filter(None, rules):
-            try:
-                ph_off = _apply(rule, weekly, exceptions, ph_off)
-            except InvalidOpeningHours as error:
-                raise InvalidOpeningHours(f"{error} in rule {rule!r}", error.part) from None
-        return cls(tuple(weekly), tuple(exceptions.items()), ph_off)
+        return _parse(text)
 
     @classmethod
     def from_mairie_horaires(cls, json_text: str) -> OpeningHours:
@@ -169,6 +159,10 @@ class OpeningHours:
 
     def to_osm(self) -> str:
         """The canonical OSM string; ``OpeningHours.parse(oh.to_osm()) == oh``."""
+        return self._osm
+
+    @functools.cached_property
+    def _osm(self) -> str:
         rules: list[str] = []
         if all(day == ALL_DAY for day in self.weekly):
             rules.append("24/7")
@@ -199,6 +193,23 @@ class OpeningHours:
 
     def __repr__(self) -> str:
         return f"OpeningHours.parse({self.to_osm()!r})"
+
+
+@functools.lru_cache(maxsize=4096)
+def _parse(text: str) -> OpeningHours:
+    """The value is immutable, and every listing of lieux reads the same few texts again: each is parsed once."""
+    rules = [" ".join(_AROUND_SEPARATORS.sub("", rule).split()) for rule in text.split(";")]
+    if not any(rules):
+        raise InvalidOpeningHours("empty opening hours", text)
+    weekly: list[Intervals] = [()] * 7
+    exceptions: dict[date, Intervals] = {}
+    ph_off = False
+    for rule in filter(None, rules):
+        try:
+            ph_off = _apply(rule, weekly, exceptions, ph_off)
+        except InvalidOpeningHours as error:
+            raise InvalidOpeningHours(f"{error} in rule {rule!r}", error.part) from None
+    return OpeningHours(tuple(weekly), tuple(exceptions.items()), ph_off)
 
 
 def _apply(rule: str, weekly: list[Intervals], exceptions: dict[date, Intervals], ph_off: bool) -> bool:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import socket
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 
@@ -18,11 +19,13 @@ from sqlalchemy import Table
 from shared import db, metrics
 from shared.events.streams import ensure_streams
 from shared.http import (
+    AdmissionControl,
     CorrelationMiddleware,
     answer_503_while_the_database_is_unreachable,
     documented_unparsable_bodies,
     probes,
 )
+from shared.http_workers import HttpWorkers, Served
 from shared.messaging import ConsumerPolicy, durables
 from shared.migrations import upgrade
 from shared.outbox import OutboxRelay
@@ -30,6 +33,7 @@ from shared.settings import ServiceSettings
 from shared.telemetry import configure_logging, instrument_app, instrument_engine, setup_telemetry
 
 log = logging.getLogger(__name__)
+GRACEFUL_SHUTDOWN_S = 20
 
 
 class ServiceRuntime:
@@ -51,6 +55,8 @@ class ServiceRuntime:
         )
         self.outbox = outbox
         self.migrations = migrations
+        self.http_only = False
+        """An extra HTTP worker (``shared.http_workers``): no migration, relay, subscribers nor background work."""
         self.relay: OutboxRelay | None = None
         self._after_migrations: list[Callable[[], Awaitable[None]]] = []
         self._workers: list[Callable[[asyncio.Event], Awaitable[None]]] = []
@@ -93,6 +99,9 @@ class ServiceRuntime:
             await step()
 
     async def start(self) -> None:
+        if self.http_only:
+            await self._connect()  # /readyz tells whether NATS answers, whichever process answers it
+            return
         await self.migrate()
         await self._connect()
         js = self.broker.connection.jetstream()
@@ -167,6 +176,8 @@ class ServiceRuntime:
                 await self.stop()
 
         app = FastAPI(title=title, description=description, version="0.1.0", lifespan=lifespan)
+        # Innermost of the three: a refusal still carries the CORS headers (a page can read it) and a correlation id.
+        app.add_middleware(AdmissionControl, limit=self.settings.http_max_in_flight, service=self.name)
         if self.settings.cors_origin_list:
             app.add_middleware(
                 CORSMiddleware,
@@ -187,21 +198,50 @@ class ServiceRuntime:
         return app
 
 
-def serve(runtime: ServiceRuntime, app: FastAPI) -> None:
-    """Serve until SIGTERM/SIGINT; uvicorn's graceful shutdown runs the lifespan's ``stop``."""
-    settings = runtime.settings
-    configure_logging(settings.log_level, json_lines=settings.json_logs, service=runtime.name)
+def serve(build: Callable[[], Served]) -> None:
+    """Serve the service ``build`` makes until SIGTERM/SIGINT, in ``HTTP_WORKERS`` processes (``shared.http_workers``);
+    uvicorn's graceful shutdown runs the lifespan's ``stop``."""
+    service = build()
+    runtime = service.runtime
+    configure_logging(runtime.settings.log_level, json_lines=runtime.settings.json_logs, service=runtime.name)
+    workers = runtime.settings.http_workers
+    if workers <= 1:
+        run_server(runtime, service.app)
+        return
+    sock = _server_config(runtime, service.app).bind_socket()
+    asyncio.run(_migrate_once(runtime))  # before any other process serves
+    others = HttpWorkers(build, workers - 1, sock)
+    runtime.add_worker(others.watch)
+    try:
+        run_server(runtime, service.app, sockets=[sock])
+    finally:
+        others.stop()  # at once if the lifespan stopped them already; else (it failed to start) now
+
+
+def run_server(runtime: ServiceRuntime, app: FastAPI, sockets: list[socket.socket] | None = None) -> None:
+    """One process serving ``app``, on ``sockets`` when given (shared with other processes), else on its own."""
     provider = setup_telemetry(runtime.name)
-    config = uvicorn.Config(
+    try:
+        uvicorn.Server(_server_config(runtime, app)).run(sockets=sockets)
+    finally:
+        provider.shutdown()  # the spans still batched are exported
+
+
+def _server_config(runtime: ServiceRuntime, app: FastAPI) -> uvicorn.Config:
+    settings = runtime.settings
+    return uvicorn.Config(
         app,
         host=settings.http_host,
         port=settings.port,
         log_config=None,
         access_log=False,
         lifespan="on",
-        timeout_graceful_shutdown=20,
+        timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_S,
     )
+
+
+async def _migrate_once(runtime: ServiceRuntime) -> None:
     try:
-        uvicorn.Server(config).run()
+        await runtime.migrate()
     finally:
-        provider.shutdown()  # the spans still batched are exported
+        await runtime.engine.dispose()  # its connections belong to this event loop

@@ -29,6 +29,12 @@ class ServiceSettings(BaseSettings):
     nats_connect_timeout_s: float = 20.0
     http_host: str = "127.0.0.1"
     http_port: int = 0
+    http_workers: int = 1
+    """Processes serving the HTTP API (``HTTP_WORKERS``, ``shared.http_workers``): the first also runs the relay,
+    the subscribers and the background work; the others only serve HTTP."""
+    http_max_in_flight: int = 64
+    """Requests one process handles at once (``HTTP_MAX_IN_FLIGHT``); more are answered 503 with ``Retry-After``
+    at once rather than queued. 0: no bound. The probes and ``/metrics`` are never refused."""
     auth_secret: SecretStr = SecretStr(DEFAULT_AUTH_SECRET)
     """Key that signs and checks the bearer tokens (JWT, HS256); the same for every service."""
     log_level: str = "INFO"

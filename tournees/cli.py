@@ -15,6 +15,7 @@ import argparse
 import asyncio
 import contextlib
 import datetime as dt
+import functools
 import json
 import os
 import shutil
@@ -23,13 +24,12 @@ import sys
 import time
 from collections.abc import Coroutine
 from pathlib import Path
-from typing import Any, Protocol, TypeVar
+from typing import Any, TypeVar
 
-from fastapi import FastAPI
 from pydantic import SecretStr
 
 from shared.auth import Role, issue_token
-from shared.runtime import ServiceRuntime
+from shared.http_workers import Served
 from shared.settings import DEFAULT_AUTH_SECRET
 from tournees import accounts
 from tournees.demo import run as demo
@@ -172,14 +172,7 @@ def _stack_options(parser: argparse.ArgumentParser, *, default_dir: str) -> None
     )
 
 
-class _Service(Protocol):
-    @property
-    def runtime(self) -> ServiceRuntime: ...
-    @property
-    def app(self) -> FastAPI: ...
-
-
-def _bootstrap(service: str) -> _Service:
+def _bootstrap(service: str) -> Served:
     """Import only the service asked for: each process loads its own code alone."""
     if service == "registry":
         from services.registry.bootstrap import bootstrap as registry
@@ -197,8 +190,7 @@ def _bootstrap(service: str) -> _Service:
 def _serve(service: str) -> int:
     from shared.runtime import serve
 
-    built = _bootstrap(service)
-    serve(built.runtime, built.app)
+    serve(functools.partial(_bootstrap, service))
     return 0
 
 

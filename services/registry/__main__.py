@@ -3,8 +3,7 @@ from shared.runtime import serve
 
 
 def main() -> None:
-    service = bootstrap()
-    serve(service.runtime, service.app)
+    serve(bootstrap)
 
 
 if __name__ == "__main__":

@@ -12,7 +12,7 @@ from services.notifications.domain.contacts import Channel
 from services.notifications.domain.model import Permanence
 from services.notifications.service_layer import handlers
 from services.notifications.service_layer.unit_of_work import NotificationsUnitOfWork
-from shared.auth import Principal, Role, require_role
+from shared.auth import Authenticator, Principal, Role, require_role
 from shared.http import MAX_OFFSET, problems
 
 
@@ -44,7 +44,7 @@ class PermanenceOut(BaseModel):
         return cls(**vars(p), local_start=p.local_start(), booked=BookedOut(sms=booked["sms"], email=booked["email"]))
 
 
-def router(uow: Callable[[], NotificationsUnitOfWork], principal: Callable[..., Principal]) -> APIRouter:
+def router(uow: Callable[[], NotificationsUnitOfWork], principal: Authenticator) -> APIRouter:
     api = APIRouter(prefix="/permanences", tags=["permanences"], responses=problems(401, 403))
 
     @api.get("")

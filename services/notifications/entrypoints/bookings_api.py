@@ -22,7 +22,7 @@ from services.notifications.domain.messages import Message, MessageKind, Message
 from services.notifications.service_layer import bookings
 from services.notifications.service_layer.access import Forbidden
 from services.notifications.service_layer.unit_of_work import NotificationsUnitOfWork
-from shared.auth import Principal, Role, require_role
+from shared.auth import Authenticator, Principal, Role, require_role
 from shared.http import MAX_OFFSET, problems
 
 
@@ -129,7 +129,7 @@ def _now() -> dt.datetime:
 
 def router(
     uow: Callable[[], NotificationsUnitOfWork],
-    principal: Callable[..., Principal],
+    principal: Authenticator,
     rules: SendingRules,
     clock: Callable[[], dt.datetime] = _now,
     cancel_phone: str | None = None,

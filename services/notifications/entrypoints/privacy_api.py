@@ -21,7 +21,7 @@ from services.notifications.domain.messages import MessageKind, MessageStatus
 from services.notifications.entrypoints.bookings_api import UsagerOut
 from services.notifications.service_layer import privacy
 from services.notifications.service_layer.unit_of_work import NotificationsUnitOfWork
-from shared.auth import Principal
+from shared.auth import Authenticator, Principal
 from shared.http import problems
 
 
@@ -86,7 +86,7 @@ def _now() -> dt.datetime:
 
 def router(
     uow: Callable[[], NotificationsUnitOfWork],
-    principal: Callable[..., Principal],
+    principal: Authenticator,
     clock: Callable[[], dt.datetime] = _now,
 ) -> APIRouter:
     api = APIRouter(tags=["usagers"], responses=problems(401, 403, 404))

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import uuid
 from collections.abc import Iterable, Sequence
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import RowMapping, Select, delete, func, insert, select, update
+from pydantic import TypeAdapter
+from sqlalchemy import RowMapping, Select, Text, cast, delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.registry.adapters.orm import (
@@ -32,6 +34,7 @@ from shared.events import AvailabilitySlot
 from shared.opening_hours import OpeningHours
 
 A = TypeVar("A")
+_AVAILABILITY = TypeAdapter(tuple[AvailabilitySlot, ...])
 
 
 class _Tracking(Generic[A]):
@@ -255,9 +258,7 @@ class ConseillerRepository(_Tracking[Conseiller]):
 
     async def get(self, conseiller_id: uuid.UUID) -> Conseiller | None:
         row = (
-            (await self.session.execute(select(conseillers).where(conseillers.c.id == conseiller_id)))
-            .mappings()
-            .first()
+            (await self.session.execute(_conseiller_rows().where(conseillers.c.id == conseiller_id))).mappings().first()
         )
         if row is None:
             return None
@@ -290,7 +291,7 @@ class ConseillerRepository(_Tracking[Conseiller]):
     async def page(
         self, *, territories_in: Iterable[str] | None, home_commune: str | None, archived: bool, limit: int, offset: int
     ) -> tuple[list[Conseiller], int]:
-        query = select(conseillers).order_by(conseillers.c.name, conseillers.c.id)
+        query = _conseiller_rows().order_by(conseillers.c.name, conseillers.c.id)
         if territories_in is not None:
             members = select(conseiller_territories.c.conseiller_id).where(
                 conseiller_territories.c.territory_code.in_(list(territories_in))
@@ -321,7 +322,7 @@ class ConseillerRepository(_Tracking[Conseiller]):
             Conseiller(
                 **{
                     **row,
-                    "availability": tuple(AvailabilitySlot.model_validate(s) for s in row["availability"]),
+                    "availability": _availability(row["availability"]),
                     "skills": tuple(row["skills"]),
                     "territories": tuple(sorted(codes[row["id"]])),
                     "absences": sorted(away[row["id"]], key=lambda a: a.first),
@@ -329,6 +330,19 @@ class ConseillerRepository(_Tracking[Conseiller]):
             )
             for row in rows
         ]
+
+
+def _conseiller_rows() -> Select[Any]:
+    """The conseillers' columns, availability as its JSON text (``_availability`` reads it)."""
+    others = [column for column in conseillers.c if column.name != "availability"]
+    return select(*others, cast(conseillers.c.availability, Text).label("availability"))
+
+
+@functools.lru_cache(maxsize=4096)
+def _availability(stored: str) -> tuple[AvailabilitySlot, ...]:
+    """Slots are immutable values and conseillers share a few patterns: each stored text is read (and checked)
+    once per process, not once per conseiller per request (a page of 50 conseillers has some 500 slots)."""
+    return _AVAILABILITY.validate_json(stored)
 
 
 def _conseiller_row(c: Conseiller) -> dict[str, Any]:

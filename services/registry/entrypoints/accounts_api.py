@@ -18,12 +18,12 @@ from services.registry.entrypoints.api import PageQuery
 from services.registry.entrypoints.schemas import PageOf
 from services.registry.service_layer import accounts
 from services.registry.service_layer.unit_of_work import RegistryUnitOfWork
-from shared.auth import Principal, Role, issue_token
+from shared.auth import Authenticator, Principal, Role, issue_token
 from shared.http import problems
 
 
 def router(
-    uow: Callable[[], RegistryUnitOfWork], principal: Callable[..., Principal], secret: SecretStr, ttl: dt.timedelta
+    uow: Callable[[], RegistryUnitOfWork], principal: Authenticator, secret: SecretStr, ttl: dt.timedelta
 ) -> APIRouter:
     api = APIRouter()
     Who = Annotated[Principal, Depends(principal)]

@@ -20,7 +20,7 @@ from services.registry.service_layer import handlers
 from services.registry.service_layer.access import Forbidden
 from services.registry.service_layer.handlers import Page
 from services.registry.service_layer.unit_of_work import RegistryUnitOfWork
-from shared.auth import Principal
+from shared.auth import Authenticator, Principal
 from shared.http import MAX_OFFSET, problems
 
 TerritoryQuery = Annotated[str | None, Query(description="a territory code: epci:…, dep:…, custom:…")]
@@ -32,7 +32,7 @@ CHANGE = problems(403, 404, 409)
 """A change to a record: 409 for a stale version, or a record whose state refuses it."""
 
 
-def page(
+async def page(
     limit: Annotated[int, Query(ge=1, le=500)] = 100, offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0
 ) -> Page:
     return Page(limit, offset)
@@ -49,7 +49,7 @@ def _changes(body: s.Versioned, nullable: frozenset[str] = frozenset()) -> dict[
     return changes
 
 
-def router(uow: Callable[[], RegistryUnitOfWork], principal: Callable[..., Principal]) -> APIRouter:
+def router(uow: Callable[[], RegistryUnitOfWork], principal: Authenticator) -> APIRouter:
     api = APIRouter(responses=problems(401))
     Who = Annotated[Principal, Depends(principal)]
 

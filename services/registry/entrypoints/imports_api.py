@@ -24,7 +24,7 @@ from pydantic import BaseModel
 from services.registry.adapters import mediation_numerique as mn
 from services.registry.service_layer import access, imports
 from services.registry.service_layer.unit_of_work import RegistryUnitOfWork
-from shared.auth import Principal, Role
+from shared.auth import Authenticator, Principal, Role
 from shared.http import invalid, problems
 
 MAX_BODY_BYTES = 5 * 1024 * 1024
@@ -67,7 +67,7 @@ class ImportReportOut(BaseModel):
         )
 
 
-def router(uow: Callable[[], RegistryUnitOfWork], principal: Callable[..., Principal]) -> APIRouter:
+def router(uow: Callable[[], RegistryUnitOfWork], principal: Authenticator) -> APIRouter:
     api = APIRouter(tags=["lieux"], responses=problems(401, 403))
     Who = Annotated[Principal, Depends(principal)]
 

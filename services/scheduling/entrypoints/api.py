@@ -42,7 +42,7 @@ from services.scheduling.service_layer import checks, planning, plans, registry_
 from services.scheduling.service_layer.errors import ConseillerNotFound, PlanNotFound, SolveNotFound, TerritoryNotFound
 from services.scheduling.service_layer.solve_requests import RequestSolve
 from services.scheduling.service_layer.unit_of_work import SchedulingUnitOfWork
-from shared.auth import FeedAuthenticator, Principal
+from shared.auth import Authenticator, FeedAuthenticator, Principal
 from shared.events.catalogue import INSEE_PATTERN, TERRITORY_CODE_PATTERN
 from shared.http import MAX_OFFSET, problems
 
@@ -80,7 +80,7 @@ def _scope(principal: Principal, territory: str | None) -> frozenset[str] | None
 
 def router(
     uow: Callable[[], SchedulingUnitOfWork],
-    principal_dependency: Callable[..., Principal],
+    principal_dependency: Authenticator,
     feed_principal: FeedAuthenticator,
 ) -> APIRouter:
     api = APIRouter(responses=problems(401))

@@ -15,7 +15,7 @@ from services.scheduling.entrypoints.access import may_plan_or_read
 from services.scheduling.service_layer import territory_map
 from services.scheduling.service_layer.errors import TerritoryNotFound
 from services.scheduling.service_layer.unit_of_work import SchedulingUnitOfWork
-from shared.auth import Principal
+from shared.auth import Authenticator, Principal
 from shared.events.catalogue import TERRITORY_CODE_PATTERN
 from shared.http import problems
 
@@ -46,7 +46,7 @@ _EXAMPLE = {
 
 def router(
     uow: Callable[[], SchedulingUnitOfWork],
-    principal_dependency: Callable[..., Principal],
+    principal_dependency: Authenticator,
     boundaries: CommuneBoundaries = BOUNDARIES,
 ) -> APIRouter:
     api = APIRouter()

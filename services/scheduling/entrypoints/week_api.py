@@ -11,12 +11,12 @@ from services.scheduling.entrypoints.schemas import AbsenceOut, DayOut, WeekOut
 from services.scheduling.service_layer import registry_copy
 from services.scheduling.service_layer.errors import TerritoryNotFound
 from services.scheduling.service_layer.unit_of_work import SchedulingUnitOfWork
-from shared.auth import Principal
+from shared.auth import Authenticator, Principal
 from shared.events.catalogue import TERRITORY_CODE_PATTERN
 from shared.http import problems
 
 
-def router(uow: Callable[[], SchedulingUnitOfWork], principal_dependency: Callable[..., Principal]) -> APIRouter:
+def router(uow: Callable[[], SchedulingUnitOfWork], principal_dependency: Authenticator) -> APIRouter:
     api = APIRouter(tags=["registry copy"], responses=problems(401))
 
     @api.get("/territories/{code}/week", responses=problems(403, 404))
