@@ -45,7 +45,7 @@ class Profile:
 
 PROFILES = {
     "short": Profile("short", thionville, 120, rounds=1, postgres_down_s=10, gap_s=(1, 3), solve_time_limit_s=5),
-    "full": Profile("full", gard, 3000, rounds=3, postgres_down_s=30, gap_s=(3, 10), solve_time_limit_s=60),
+    "full": Profile("full", gard, 3000, rounds=3, postgres_down_s=30, gap_s=(3, 10), solve_time_limit_s=30),
 }
 
 

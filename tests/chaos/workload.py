@@ -225,7 +225,7 @@ class Workload:
     async def publish_when_solved(self, request_id: str) -> str | None:
         """The plan's id once published; None when the solver found no plan within its limit (under faults and a
         loaded machine, a large territory may not get one: that is not a fault of the pipeline)."""
-        deadline = time.monotonic() + RETRY_FOR_S
+        deadline = time.monotonic() + RETRY_FOR_S + 3 * self.solve_time_limit_s  # killed mid-solve, solved again
         while True:
             request = await self.call("GET", "scheduling", f"/solves/{request_id}", params={"wait": 5})
             if request["status"] == "done":
