@@ -36,7 +36,10 @@ _BODY = {
     "required": True,
     "content": {
         "text/csv": {"schema": {"type": "string"}},
-        "application/json": {"schema": {"type": "array", "items": {"type": "object"}}},
+        # Lieux are objects; an item that is not one is reported as an invalid row, like a broken CSV line.
+        "application/json": {
+            "schema": {"type": "array", "items": {"description": "a lieu: an object with the standard's fields"}}
+        },
     },
 }
 
