@@ -151,6 +151,8 @@ def test_a_refused_status_callback_is_tried_again(client, fake_url, receiver):
     sid = send(client, status_callback=f"{receiver.url}/status").sid
     wait_until(lambda: len(receiver.received) == 3)
     assert [params["MessageStatus"] for _, params, _ in receiver.received] == ["sending", "sent", "delivered"]
+    # The fake records an attempt once it has its answer, just after the receiver has it.
+    wait_until(lambda: len(control(fake_url, "GET", "/callbacks")["callbacks"]) == 5)
     attempts = control(fake_url, "GET", "/callbacks")["callbacks"]
     assert [(a["params"]["MessageSid"], a["status_code"]) for a in attempts[:3]] == [(sid, 500), (sid, 500), (sid, 200)]
     # Twilio's idempotency token: the same on each retry of a webhook, another for each webhook.
