@@ -8,8 +8,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import asyncpg
 from sqlalchemy import DateTime, Dialect, RowMapping, Select, event, func, select, text
 from sqlalchemy.engine.interfaces import DBAPIConnection
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.pool import ConnectionPoolEntry
 from sqlalchemy.types import TypeDecorator
@@ -20,6 +22,31 @@ SCHEMA_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 # carries them. aiosqlite logs each statement with them at DEBUG, so it never logs below INFO;
 # SQLAlchemy leaves them out of its logs and errors (``hide_parameters``).
 logging.getLogger("aiosqlite").setLevel(logging.INFO)
+
+
+UNREACHABLE: tuple[type[BaseException], ...] = (
+    ConnectionError,  # refused, reset
+    TimeoutError,  # no answer to connect
+    asyncpg.exceptions.CannotConnectNowError,  # starting up, shutting down, recovering
+    asyncpg.exceptions.ConnectionDoesNotExistError,  # lost mid-query
+    asyncpg.exceptions.AdminShutdownError,
+    asyncpg.exceptions.CrashShutdownError,
+    asyncpg.exceptions.TooManyConnectionsError,
+)
+"""What the database (Postgres through asyncpg) raises when it cannot be reached, rather than refusing the work."""
+
+
+def database_unreachable(exc: BaseException | None) -> bool:
+    """Whether ``exc``, or what it wraps (SQLAlchemy keeps the driver's error in ``orig``, asyncpg's adapter in
+    ``__cause__``), says the database could not be reached: the work may succeed later, unchanged."""
+    for _ in range(8):  # a chain of wrappers, never a cycle
+        if exc is None:
+            return False
+        if isinstance(exc, UNREACHABLE) or (isinstance(exc, DBAPIError) and exc.connection_invalidated):
+            return True
+        wrapped = exc.orig if isinstance(exc, DBAPIError) else None
+        exc = wrapped or exc.__cause__ or exc.__context__
+    return False
 
 
 def create_engine(url: str, *, schema: str | None = None) -> AsyncEngine:

@@ -8,13 +8,13 @@ import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-import asyncpg
 from fastapi import APIRouter, FastAPI, Request, status
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from sqlalchemy.exc import DBAPIError
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from shared.db import UNREACHABLE, database_unreachable
 from shared.metrics import HTTP_IN_FLIGHT, HTTP_REJECTED
 from shared.telemetry.logs import correlated
 
@@ -43,12 +43,6 @@ _MEANINGS = {
     503: "the service cannot answer now (its database is unreachable): try again after Retry-After seconds",
 }
 DATABASE_RETRY_AFTER_S = 5
-_UNREACHABLE = (
-    ConnectionError,  # refused, reset
-    asyncpg.exceptions.CannotConnectNowError,  # starting up, recovering
-    asyncpg.exceptions.ConnectionDoesNotExistError,  # lost mid-query
-    asyncpg.exceptions.TooManyConnectionsError,
-)
 
 
 _PROBLEM = {"$ref": "#/components/schemas/Problem"}
@@ -66,13 +60,6 @@ def problems(*codes: int) -> dict[int | str, dict[str, Any]]:
     return {code: {"model": Problem, "description": _MEANINGS[code]} for code in codes}
 
 
-def database_unreachable(exc: BaseException) -> bool:
-    """Whether ``exc`` says the database could not be reached (rather than that the request was wrong)."""
-    if isinstance(exc, DBAPIError):
-        return exc.connection_invalidated or (exc.orig is not None and database_unreachable(exc.orig))
-    return isinstance(exc, _UNREACHABLE)
-
-
 def answer_503_while_the_database_is_unreachable(app: FastAPI) -> None:
     """A request that meets the database down (stopped, restarting, failing over) is answered 503 with
     Retry-After and logged in one line, not a 500 with a traceback: the client should simply try again."""
@@ -88,7 +75,7 @@ def answer_503_while_the_database_is_unreachable(app: FastAPI) -> None:
             headers={"Retry-After": str(DATABASE_RETRY_AFTER_S)},
         )
 
-    for kind in (*_UNREACHABLE, DBAPIError):
+    for kind in (*UNREACHABLE, DBAPIError):
         app.add_exception_handler(kind, unavailable)
 
 

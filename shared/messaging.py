@@ -37,6 +37,7 @@ from nats.js.api import AckPolicy as JsAckPolicy
 from nats.js.api import DeliverPolicy
 from opentelemetry.trace import Span, StatusCode
 
+from shared.db import database_unreachable
 from shared.events import Envelope, Event, InvalidEvent, parse_envelope
 from shared.events.streams import dead_letter_subject, stream_for
 from shared.metrics import DEAD_LETTERS
@@ -51,6 +52,10 @@ Handler = Callable[[Envelope, E], Awaitable[None]]
 REASON_HEADER = "Tournees-Dead-Letter-Reason"
 
 _durables: weakref.WeakKeyDictionary[NatsRouter, list[tuple[str, str]]] = weakref.WeakKeyDictionary()
+
+
+DATABASE_RETRY_S = 5.0
+"""The longest wait before trying a message again while the service's database is unreachable."""
 
 
 def durables(router: NatsRouter) -> list[tuple[str, str]]:
@@ -171,6 +176,14 @@ async def _deliver(
         span.record_exception(exc)
         span.set_status(StatusCode.ERROR, type(exc).__name__)
         reason = _what_failed(exc)
+        if database_unreachable(exc):
+            # Not the message's fault: it is tried again, however long the database stays away, never given up on,
+            # and soon (the consumers resume within seconds of its return).
+            delay = min(policy.backoff(delivered), DATABASE_RETRY_S)
+            log.warning("%s: database unreachable on %s %s (attempt %d, retry in %.1fs): %s", consumer, raw.subject,
+                        envelope.event_id, delivered, delay, type(exc).__name__)  # fmt: skip
+            await message.nack(delay=delay)
+            return
         if delivered >= policy.max_deliver:
             log.error("%s gave up on %s %s after %d attempts", consumer, raw.subject, envelope.event_id, delivered)
             await dead_letter(message, consumer, f"failed after {delivered} attempts: {reason}", delivered)

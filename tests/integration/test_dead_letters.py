@@ -36,6 +36,10 @@ class Consumer:
     def __init__(self) -> None:
         self.broken = True
         self.applied: list[uuid.UUID] = []
+        self.failure: Exception = RuntimeError("demand table is locked")
+        self.attempts = 0
+        self.repaired_after: int | None = None
+        """Attempts after which it stops failing (None: when ``broken`` is set to False)."""
 
 
 @pytest.fixture
@@ -45,8 +49,11 @@ async def consumer(nats_url: str, nc: NATS) -> AsyncIterator[Consumer]:
 
     @durable_consumer(router, DemandChanged, durable=CONSUMER, policy=FAST)
     async def apply(env: Envelope, event: DemandChanged) -> None:
+        state.attempts += 1
+        if state.repaired_after is not None and state.attempts > state.repaired_after:
+            state.broken = False
         if state.broken:
-            raise RuntimeError("demand table is locked")
+            raise state.failure
         if env.event_id not in state.applied:  # what a consumer's inbox does
             state.applied.append(env.event_id)
 
@@ -124,6 +131,20 @@ async def test_a_replay_interrupted_before_its_delete_publishes_once_when_run_ag
     assert (await js.stream_info("REGISTRY")).state.messages == 2  # the original and one replay
     assert await dead_letters.read(js) == []
     await eventually(lambda: _true(len(consumer.applied) == 1))
+
+
+async def test_a_message_is_never_given_up_on_while_the_database_is_unreachable(consumer: Consumer, nc: NATS) -> None:
+    """The service's database away (stopped, restarting) says nothing of the message: it is tried again past
+    ``max_deliver`` (2 here) until the database answers, then applied, and nothing is dead-lettered."""
+    js = nc.jetstream()
+    consumer.failure = ConnectionRefusedError(111, "Connect call failed ('127.0.0.1', 5432)")
+    consumer.repaired_after = 6
+    sent = envelope()
+    await publish(js, sent)
+
+    await eventually(lambda: _true(consumer.applied == [sent.event_id]))
+    assert consumer.attempts == 7
+    assert (await js.stream_info(dead_letters.DEAD_LETTER_STREAM)).state.messages == 0
 
 
 class DeleteFails(JetStreamContext):

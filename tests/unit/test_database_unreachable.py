@@ -6,7 +6,8 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy.exc import IntegrityError, OperationalError
 
-from shared.http import answer_503_while_the_database_is_unreachable, database_unreachable
+from shared.db import database_unreachable
+from shared.http import answer_503_while_the_database_is_unreachable
 
 
 async def answer_to(exc: Exception) -> httpx.Response:
@@ -21,6 +22,25 @@ async def answer_to(exc: Exception) -> httpx.Response:
     transport = httpx.ASGITransport(app, raise_app_exceptions=False)
     async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
         return await client.get("/")
+
+
+def adapted(error: Exception) -> Exception:
+    """As SQLAlchemy's asyncpg dialect raises a driver error: its own error class, the driver's as the cause."""
+    wrapper = Exception(str(error))
+    wrapper.__cause__ = error
+    return OperationalError("SELECT 1", {}, wrapper)
+
+
+@pytest.mark.parametrize(
+    "exc",
+    [
+        ConnectionRefusedError(111, "Connect call failed"),
+        adapted(asyncpg.exceptions.CannotConnectNowError("the database system is shutting down")),
+        adapted(asyncpg.exceptions.AdminShutdownError("terminating connection due to administrator command")),
+    ],
+)
+def test_what_a_stopped_database_raises_through_sqlalchemy_is_seen_as_unreachable(exc):
+    assert database_unreachable(exc)
 
 
 @pytest.mark.parametrize(
