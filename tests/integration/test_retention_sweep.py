@@ -152,12 +152,15 @@ async def webhooks_kept(service: Notifications) -> tuple[list[str], list[str]]:
 
 
 async def test_status_callbacks_past_the_retention_are_forgotten_and_inbound_sms_kept(notifications):
-    now = dt.datetime.now(dt.UTC)
+    # Recorded now and swept as if 200 days later: the service's own sweep (at its start, by the real clock)
+    # must find nothing to forget, whenever it runs.
+    recorded = dt.datetime.now(dt.UTC)
+    now = recorded + dt.timedelta(days=200)
     async with notifications.uow() as uow:
         for sid in ("SM0", "SM1", "SM2", "SM3", "SM4"):
-            assert await uow.webhooks.record_status(sid, "delivered", None, now - dt.timedelta(days=200))
-        assert await uow.webhooks.record_status("SMrecent", "delivered", "token", now - dt.timedelta(days=100))
-        assert await uow.webhooks.record_inbound("SMreply", "token", now - dt.timedelta(days=400))
+            assert await uow.webhooks.record_status(sid, "delivered", None, recorded)
+        assert await uow.webhooks.record_status("SMrecent", "delivered", "token", recorded + dt.timedelta(days=100))
+        assert await uow.webhooks.record_inbound("SMreply", "token", recorded)
         await uow.commit()
     forget = twilio_webhooks.forget_expired_status_callbacks
     stop = asyncio.Event()
