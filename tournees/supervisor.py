@@ -198,9 +198,7 @@ class Supervisor:
         with contextlib.suppress(ProcessLookupError):
             child.process.kill()
         await child.process.wait()
-        if child.log_task is not None:
-            with contextlib.suppress(Exception):
-                await asyncio.wait_for(child.log_task, 5)
+        await _output_relayed(child)
 
     async def restart(self, name: str) -> None:
         """Start a child that stopped again, with the same command and environment (what an orchestrator does)."""
@@ -274,6 +272,11 @@ class Supervisor:
                 with contextlib.suppress(ProcessLookupError):
                     child.process.kill()
                 await child.process.wait()
-        if child.log_task is not None:
-            with contextlib.suppress(Exception):
-                await asyncio.wait_for(child.log_task, 5)
+        await _output_relayed(child)
+
+
+async def _output_relayed(child: Child) -> None:
+    """Wait for the relay of a stopped child's last lines."""
+    if child.log_task is not None:
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(child.log_task, 5)
