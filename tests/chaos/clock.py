@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import glob
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -37,6 +38,7 @@ class MovableClock:
     """How often the processes read the file again: a step reaches them within that."""
 
     def __post_init__(self) -> None:
+        self._steps: list[tuple[float, dt.timedelta]] = []  # (when, by time.monotonic(); the offset before it)
         self._write()
 
     def environment(self) -> dict[str, str]:
@@ -50,11 +52,18 @@ class MovableClock:
     def now(self) -> dt.datetime:
         return dt.datetime.now(dt.UTC) + self.offset
 
+    def earliest_now(self) -> dt.datetime:
+        """The earliest wall time a process may read now: a step reaches each within ``refresh_s`` (and a bit),
+        so just after one some still read the time before it."""
+        recent = [before for at, before in self._steps if time.monotonic() - at < self.refresh_s + 1]
+        return dt.datetime.now(dt.UTC) + min([self.offset, *recent])
+
     def move_to(self, moment: dt.datetime) -> None:
         """Step the wall clock forward to ``moment`` (never back: a step back would replay the past)."""
         offset = dt.timedelta(seconds=round((moment - dt.datetime.now(dt.UTC)).total_seconds()))
         if offset < self.offset:
             raise ValueError(f"the clock only moves forward (to {moment.isoformat()})")
+        self._steps.append((time.monotonic(), self.offset))
         self.offset = offset
         self._write()
 

@@ -172,7 +172,7 @@ class Workload:
             if not open_:
                 return  # every seat taken: the report says how many were booked
             permanence = open_[n % len(open_)]
-            asked = self.system.clock.now()
+            asked = self.system.clock.earliest_now()
             try:
                 await self.call("POST", "notifications", "/bookings",
                                 json={"usager_id": usager["id"], "permanence_id": permanence["id"]})  # fmt: skip
