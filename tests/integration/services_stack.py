@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import shutil
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -35,33 +37,40 @@ def template(tmp_path_factory):
     return template_database(tmp_path_factory.mktemp("registry-template"))
 
 
-@pytest.fixture
-async def clients(template, nats_url, nc, tmp_path) -> AsyncIterator[dict[str, httpx.AsyncClient]]:
+@contextlib.asynccontextmanager
+async def running_services(
+    template: Path, nats_url: str, tmp_path: Path, *, common: dict[str, Any], **own: dict[str, Any]
+) -> AsyncIterator[dict[str, Any]]:
+    """The three services started in-process (the registry on a copy of ``template``), with ``common`` settings
+    for all and ``own[name]`` for one; stopped after."""
     shutil.copy(template, tmp_path / "registry.db")
-    common: dict[str, Any] = {
-        "nats_url": nats_url,
-        "data_dir": tmp_path,
-        "auth_secret": SECRET,
-        "relay_interval_s": 0.05,
-        "metrics_interval_s": 0.1,
-    }
+    base = {"nats_url": nats_url, "data_dir": tmp_path, "auth_secret": SECRET, "relay_interval_s": 0.05, **common}
     services: dict[str, Any] = {
-        "registry": registry(RegistrySettings(**common)),
-        "scheduling": scheduling(SchedulingSettings(**common)),
-        "notifications": notifications(NotificationsSettings(**common)),
+        "registry": registry(RegistrySettings(**base, **own.get("registry", {}))),
+        "scheduling": scheduling(SchedulingSettings(**base, **own.get("scheduling", {}))),
+        "notifications": notifications(NotificationsSettings(**base, **own.get("notifications", {}))),
     }
     for service in services.values():
         await service.runtime.start()
-    clients = {
-        name: httpx.AsyncClient(transport=httpx.ASGITransport(app=service.app), base_url=f"http://{name}")
-        for name, service in services.items()
-    }
     try:
-        yield clients
+        yield services
     finally:
-        for name, service in services.items():
-            await clients[name].aclose()
+        for service in services.values():
             await service.runtime.stop()
+
+
+@pytest.fixture
+async def clients(template, nats_url, nc, tmp_path) -> AsyncIterator[dict[str, httpx.AsyncClient]]:
+    async with running_services(template, nats_url, tmp_path, common={"metrics_interval_s": 0.1}) as services:
+        clients = {
+            name: httpx.AsyncClient(transport=httpx.ASGITransport(app=service.app), base_url=f"http://{name}")
+            for name, service in services.items()
+        }
+        try:
+            yield clients
+        finally:
+            for client in clients.values():
+                await client.aclose()
 
 
 def slot(conseiller_id: str, day: int, start: int, end: int, **overrides: Any) -> dict[str, Any]:

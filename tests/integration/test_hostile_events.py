@@ -8,7 +8,6 @@ are read from their brokers, so a new subscriber is covered (or this test fails 
 from __future__ import annotations
 
 import datetime as dt
-import shutil
 import uuid
 from collections import Counter
 from collections.abc import AsyncIterator
@@ -23,17 +22,11 @@ from sqlalchemy import Table, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.notifications.adapters import orm as notifications_orm
-from services.notifications.bootstrap import bootstrap as notifications
-from services.notifications.settings import NotificationsSettings
-from services.registry.bootstrap import bootstrap as registry
-from services.registry.settings import RegistrySettings
 from services.scheduling.adapters import orm as scheduling_orm
 from services.scheduling.bootstrap import Scheduling
-from services.scheduling.bootstrap import bootstrap as scheduling
 from services.scheduling.domain.solves import SolveKind, SolveRequest, SolveStatus
 from services.scheduling.entrypoints.solver_queue import SOLVER_CONSUMER
 from services.scheduling.service_layer import planning
-from services.scheduling.settings import SchedulingSettings
 from shared.events import CATALOGUE, DemandChanged, Envelope, SolveRequested
 from shared.events.streams import stream_for
 from tests.integration.helpers import eventually
@@ -49,7 +42,7 @@ from tests.integration.hostile_events import (
     unknown_on,
     valid_events,
 )
-from tests.integration.registry_stack import SECRET
+from tests.integration.services_stack import running_services
 from tournees import dead_letters
 
 INBOXES: dict[str, tuple[str, Table]] = {
@@ -74,33 +67,18 @@ class Stack:
 
 @pytest.fixture
 async def stack(template, nats_url, nc, tmp_path) -> AsyncIterator[Stack]:
-    shutil.copy(template, tmp_path / "registry.db")
-    common: dict[str, Any] = {
-        "nats_url": nats_url,
-        "data_dir": tmp_path,
-        "auth_secret": SECRET,
-        "relay_interval_s": 0.05,
-        "consumer_max_deliver": 3,
-        "retry_base_delay_s": 0.05,
-        "retry_max_delay_s": 0.2,
-    }
-    services: dict[str, Any] = {
-        "registry": registry(RegistrySettings(**common)),
-        "scheduling": scheduling(SchedulingSettings(**common, solver_threads=1)),
-        "notifications": notifications(NotificationsSettings(**common, sender_enabled=False)),
-    }
-    consumers: dict[str, str] = {}
-    for service in services.values():
-        for subscriber in service.runtime.broker.subscribers:
-            durable = subscriber.config.durable_name
-            assert durable, f"{subscriber.subject.broker_address}: every subscriber is a durable consumer"
-            consumers[durable] = subscriber.subject.broker_address
-        await service.runtime.start()
-    try:
-        yield Stack(services, consumers)
-    finally:
+    retrying_fast = {"consumer_max_deliver": 3, "retry_base_delay_s": 0.05, "retry_max_delay_s": 0.2}
+    async with running_services(
+        template, nats_url, tmp_path, common=retrying_fast,
+        scheduling={"solver_threads": 1}, notifications={"sender_enabled": False},
+    ) as services:  # fmt: skip
+        consumers: dict[str, str] = {}
         for service in services.values():
-            await service.runtime.stop()
+            for subscriber in service.runtime.broker.subscribers:
+                durable = subscriber.config.durable_name
+                assert durable, f"{subscriber.subject.broker_address}: every subscriber is a durable consumer"
+                consumers[durable] = subscriber.subject.broker_address
+        yield Stack(services, consumers)
 
 
 async def test_malformed_events_on_every_consumed_subject_are_dead_lettered_and_valid_ones_applied_once(
