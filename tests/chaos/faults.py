@@ -66,7 +66,7 @@ class Injector:
         """A later week asked for; scheduling killed while it solves it; the solve finished by its next life."""
         week = self.workload.week_start + dt.timedelta(weeks=1 + len(self.workload.published))
         request_id = await self.workload.plan_week(week)
-        status = await self._wait_for_solve(request_id, "running", timeout_s=30)
+        status = await self._wait_for_solve_to_start(request_id, timeout_s=30)
         await asyncio.sleep(self.rng.uniform(0.2, 2.0))
         await self._kill_and_restart("scheduling")
         self.workload.follow(self.workload.publish_when_solved(request_id))
@@ -95,7 +95,8 @@ class Injector:
         await self.system.supervisor.kill(name)
         await self.system.supervisor.restart(name)
 
-    async def _wait_for_solve(self, request_id: str, status: str, timeout_s: float) -> str:
+    async def _wait_for_solve_to_start(self, request_id: str, timeout_s: float) -> str:
+        """The solve request's status once it is no longer queued (or "still queued")."""
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
             request = await self.workload.call("GET", "scheduling", f"/solves/{request_id}")

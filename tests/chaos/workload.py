@@ -67,6 +67,8 @@ class Workload:
     permanences: list[dict[str, Any]] = field(default_factory=list)
     """The bookable permanences of the published week: those from its Tuesday on."""
     booked: list[Booked] = field(default_factory=list)
+    communes: list[str] = field(default_factory=list)
+    """The territory's, whose demand the workload writes."""
     demand: dict[str, tuple[float, float]] = field(default_factory=dict)
     """Each commune's last acknowledged demand (individual, atelier hours)."""
     demand_in_doubt: set[str] = field(default_factory=set)
@@ -126,7 +128,7 @@ class Workload:
 
         await demo._eventually(copied, "the conseillers reaching scheduling", timeout_s=120)
         territory = await self.call("GET", "registry", f"/territories/{self.scenario.code}")
-        self.demand = {commune: (-1.0, -1.0) for commune in territory["communes"]}
+        self.communes = sorted(territory["communes"])
         plan_id = await self.publish_when_solved(await self.plan_week(self.week_start))
         if plan_id is None:
             raise RuntimeError(f"the solver found no plan of {self.scenario.code} in {self.solve_time_limit_s} s")
@@ -177,11 +179,12 @@ class Workload:
                 await self.call("POST", "notifications", "/bookings",
                                 json={"usager_id": usager["id"], "permanence_id": permanence["id"]})  # fmt: skip
             except Refused as refused:
+                if refused.status_code == 409 and "full" in refused.detail:
+                    self.full.add(permanence["id"])
+                    continue
                 if refused.status_code != 409 or "already booked" not in refused.detail:
-                    if refused.status_code == 409 and "full" in refused.detail:
-                        self.full.add(permanence["id"])
-                        continue
                     raise
+                # "already booked": an earlier attempt was made, its answer lost
             starts = dt.datetime.fromisoformat(permanence["starts_at"])
             self.booked.append(
                 Booked(phone, email, permanence["id"], starts, permanence["time_zone"], asked, self.system.clock.now())
@@ -190,9 +193,8 @@ class Workload:
 
     async def change_demand(self, stop: asyncio.Event, every_s: float = 0.5) -> None:
         """One commune's demand set again and again: each write an event the registry relays to scheduling."""
-        communes = sorted(self.demand)
         while not stop.is_set():
-            await self.set_demand(self.rng.choice(communes))
+            await self.set_demand(self.rng.choice(self.communes))
             await asyncio.sleep(every_s)
 
     async def set_demand(self, commune: str) -> None:
@@ -205,7 +207,7 @@ class Workload:
 
     async def burst_of_demand(self, size: int) -> list[asyncio.Task[None]]:
         """``size`` writes at once (a relay batch's worth of events), left running."""
-        communes = self.rng.sample(sorted(self.demand), min(size, len(self.demand)))
+        communes = self.rng.sample(self.communes, min(size, len(self.communes)))
         return [asyncio.create_task(self._write_unacknowledged(c)) for c in communes]
 
     async def _write_unacknowledged(self, commune: str) -> None:
