@@ -14,6 +14,7 @@ from services.registry.bootstrap import MIGRATIONS
 from shared.db import session_factory
 from shared.migrations import upgrade
 from tests.integration.helpers import eventually
+from tests.integration.lieux_import_stack import CSV, MEDIATHEQUE, csv_of, imported, lieux_of
 from tests.integration.registry_stack import (
     COORDINATOR,
     MORTAGNE,
@@ -21,7 +22,6 @@ from tests.integration.registry_stack import (
     running_registry,
     template_database,
 )
-from tests.integration.test_lieux_import import CSV, MEDIATHEQUE, csv_of, imported, lieux_of
 
 ATELIER = {
     "weekday": 4, "start": "16:00", "end": "17:00", "kind": "atelier", "skill": "smartphone", "seats": 8,

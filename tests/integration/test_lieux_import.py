@@ -5,128 +5,33 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import AsyncIterator
 from datetime import datetime
-from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import select
 
 from services.registry.adapters import mediation_numerique as mn
-from services.registry.adapters import orm
-from services.registry.entrypoints import imports_api
-from shared.auth import Role
-from tests.integration.registry_stack import (
-    ADMIN,
-    COORDINATOR,
-    MORTAGNE,
-    OTHER_COORDINATOR,
-    RunningRegistry,
-    mortagne_with_a_conseiller,
-    running_registry,
-    template_database,
-    token,
+from tests.integration.lieux_import_stack import (
+    BUS,
+    CSV,
+    FRANCE_SERVICES,
+    JSON,
+    LIEU_FIELDS,
+    MAIRIE_BY_NAME,
+    MEDIATHEQUE,
+    MIXED,
+    MIXED_PROBLEMS,
+    csv_of,
+    imported,
+    lieux_of,
+    mortagne,
+    registry,
+    subjects,
+    template,
 )
+from tests.integration.registry_stack import ADMIN, COORDINATOR, MORTAGNE, OTHER_COORDINATOR, running_registry
 
-CSV = {"Content-Type": "text/csv"}
-JSON = {"Content-Type": "application/json"}
-
-
-async def send(registry, body, who, content_type):
-    return await registry.http.post("/lieux/import", content=body, headers=who | content_type)
-
-
-async def imported(registry, body, who, content_type) -> dict[str, Any]:
-    response = await send(registry, body, who, content_type)
-    assert response.status_code == 200, response.text
-    return response.json()
-
-
-LIEU_FIELDS = (
-    "name", "kind", "structure_id", "commune", "address", "latitude", "longitude", "capacity", "has_computers",
-    "accessible", "opening_hours", "external_id", "closed", "version",
-)  # fmt: skip
-
-
-@pytest.fixture(scope="session")
-def template(tmp_path_factory):
-    return template_database(tmp_path_factory.mktemp("registry-template"))
-
-
-@pytest.fixture
-async def registry(template, tmp_path, nats_url, nc) -> AsyncIterator[RunningRegistry]:
-    async with running_registry(template, tmp_path / "registry", nats_url) as running:
-        yield running
-
-
-@pytest.fixture
-async def mortagne(registry):
-    return await mortagne_with_a_conseiller(registry)
-
-
-def csv_of(rows: list[dict[str, str]]) -> str:
-    out = io.StringIO(newline="")
-    writer = csv.DictWriter(out, fieldnames=mn.FIELDS, restval="", lineterminator="\r\n")
-    writer.writeheader()
-    writer.writerows(rows)
-    return out.getvalue()
-
-
-MEDIATHEQUE = {
-    "id": "hub-61-001", "pivot": "43493312300029", "nom": "Médiathèque « L'Éclat », salle \"Verne\"",
-    "commune": "Mortagne-au-Perche", "code_postal": "61400", "code_insee": "61293", "adresse": "3 rue de l'Église",
-    "latitude": "48.5212", "longitude": "0.5479", "typologie": "BIB|MUNI", "horaires": "Tu-Sa 10:00-12:30,14:00-18:00; PH off",
-    "date_maj": "2026-10-01", "services": "Accès internet et matériel informatique|Aide aux démarches administratives",
-    "itinerance": "Fixe",
-}  # fmt: skip
-FRANCE_SERVICES = MEDIATHEQUE | {
-    "id": "hub-61-002", "nom": "Espace France Services, Mortagne", "typologie": "RFS",
-    "adresse": "8 rue des Quinze-Fusillés\nBâtiment B", "complement_adresse": "2e étage", "services": "Aide aux démarches administratives",
-}  # fmt: skip
-MAIRIE_BY_NAME = {
-    "id": "hub-61-003", "pivot": "21610029300019", "nom": "Mairie de Bazoches-sur-Hoëne", "commune": "Bazoches-sur-Hoëne",
-    "code_postal": "61560", "code_insee": "", "adresse": "4 rue du Presbytère", "latitude": "48.5500",
-    "longitude": "0.4650", "typologie": "MUNI", "horaires": "Tu-Fr 09:00-12:30", "date_maj": "2026-10-01",
-    "services": "Aide aux démarches administratives",
-}  # fmt: skip
-BUS = MEDIATHEQUE | {"id": "bus-perche", "nom": "Bus numérique du Perche", "typologie": "", "itinerance": "Itinérant"}
-MIXED = [
-    MEDIATHEQUE,  # line 2
-    MEDIATHEQUE | {"id": "bad-insee", "code_insee": "99999"},  # 3
-    MEDIATHEQUE | {"id": "bad-hours", "horaires": "Mo-Fr 09:00-25:00"},  # 4
-    MEDIATHEQUE | {"id": "no-name", "nom": ""},  # 5
-    MEDIATHEQUE | {"id": "bad-coordinates", "latitude": "quarante-huit"},  # 6
-    MEDIATHEQUE | {"id": "swapped", "latitude": "0.5479", "longitude": "48.5212"},  # 7
-    MEDIATHEQUE
-    | {
-        "id": "thionville",
-        "code_insee": "57672",
-        "commune": "Thionville",
-        "code_postal": "57100",
-        "latitude": "49.3579",
-        "longitude": "6.1684",
-    },  # 8
-    FRANCE_SERVICES,  # 9 and 10: a line break in its address
-    MAIRIE_BY_NAME,  # 11: no code_insee, found from its name and postcode
-    MEDIATHEQUE | {"nom": "Doublon"},  # 12: the id of line 2 again
-    BUS,  # 13
-]
-MIXED_PROBLEMS = [
-    (3, "code_insee"), (4, "horaires"), (5, "nom"), (6, "latitude"), (7, "latitude"), (8, "code_insee"), (12, "id"),
-]  # fmt: skip
-
-
-async def lieux_of(registry, who=ADMIN) -> dict[str, dict[str, Any]]:
-    """Every open lieu the caller sees, by external id (or id), as the API shows it."""
-    page = await registry.ok("GET", "/lieux?limit=500", who)
-    return {item["external_id"] or item["id"]: item for item in page["items"]}
-
-
-async def subjects(registry) -> list[str]:
-    async with registry.service.runtime.engine.connect() as conn:
-        return list((await conn.execute(select(orm.outbox.c.subject).order_by(orm.outbox.c.id))).scalars())
-
+__all__ = ["mortagne", "registry", "template"]  # fixtures
 
 # --- import ---------------------------------------------------------------------------------
 
@@ -317,92 +222,3 @@ async def test_with_the_extensions_another_instance_gets_the_same_lieux(
         copy = copies[original["external_id"] or original["id"]]
         same = [f for f in LIEU_FIELDS if f not in ("structure_id", "external_id")]
         assert {f: copy[f] for f in same} == {f: original[f] for f in same}, original["name"]
-
-
-# --- who may, and what is refused whole -----------------------------------------------------
-
-
-async def test_both_routes_need_a_token(registry):
-    assert (await registry.http.post("/lieux/import", content=b"id,nom\n", headers=CSV)).status_code == 401
-    assert (await registry.http.get("/lieux/export")).status_code == 401
-
-
-async def test_a_conseiller_may_neither_import_nor_export(registry, mortagne):
-    conseiller = token(Role.CONSEILLER, subject=mortagne["conseiller"]["id"])
-    body = csv_of([MEDIATHEQUE]).encode()
-    assert (await send(registry, body, conseiller, CSV)).status_code == 403
-    assert (await registry.call("GET", "/lieux/export", conseiller)).status_code == 403
-    assert (await lieux_of(registry)).keys().isdisjoint({"hub-61-001"})
-
-
-async def test_another_coordinator_imports_nothing_into_mortagne_and_exports_nothing_of_it(registry, mortagne):
-    body = csv_of([MEDIATHEQUE, FRANCE_SERVICES]).encode()
-    report = await imported(registry, body, OTHER_COORDINATOR, CSV)
-    assert (report["created"], report["invalid"]) == (0, 2)
-    assert {p["reason"] for p in report["invalid_rows"]} == {
-        "commune 61293 (Mortagne-au-Perche) is outside your territories"
-    }
-    room = csv_of([MEDIATHEQUE | {"id": mortagne["room"]["id"], "code_insee": "57672"}]).encode()
-    report = await imported(registry, room, OTHER_COORDINATOR, CSV)
-    assert report["invalid_rows"] == [
-        {"line": 2, "field": "id", "reason": "this id is a lieu outside your territories"}
-    ]
-    assert (await registry.call("GET", f"/lieux/export?territory={MORTAGNE}", OTHER_COORDINATOR)).status_code == 403
-
-
-@pytest.mark.parametrize(
-    ("body", "headers", "status", "message"),
-    [
-        (b"{", JSON, 422, "invalid JSON"),
-        (b'{"id": "x"}', JSON, 422, "a JSON list"),
-        (b"name;address\nx;y\n", CSV, 422, "no 'id' and 'nom' columns"),
-        (b"", CSV, 422, "empty"),
-        (b'id,nom\n"open,quote\n', CSV, 422, "line 2"),
-        ("id,nom\nx,Médiathèque\n".encode("latin-1"), CSV, 422, "not utf-8 text"),
-        (b"id,nom\n", {"Content-Type": "text/csv; charset=klingon"}, 415, "unknown charset"),
-        (b"id,nom\n", {"Content-Type": "application/vnd.ms-excel"}, 415, "text/csv or application/json"),
-        (b"id,nom\n", {}, 415, "text/csv or application/json"),
-    ],
-    ids=[
-        "json-truncated",
-        "json-object",
-        "csv-not-the-standard",
-        "empty",
-        "open-quote",
-        "latin-1",
-        "charset",
-        "excel",
-        "no-type",
-    ],
-)
-async def test_a_body_that_is_no_document_of_the_standard_is_refused_whole(registry, body, headers, status, message):
-    response = await send(registry, body, COORDINATOR, headers)
-    assert response.status_code == status, response.text
-    detail = response.json()["detail"]
-    if status == 422:  # at the body, as FastAPI names the fields of any invalid request
-        [detail] = detail
-        assert detail["loc"] == ["body"]
-        detail = detail["msg"]
-    assert message in detail
-
-
-async def test_a_declared_charset_is_honoured(registry, mortagne):
-    latin = csv_of([MEDIATHEQUE]).replace("« ", "").replace(" »", "").encode("latin-1")
-    headers = {"Content-Type": "text/csv; charset=ISO-8859-1"}
-    report = await imported(registry, latin, COORDINATOR, headers)
-    assert report["created"] == 1
-    assert (await lieux_of(registry))["hub-61-001"]["name"].startswith("Médiathèque")
-
-
-async def test_more_than_5_mb_is_refused_announced_or_streamed(registry):
-    big = b"id,nom\n" + b"x" * imports_api.MAX_BODY_BYTES
-    response = await send(registry, big, ADMIN, CSV)
-    assert response.status_code == 413
-
-    async def chunks():
-        for _ in range(6):
-            yield b"y" * (1024 * 1024)
-
-    response = await send(registry, chunks(), ADMIN, CSV)
-    assert response.status_code == 413
-    assert "5 MB" in response.json()["detail"]
